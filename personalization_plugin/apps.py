@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PersonalizationConfig(AppConfig):
+    name = "personalization_plugin"
+    label = "personalization"
+    verbose_name = "Personalization"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers system checks)
+        from .tracking import receivers
+
+        receivers.connect()

@@ -1,0 +1,136 @@
+"""The one place where `settings.PERSONALIZATION` is read.
+
+Read lazily and re-read when tests change settings, in the manner of Django REST
+framework's `api_settings`. Everything else imports `plugin_settings` from here;
+validation lives in `checks.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+DEFAULTS: dict[str, Any] = {
+    # Master switch: off means no tracking and only non-personalized fallbacks.
+    "ENABLED": True,
+    # Dotted path to the store adapter class (see `adapters.StoreAdapter`).
+    "ADAPTER": None,
+    # Redis connection URL. None selects the embedded, in-process backends.
+    "REDIS_URL": None,
+    # Prefix for every Redis key the plugin writes, so one Redis can serve several stores.
+    "KEY_PREFIX": "sp",
+    # "auto" picks "redis" when REDIS_URL is set, "local" otherwise.
+    "EVENT_BACKEND": "auto",
+    # Events per flush to the database, and the longest an event waits in a buffer (seconds).
+    "BATCH_SIZE": 500,
+    "FLUSH_INTERVAL": 2.0,
+    # Largest serialized event payload accepted by the intake (bytes).
+    "MAX_EVENT_BYTES": 4096,
+    # "implied": track unless the shopper declines. "required": store nothing until consent.
+    "CONSENT_MODE": "implied",
+    # Treat a `Sec-GPC: 1` request header as an opt-out.
+    "HONOR_GPC": True,
+    # Cookies: the signed pseudonymous visitor id and the consent choice.
+    "VISITOR_COOKIE": "sp_vid",
+    "CONSENT_COOKIE": "sp_consent",
+    "COOKIE_MAX_AGE": 365 * 24 * 3600,
+    # Events older than this many days are deleted by `personalization_purge`.
+    "RETENTION_DAYS": 365,
+    # Implicit-feedback weight per event type when building the interaction matrix.
+    "EVENT_WEIGHTS": {
+        "view": 1.0,
+        "click": 2.0,
+        "cart_add": 4.0,
+        "cart_remove": -2.0,
+        "checkout": 4.0,
+        "purchase": 10.0,
+    },
+    # Interactions lose half their weight every HALF_LIFE_DAYS.
+    "HALF_LIFE_DAYS": 30.0,
+    # Trending counters lose half their weight every TRENDING_HALF_LIFE_HOURS.
+    "TRENDING_HALF_LIFE_HOURS": 24.0,
+    # How many recently viewed products are remembered per visitor.
+    "RECENTLY_VIEWED_SIZE": 20,
+    # Recommendation model: "als", "bpr", "item_knn" (cosine) or "bm25".
+    "ALGORITHM": "als",
+    "FACTORS": 64,
+    "ITERATIONS": 15,
+    "REGULARIZATION": 0.05,
+    "ALPHA": 1.0,
+    # Where trained model artifacts are written. None: <BASE_DIR>/var/personalization.
+    "MODEL_DIR": None,
+    # Seconds a precomputed top-N list stays cached per visitor.
+    "RECOMMENDATION_TTL": 3600,
+    # Diversity: largest share of one category in a list, MMR trade-off (1 = relevance only),
+    # and one discovery item from outside the shopper's usual categories every N items (0 = off).
+    "MAX_CATEGORY_SHARE": 0.5,
+    "MMR_LAMBDA": 0.8,
+    "DISCOVERY_EVERY": 0,
+    # Category ids whose products may be recommended again after purchase (consumables).
+    "REPURCHASABLE_CATEGORIES": [],
+    # Category ids never used for personalization (sensitive ones): not learned, not shown as reasons.
+    "SENSITIVE_CATEGORIES": [],
+    # Intake rate limit per visitor and per IP address (events per minute).
+    "RATE_LIMIT_PER_MINUTE": 600,
+}
+
+# Settings that hold a dotted path and are resolved to the object on access.
+IMPORT_STRINGS = {"ADAPTER"}
+
+
+class PluginSettings:
+    """Attribute access to PERSONALIZATION with defaults filled in."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        return getattr(settings, "PERSONALIZATION", {}) or {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Unknown PERSONALIZATION setting {name!r}")
+        if name in self._cache:
+            return self._cache[name]
+        value = self.user_settings.get(name, DEFAULTS[name])
+        if name == "EVENT_WEIGHTS":
+            value = {**DEFAULTS["EVENT_WEIGHTS"], **(value or {})}
+        if name in IMPORT_STRINGS and isinstance(value, str):
+            value = import_string(value)
+        self._cache[name] = value
+        return value
+
+    @property
+    def event_backend(self) -> str:
+        """The resolved event backend name: "redis" or "local"."""
+        backend = self.EVENT_BACKEND
+        if backend == "auto":
+            return "redis" if self.REDIS_URL else "local"
+        return str(backend)
+
+    @property
+    def model_dir(self) -> str:
+        import os
+
+        if self.MODEL_DIR:
+            return str(self.MODEL_DIR)
+        base = getattr(settings, "BASE_DIR", None) or os.getcwd()
+        return os.path.join(str(base), "var", "personalization")
+
+    def reload(self) -> None:
+        self._cache.clear()
+
+
+plugin_settings = PluginSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "PERSONALIZATION":
+        plugin_settings.reload()
+
+
+setting_changed.connect(_reload)

@@ -1,0 +1,1 @@
+"""Recommendation engine: from stored events to trained, versioned model artifacts."""

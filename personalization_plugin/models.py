@@ -1,0 +1,125 @@
+"""Database models: stored events, privacy choices, model versions, merchandising rules."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from .tracking.events import EventType
+
+
+class Event(models.Model):
+    """One thing a shopper did, as stored after intake. Written in batches, never per request."""
+
+    event_id = models.CharField(max_length=32, unique=True, help_text="Idempotency key: a flush retried after a crash never stores an event twice.")
+    type = models.CharField(max_length=16, choices=[(t.value, t.name.replace("_", " ").lower()) for t in EventType], db_index=True)
+    visitor_id = models.CharField(max_length=128, db_index=True)
+    customer_id = models.CharField(max_length=128, blank=True, db_index=True)
+    product_id = models.CharField(max_length=128, blank=True, db_index=True)
+    category_id = models.CharField(max_length=128, blank=True)
+    session_id = models.CharField(max_length=128, blank=True)
+    order_id = models.CharField(max_length=128, blank=True)
+    query = models.CharField(max_length=200, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    placement = models.CharField(max_length=64, blank=True)
+    model_version = models.CharField(max_length=64, blank=True)
+    position = models.IntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    stored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["type", "occurred_at"], name="sp_event_type_time")]
+        permissions = [("view_personalization", "Can see personalization data and reports")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.product_id or self.category_id or self.query} by {self.visitor_id[:8]}"
+
+    @property
+    def subject(self) -> str:
+        return f"c:{self.customer_id}" if self.customer_id else f"v:{self.visitor_id}"
+
+
+class PrivacyChoice(models.Model):
+    """A shopper's consent or opt-out, keyed by visitor id or customer id.
+
+    The cookie carries the choice for anonymous visitors; this row makes it stick for a
+    signed-in customer across devices and is what the audit trail shows.
+    """
+
+    class Consent(models.TextChoices):
+        GRANTED = "granted"
+        DENIED = "denied"
+
+    subject = models.CharField(max_length=140, unique=True, help_text='"v:<visitor id>" or "c:<customer id>"')
+    consent = models.CharField(max_length=8, choices=Consent.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.consent}"
+
+
+class ModelVersion(models.Model):
+    """A trained model artifact with its metrics. Exactly one is active at a time."""
+
+    version = models.CharField(max_length=64, unique=True)
+    algorithm = models.CharField(max_length=32)
+    path = models.CharField(max_length=500, help_text="Artifact directory")
+    params = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict)
+    n_users = models.PositiveIntegerField(default=0)
+    n_items = models.PositiveIntegerField(default=0)
+    n_interactions = models.PositiveIntegerField(default=0)
+    training_seconds = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=False, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.algorithm}{', active' if self.is_active else ''})"
+
+
+class MerchandisingRule(models.Model):
+    """An owner's rule applied at serving time, without retraining."""
+
+    class Action(models.TextChoices):
+        PIN = "pin", "Pin to a position"
+        BOOST = "boost", "Boost"
+        BURY = "bury", "Bury"
+        EXCLUDE = "exclude", "Exclude"
+
+    class Target(models.TextChoices):
+        PRODUCT = "product", "Product"
+        CATEGORY = "category", "Category"
+
+    action = models.CharField(max_length=8, choices=Action.choices)
+    target_type = models.CharField(max_length=8, choices=Target.choices)
+    target_id = models.CharField(max_length=128)
+    placement = models.CharField(max_length=32, blank=True, help_text="Empty: every placement")
+    position = models.PositiveSmallIntegerField(default=1, help_text="For pins: 1 is the first slot")
+    strength = models.FloatField(default=1.0, help_text="For boost/bury: how strongly (1 = moderate)")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["placement", "action", "position"]
+
+    def __str__(self) -> str:
+        where = self.placement or "all placements"
+        return f"{self.get_action_display()} {self.target_type} {self.target_id} in {where}"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        if not self.enabled:
+            return False
+        if self.starts_at and now < self.starts_at:
+            return False
+        return not (self.ends_at and now >= self.ends_at)

@@ -1,0 +1,1 @@
+"""Event intake: identity, validation, buffering and storage of shopper events."""

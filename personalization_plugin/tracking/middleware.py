@@ -1,0 +1,9 @@
+"""Placeholder replaced by the intake work: attaches request.visitor."""
+
+
+class VisitorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)

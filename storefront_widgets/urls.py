@@ -1,0 +1,8 @@
+"""URLs a store includes: `path("widgets/", include("storefront_widgets.urls"))`."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "storefront_widgets"
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,47 @@
+"""Test settings: the demo store's settings with a test database and a real Redis.
+
+PERSONALIZATION_TEST_DB=postgres runs the suite against the local PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "example_site"))
+
+from example_site.settings import *  # noqa: E402,F403
+from example_site.settings import PERSONALIZATION as _DEMO  # noqa: E402
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+if os.environ.get("PERSONALIZATION_TEST_DB") == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": "sp_test",
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+            "PORT": os.environ.get("PGPORT", "5432"),
+            "TEST": {"NAME": f"sp_test_{WORKER}"},
+        }
+    }
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+PERSONALIZATION = {
+    **_DEMO,
+    "REDIS_URL": None,  # the embedded backend by default; Redis tests opt in via fixtures
+    "KEY_PREFIX": f"sptest-{WORKER}",
+    "MODEL_DIR": str(ROOT / "var" / f"test-models-{WORKER}"),
+}
+STATICFILES_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
