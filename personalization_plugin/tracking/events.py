@@ -86,7 +86,9 @@ def _clean_id(name: str, value: Any, required: bool = False) -> str:
         return ""
     text = str(value)
     if len(text) > MAX_ID_LENGTH:
-        raise InvalidEvent(f"{name} is {len(text)} characters long; ids may be at most {MAX_ID_LENGTH}.")
+        raise InvalidEvent(
+            f"{name} is {len(text)} characters long; ids may be at most {MAX_ID_LENGTH}."
+        )
     return text
 
 
@@ -120,7 +122,9 @@ def build_event(
         known = ", ".join(t.value for t in EventType)
         raise InvalidEvent(f"Unknown event type {type!r}; use one of: {known}.") from None
     if not visitor_id:
-        raise InvalidEvent("visitor_id is required; take it from request.visitor (VisitorMiddleware).")
+        raise InvalidEvent(
+            "visitor_id is required; take it from request.visitor (VisitorMiddleware)."
+        )
     try:
         qty = int(quantity if quantity is not None else 1)
     except (TypeError, ValueError):

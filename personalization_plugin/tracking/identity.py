@@ -1,0 +1,179 @@
+"""Who the shopper is: a signed, pseudonymous first-party visitor id plus consent.
+
+The visitor id is a random 128-bit value, carried in a signed cookie so that a
+shopper cannot pose as another by editing it. It says nothing about the person;
+a signed-in customer is known by `customer_id`, and on login the anonymous
+history is merged into the account (`merge_visitor`).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.core import signing
+from django.http import HttpRequest
+
+from ..conf import plugin_settings
+from ..exceptions import ForgedVisitorId
+
+logger = logging.getLogger("personalization_plugin.tracking")
+
+COOKIE_SALT = "personalization_plugin.visitor"
+CONSENT_GRANTED = "granted"
+CONSENT_DENIED = "denied"
+CONSENT_UNKNOWN = "unknown"
+
+
+def new_visitor_id() -> str:
+    """A fresh random 128-bit visitor id as 32 hex characters."""
+    return secrets.token_hex(16)
+
+
+def sign_visitor_id(visitor_id: str) -> str:
+    """The cookie value for a visitor id."""
+    return signing.Signer(salt=COOKIE_SALT).sign(visitor_id)
+
+
+def unsign_visitor_id(value: str) -> str:
+    """The visitor id inside a cookie value.
+
+    Raises ForgedVisitorId when the signature does not verify (edited or foreign cookie).
+    """
+    try:
+        visitor_id = signing.Signer(salt=COOKIE_SALT).unsign(value)
+    except signing.BadSignature:
+        raise ForgedVisitorId(
+            "The visitor cookie's signature does not verify; a new visitor id is issued."
+        ) from None
+    if not visitor_id or len(visitor_id) > 64:
+        raise ForgedVisitorId("The visitor cookie holds no usable visitor id.")
+    return visitor_id
+
+
+@dataclass
+class Visitor:
+    """The shopper behind a request, as far as personalization is concerned.
+
+    `consent` is the shopper's explicit choice ("granted", "denied" or "unknown");
+    `gpc` is whether the browser sent `Sec-GPC: 1`. `is_new` marks an id issued on
+    this request (the middleware then sets the cookie, when allowed).
+    """
+
+    visitor_id: str = field(default_factory=new_visitor_id)
+    customer_id: str = ""
+    consent: str = CONSENT_UNKNOWN
+    gpc: bool = False
+    is_new: bool = False
+
+    @property
+    def subject(self) -> str:
+        """The key a model and real-time state use: the customer if known, else the visitor."""
+        return f"c:{self.customer_id}" if self.customer_id else f"v:{self.visitor_id}"
+
+    @property
+    def subjects(self) -> set[str]:
+        """Every subject key this shopper may have data under."""
+        keys = {f"v:{self.visitor_id}"}
+        if self.customer_id:
+            keys.add(f"c:{self.customer_id}")
+        return keys
+
+    @property
+    def can_track(self) -> bool:
+        """Whether events of this shopper may be stored.
+
+        An explicit choice wins; otherwise Global Privacy Control (when honoured) is
+        an opt-out, and CONSENT_MODE="required" means no until the shopper says yes.
+        """
+        if not plugin_settings.ENABLED:
+            return False
+        if self.consent == CONSENT_GRANTED:
+            return True
+        if self.consent == CONSENT_DENIED:
+            return False
+        if self.gpc and plugin_settings.HONOR_GPC:
+            return False
+        return plugin_settings.CONSENT_MODE != "required"
+
+    @property
+    def can_personalize(self) -> bool:
+        """Whether recommendations may use this shopper's history (same rule as tracking)."""
+        return self.can_track
+
+    def with_customer(self, customer_id: str) -> Visitor:
+        return replace(self, customer_id=customer_id)
+
+
+def customer_id_for(user: Any) -> str:
+    """The customer id of a signed-in user: the adapter's `customer_id_for(user)` if it
+    has one, else `str(user.pk)`. "" for anonymous users."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    try:
+        from ..adapters import get_adapter
+
+        adapter = get_adapter()
+    except Exception:  # no adapter configured: the default mapping still works
+        adapter = None
+    hook = getattr(adapter, "customer_id_for", None)
+    if callable(hook):
+        value = hook(user)
+        return str(value) if value not in (None, "") else ""
+    return str(user.pk)
+
+
+def _gpc(request: HttpRequest) -> bool:
+    return request.headers.get("Sec-GPC", "").strip() == "1"
+
+
+def visitor_from_request(request: HttpRequest) -> Visitor:
+    """Build the Visitor for a request from its cookies, user and headers.
+
+    A forged visitor cookie is ignored (a new id is issued) and logged without its value.
+    """
+    from ..privacy.consent import consent_for
+
+    raw = request.COOKIES.get(plugin_settings.VISITOR_COOKIE, "")
+    is_new = True
+    visitor_id = ""
+    if raw:
+        try:
+            visitor_id = unsign_visitor_id(raw)
+            is_new = False
+        except ForgedVisitorId:
+            logger.warning(
+                "Rejected a visitor cookie with a bad signature; issuing a new visitor id."
+            )
+    if not visitor_id:
+        visitor_id = new_visitor_id()
+    customer_id = customer_id_for(getattr(request, "user", None))
+    visitor = Visitor(
+        visitor_id=visitor_id, customer_id=customer_id, gpc=_gpc(request), is_new=is_new
+    )
+    visitor.consent = consent_for(request, visitor)
+    return visitor
+
+
+def get_visitor(request: HttpRequest) -> Visitor:
+    """The request's Visitor, set by VisitorMiddleware or built (and remembered) on demand."""
+    visitor = getattr(request, "visitor", None)
+    if isinstance(visitor, Visitor):
+        return visitor
+    visitor = visitor_from_request(request)
+    request.visitor = visitor  # type: ignore[attr-defined]
+    return visitor
+
+
+def merge_visitor(visitor_id: str, customer_id: str) -> int:
+    """Merge an anonymous visitor's history into a customer (called on login).
+
+    Stored events of the visitor get `customer_id`, events still buffered get it when
+    flushed, real-time state moves to the customer subject, and
+    `signals.visitor_merged` is sent. Returns how many stored events were updated.
+    """
+    from .merge import merge_visitor as _merge
+
+    return _merge(visitor_id, customer_id)
