@@ -1,0 +1,83 @@
+"""Wagtail StreamField blocks that place recommendation widgets on editor-built pages.
+
+They render the same lazy placeholder as the template tags, so a Wagtail page with
+recommendations stays cacheable; htmx fills each widget per visitor.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.utils.safestring import SafeString, mark_safe
+from wagtail import blocks
+
+from .params import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    InvalidWidgetParameter,
+    UnknownWidgetPlacement,
+    WidgetParams,
+)
+from .rendering import render_widget
+
+logger = logging.getLogger("storefront_widgets")
+
+# Placements that make sense without a product or cart in the page's context.
+PAGE_PLACEMENTS = [
+    ("for_you", "Recommended for you"),
+    ("trending", "Trending now"),
+    ("category_top", "Top of a category"),
+    ("recently_viewed", "Recently viewed"),
+]
+LAYOUT_CHOICES = [("grid", "Grid"), ("row", "Scrolling row")]
+
+
+def _render(value: dict[str, Any], placement: str, context: dict[str, Any] | None) -> SafeString:
+    try:
+        params = WidgetParams.build(
+            placement,
+            limit=value.get("count") or DEFAULT_LIMIT,
+            title=value.get("title") or "",
+            category_id=value.get("category_id") or None,
+            layout=value.get("layout") or "grid",
+        )
+    except (InvalidWidgetParameter, UnknownWidgetPlacement) as exc:
+        logger.error("Recommendation block not rendered: %s", exc)
+        return mark_safe("")
+    request = (context or {}).get("request")
+    return mark_safe(render_widget(params, request, eager=False))
+
+
+class RecommendationsBlock(blocks.StructBlock):
+    """A recommendation widget: which list, its heading, how many products, how laid out."""
+
+    placement = blocks.ChoiceBlock(choices=PAGE_PLACEMENTS, default="for_you")
+    title = blocks.CharBlock(max_length=120, required=False, help_text="Heading above the products")
+    count = blocks.IntegerBlock(default=DEFAULT_LIMIT, min_value=1, max_value=MAX_LIMIT)
+    layout = blocks.ChoiceBlock(choices=LAYOUT_CHOICES, default="grid")
+    category_id = blocks.CharBlock(
+        max_length=128, required=False, help_text='Category id, for "Top of a category" only'
+    )
+
+    class Meta:
+        icon = "pick"
+        label = "Recommendations"
+
+    def render(self, value: dict[str, Any], context: dict[str, Any] | None = None) -> SafeString:
+        return _render(value, value.get("placement") or "for_you", context)
+
+
+class RecentlyViewedBlock(blocks.StructBlock):
+    """The shopper's recently viewed products (nothing is shown to a first-time visitor)."""
+
+    title = blocks.CharBlock(max_length=120, required=False, default="Recently viewed")
+    count = blocks.IntegerBlock(default=DEFAULT_LIMIT, min_value=1, max_value=MAX_LIMIT)
+    layout = blocks.ChoiceBlock(choices=LAYOUT_CHOICES, default="row")
+
+    class Meta:
+        icon = "history"
+        label = "Recently viewed"
+
+    def render(self, value: dict[str, Any], context: dict[str, Any] | None = None) -> SafeString:
+        return _render(value, "recently_viewed", context)
