@@ -106,6 +106,7 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 
 WAGTAIL_SITE_NAME = "Hearth & Field"
 WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"

@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("personalization/", include("personalization_plugin.urls")),
     path("widgets/", include("storefront_widgets.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("shop.urls")),
     path("", include(wagtail_urls)),
 ]
@@ -17,4 +18,8 @@ if settings.DEBUG:
     from django.conf.urls.static import static
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
-    urlpatterns = staticfiles_urlpatterns() + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT) + urlpatterns
+    urlpatterns = (
+        staticfiles_urlpatterns()
+        + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+        + urlpatterns
+    )
