@@ -75,6 +75,15 @@ DEFAULTS: dict[str, Any] = {
     "SENSITIVE_CATEGORIES": [],
     # Intake rate limit per visitor and per IP address (events per minute).
     "RATE_LIMIT_PER_MINUTE": 600,
+    # GraphQL API limits (personalization_plugin.graphql.limits): largest `first`, deepest
+    # nesting, most aliases and fields per operation, longest query text; introspection
+    # (and so GraphiQL's docs) can be switched off for production.
+    "GRAPHQL_MAX_FIRST": 50,
+    "GRAPHQL_MAX_DEPTH": 8,
+    "GRAPHQL_MAX_ALIASES": 15,
+    "GRAPHQL_MAX_FIELDS": 200,
+    "GRAPHQL_MAX_QUERY_LENGTH": 10_000,
+    "GRAPHQL_INTROSPECTION": True,
 }
 
 # Settings that hold a dotted path and are resolved to the object on access.
