@@ -1,0 +1,47 @@
+"""Serving: turn a trained model, real-time state and the owner's rules into lists.
+
+    from personalization_plugin.serving import recommend
+    recs = recommend("similar", visitor=request.visitor, product_id="42", limit=8)
+    for item in recs.items:
+        item.product.title, item.reason
+
+Surfaces (template tags, htmx partials, GraphQL) call only `recommend`.
+"""
+
+from __future__ import annotations
+
+from ..exceptions import UnknownProduct
+from . import cache
+from .placements import recommend
+from .types import (
+    PLACEMENTS,
+    REASON_CODES,
+    InvalidRecommendationRequest,
+    Recommendation,
+    RecommendationList,
+    UnknownPlacement,
+)
+
+
+def clear_caches() -> None:
+    """Drop every in-process serving cache (product facts, rules, cached lists)."""
+    from . import catalog, rules
+
+    catalog.clear()
+    rules.forget_rules()
+    cache.clear()
+
+
+cache.register_eraser()
+
+__all__ = [
+    "PLACEMENTS",
+    "REASON_CODES",
+    "InvalidRecommendationRequest",
+    "Recommendation",
+    "RecommendationList",
+    "UnknownPlacement",
+    "UnknownProduct",
+    "clear_caches",
+    "recommend",
+]

@@ -1,0 +1,173 @@
+"""Precomputed personal top-N lists, cached per model version and shopper.
+
+A model's `for_subject` scores the whole catalog (1-2 ms over 100k items), so its
+answer is kept for RECOMMENDATION_TTL seconds: in Redis when REDIS_URL is set (shared
+by every web process), in an in-process LRU otherwise. The key holds a digest of the
+shopper's newest recent items, so a new view, cart add or purchase (which the
+real-time store records synchronously) selects a fresh key on the very next request:
+no stale list survives a new event. An eraser registered with the privacy module
+deletes a shopper's cached lists on request.
+
+If Redis cannot be reached the outage is logged once and the local LRU is used until
+a retry RETRY_SECONDS later; serving never raises because of the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..conf import plugin_settings
+from .catalog import TTLCache
+
+logger = logging.getLogger("personalization_plugin.serving")
+
+RETRY_SECONDS = 30.0
+LOCAL_SIZE = 10_000
+MIN_CACHED = 50  # cache at least this many so most limits and exclusions are covered
+Scored = list[tuple[str, float]]
+
+_local: TTLCache[tuple[str, str, str], tuple[int, Scored]] = TTLCache(LOCAL_SIZE, 3600.0)
+_clients: dict[str, Any] = {}
+_down_until: dict[str, float] = {}
+
+
+def _redis() -> Any:
+    """A Redis client for REDIS_URL, or None (not configured, or down and not yet retried)."""
+    url = plugin_settings.REDIS_URL
+    if not url:
+        return None
+    if _down_until.get(url, 0.0) > time.monotonic():
+        return None
+    client = _clients.get(url)
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=0.2)
+        _clients[url] = client
+    return client
+
+
+def _mark_down(exc: Exception) -> None:
+    url = plugin_settings.REDIS_URL or ""
+    first = url not in _down_until
+    _down_until[url] = time.monotonic() + RETRY_SECONDS
+    if first:
+        logger.warning(
+            "Recommendation cache: Redis is unreachable (%s); serving without the shared "
+            "cache and retrying every %d s.",
+            type(exc).__name__,
+            RETRY_SECONDS,
+        )
+
+
+def _digest(recent: Sequence[str]) -> str:
+    return hashlib.blake2b("\x1f".join(recent).encode(), digest_size=8).hexdigest()
+
+
+def _subject_key(subject: str) -> str:
+    # Hashed: exact per-subject matching in SCAN patterns, and no shopper ids in key names.
+    digest = hashlib.blake2b(subject.encode(), digest_size=12).hexdigest()
+    return f"{plugin_settings.KEY_PREFIX}:rec:{digest}"
+
+
+def _key(version: str, subject: str, marker: str) -> str:
+    return f"{_subject_key(subject)}:{version}:{marker}"
+
+
+def personal_top(
+    version: str,
+    subject: str,
+    recent: Sequence[str],
+    n: int,
+    compute: Callable[[int], Scored],
+) -> Scored:
+    """The model's top-n for a subject, from cache when fresh, else `compute(size)`."""
+    marker = _digest(recent[:10])
+    size = max(n, MIN_CACHED)
+    hit = _read(version, subject, marker)
+    if hit is not None:
+        stored_size, scored = hit
+        if stored_size >= n or len(scored) < stored_size:  # a short list is the whole answer
+            return scored
+    scored = compute(size)
+    _write(version, subject, marker, size, scored)
+    return scored
+
+
+def _read(version: str, subject: str, marker: str) -> tuple[int, Scored] | None:
+    client = _redis()
+    if client is not None:
+        try:
+            raw = client.get(_key(version, subject, marker))
+        except Exception as exc:
+            _mark_down(exc)
+        else:
+            if raw is None:
+                return None
+            size, pairs = json.loads(raw)
+            return int(size), [(str(p), float(s)) for p, s in pairs]
+    return _local.get((version, subject, marker))
+
+
+def _write(version: str, subject: str, marker: str, size: int, scored: Scored) -> None:
+    client = _redis()
+    if client is not None:
+        payload = json.dumps([size, scored], separators=(",", ":"))
+        try:
+            client.set(
+                _key(version, subject, marker), payload, ex=plugin_settings.RECOMMENDATION_TTL
+            )
+            return
+        except Exception as exc:
+            _mark_down(exc)
+    _local.ttl = float(plugin_settings.RECOMMENDATION_TTL)
+    _local.set((version, subject, marker), (size, scored))
+
+
+def erase_subjects(subjects: set[str]) -> int:
+    """Delete every cached list for these subjects ("v:.." / "c:.."); returns how many."""
+    removed = _local.delete_where(lambda key: key[1] in subjects)
+    client = _redis()
+    if client is None:
+        return removed
+    try:
+        for subject in subjects:
+            keys = list(client.scan_iter(f"{_subject_key(subject)}:*", count=500))
+            if keys:
+                removed += int(client.delete(*keys))
+    except Exception as exc:
+        _mark_down(exc)
+    return removed
+
+
+def clear() -> None:
+    """Forget in-process state (tests; settings changes)."""
+    _local.clear()
+    _down_until.clear()
+    for client in _clients.values():
+        try:
+            client.close()
+        except Exception:
+            pass
+    _clients.clear()
+
+
+_registered = False
+
+
+def register_eraser() -> None:
+    """Hook `erase_subjects` into the privacy module's erasure, once per process."""
+    global _registered
+    if _registered:
+        return
+    try:
+        from ..privacy.erasure import register_eraser as register
+    except ImportError:
+        return  # the privacy module has not landed; retried on the next import
+    register(erase_subjects)
+    _registered = True

@@ -1,0 +1,150 @@
+"""Product and category facts for serving, fetched from the store adapter in batches.
+
+Serving looks up a few dozen products per request; asking the store's database each
+time would dominate latency, so facts are kept in a small in-process LRU for
+`PRODUCT_TTL` seconds. A product unpublished or sold out shows up within that time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Generic, TypeVar
+
+from ..adapters import ProductInfo, get_adapter
+from ..exceptions import UnknownProduct
+
+PRODUCT_TTL = 30.0
+PRODUCT_CACHE_SIZE = 20_000
+CATEGORY_TTL = 300.0
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class TTLCache(Generic[K, V]):
+    """A thread-safe LRU whose entries expire after `ttl` seconds."""
+
+    def __init__(self, maxsize: int, ttl: float) -> None:
+        self.maxsize = maxsize
+        self.ttl = ttl
+        self._data: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return None
+            expires, value = hit
+            if expires < time.monotonic():
+                del self._data[key]
+                return None
+            self._data.move_to_end(key)
+            return value
+
+    def set(self, key: K, value: V) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic() + self.ttl, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def delete_where(self, predicate) -> int:  # type: ignore[no-untyped-def]
+        with self._lock:
+            doomed = [key for key in self._data if predicate(key)]
+            for key in doomed:
+                del self._data[key]
+            return len(doomed)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_products: TTLCache[str, ProductInfo | None] = TTLCache(PRODUCT_CACHE_SIZE, PRODUCT_TTL)
+_category_names: TTLCache[str, str] = TTLCache(5_000, CATEGORY_TTL)
+
+
+def get_products(ids: Iterable[str]) -> dict[str, ProductInfo]:
+    """Products by id (unknown ids absent), one adapter call for every id not cached."""
+    found: dict[str, ProductInfo] = {}
+    missing: list[str] = []
+    for pid in dict.fromkeys(ids):
+        cached = _products.get(pid)
+        if cached is None:
+            missing.append(pid)
+        else:
+            found[pid] = cached
+    if missing:
+        fetched = get_adapter().get_products(missing)
+        for pid in missing:
+            info = fetched.get(pid)
+            if info is not None:
+                _products.set(pid, info)
+                found[pid] = info
+    return found
+
+
+def require_product(product_id: str) -> ProductInfo:
+    """The product, or UnknownProduct with a message saying what to pass instead."""
+    info = get_products([product_id]).get(product_id)
+    if info is None:
+        raise UnknownProduct(
+            f"Product {product_id!r} is not in the catalog: the store adapter's get_products() "
+            "did not return it. Pass the id of an existing product as a string, e.g. str(product.pk)."
+        )
+    return info
+
+
+def category_names(ids: Sequence[str]) -> dict[str, str]:
+    """Readable category names (the id itself when the adapter has none)."""
+    names: dict[str, str] = {}
+    missing: list[str] = []
+    for cid in ids:
+        cached = _category_names.get(cid)
+        if cached is None:
+            missing.append(cid)
+        else:
+            names[cid] = cached
+    if missing:
+        getter = getattr(get_adapter(), "get_categories", None)
+        found = getter(missing) if getter else {}
+        for cid in missing:
+            name = found[cid].name if cid in found else cid
+            _category_names.set(cid, name)
+            names[cid] = name
+    return names
+
+
+def catalog_order(
+    n: int,
+    *,
+    exclude: Collection[str] = (),
+    accept: Callable[[ProductInfo], bool] | None = None,
+) -> list[ProductInfo]:
+    """The last fallback: available products in the adapter's own catalog order.
+
+    Reads the catalog batch by batch and stops as soon as `n` products pass `accept`,
+    so an empty store with a big catalog still answers after one or two batches.
+    """
+    chosen: list[ProductInfo] = []
+    batch_size = max(100, 4 * n)
+    for batch in get_adapter().iter_products(batch_size=batch_size):
+        for info in batch:
+            _products.set(info.id, info)
+            if not info.available or info.id in exclude:
+                continue
+            if accept is not None and not accept(info):
+                continue
+            chosen.append(info)
+            if len(chosen) >= n:
+                return chosen
+    return chosen
+
+
+def clear() -> None:
+    _products.clear()
+    _category_names.clear()

@@ -1,0 +1,255 @@
+"""Candidate sources and the fallback chain each placement walks.
+
+A source turns the request into scored candidates from one place: the trained model
+(personal, item-to-item, bought-together, popular, new arrivals), the real-time store
+(trending, recently viewed) or the catalog itself. Placements list sources best first;
+serving walks the list until it has enough available products, so a new visitor, a
+new product, an empty store, a missing model or a Redis outage each just moves the
+list further down its chain instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..adapters import ProductInfo
+from ..engine.base import Scored, ServingModel
+from . import cache, catalog
+
+logger = logging.getLogger("personalization_plugin.serving")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A product a source proposes, with where it came from (for reasons and ordering)."""
+
+    product_id: str
+    score: float
+    reason_code: str
+    anchor: str = ""  # the product or category id the reason may name
+    from_model: bool = False
+    text: str = ""  # a fixed reason sentence, when the code's usual wording would not be true
+
+
+@dataclass
+class ServingRequest:
+    """Everything one `recommend()` call knows, resolved once up front."""
+
+    placement: str
+    limit: int
+    model: ServingModel | None
+    subject: str | None  # None unless the visitor may be personalized
+    product_id: str | None = None
+    category_id: str | None = None
+    cart: list[str] = field(default_factory=list)
+    recent: list[str] = field(default_factory=list)  # the shopper's own recent items, newest first
+    purchased: set[str] = field(default_factory=set)
+    accept: Callable[[ProductInfo], bool] | None = None  # the request's hard filters
+
+    @property
+    def personal(self) -> bool:
+        return self.subject is not None
+
+
+Source = Callable[[ServingRequest, int, Collection[str]], list[Candidate]]
+
+_warned: set[str] = set()
+
+
+def warn_once(key: str, message: str, *args: Any) -> None:
+    """Log a degraded dependency once per process, not once per request."""
+    if key not in _warned:
+        _warned.add(key)
+        logger.warning(message, *args)
+
+
+def _call_model(name: str, req: ServingRequest, *args: Any, **kwargs: Any) -> Scored:
+    if req.model is None:
+        return []
+    try:
+        return list(getattr(req.model, name)(*args, **kwargs))
+    except Exception:  # a broken model must never break a storefront page
+        logger.exception("Model %s.%s failed; falling back", req.model.version, name)
+        return []
+
+
+def realtime_store() -> Any:
+    """The tracking team's real-time store, or None when it cannot be reached."""
+    try:
+        from ..tracking.realtime import get_realtime
+
+        return get_realtime()
+    except Exception as exc:
+        warn_once("realtime-import", "Real-time state unavailable (%s); serving without it", exc)
+        return None
+
+
+def realtime_call(name: str, *args: Any, **kwargs: Any) -> list[Any]:
+    """Call one real-time method; an outage (e.g. Redis down) gives an empty answer."""
+    store = realtime_store()
+    if store is None or not hasattr(store, name):
+        return []
+    try:
+        return list(getattr(store, name)(*args, **kwargs))
+    except Exception as exc:
+        warn_once(f"realtime-{name}", "Real-time %s failed (%s); serving without it", name, exc)
+        return []
+
+
+def _wrap(scored: Scored, code: str, anchor: str = "", from_model: bool = True) -> list[Candidate]:
+    return [Candidate(pid, float(score), code, anchor, from_model) for pid, score in scored]
+
+
+# --- sources -------------------------------------------------------------------------
+
+
+def personal(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    """The model's personal top-n, folded with the shopper's recent items (cached)."""
+    if req.model is None or req.subject is None:
+        return []
+    if not req.recent and not req.model.knows_subject(req.subject):
+        return []
+    model = req.model
+    subject = req.subject
+    scored = cache.personal_top(
+        model.version,
+        subject,
+        req.recent,
+        n + len(exclude),
+        lambda size: _call_model("for_subject", req, subject, req.recent, n=size),
+    )
+    kept = [(pid, s) for pid, s in scored if pid not in exclude][:n]
+    return _wrap(kept, "viewed")
+
+
+def session_similar(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    """Item-to-item from the shopper's newest recent items (a visitor the model never saw)."""
+    out: list[Candidate] = []
+    for pid in req.recent[:3]:
+        out += _wrap(_call_model("similar", req, pid, n=n, exclude=exclude), "viewed", pid)
+    return sorted(out, key=lambda c: -c.score)
+
+
+def similar_to_product(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    pid = req.product_id or ""
+    return _wrap(_call_model("similar", req, pid, n=n, exclude=exclude), "similar", pid)
+
+
+def viewed_with_product(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    pid = req.product_id or ""
+    return _wrap(_call_model("viewed_together", req, [pid], n=n, exclude=exclude), "similar", pid)
+
+
+def bought_with_product(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    pid = req.product_id or ""
+    return _wrap(
+        _call_model("bought_together", req, [pid], n=n, exclude=exclude), "bought_with", pid
+    )
+
+
+def bought_with_cart(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    if not req.cart:
+        return []
+    scored = _call_model("bought_together", req, list(req.cart), n=n, exclude=exclude)
+    return _wrap(scored, "bought_with", _newest_cart_item(req))
+
+
+def viewed_with_cart(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    if not req.cart:
+        return []
+    scored = _call_model("viewed_together", req, list(req.cart), n=n, exclude=exclude)
+    return _wrap(scored, "similar", _newest_cart_item(req))
+
+
+def _newest_cart_item(req: ServingRequest) -> str:
+    return req.cart[-1] if req.cart else ""
+
+
+def trending(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    """Time-decayed trending from the real-time store (no model needed)."""
+    pairs = realtime_call("trending", n=n + len(exclude), category_id=req.category_id)
+    kept = [(str(pid), float(score)) for pid, score in pairs if str(pid) not in exclude][:n]
+    return _wrap(kept, "trending", req.category_id or "", from_model=False)
+
+
+def popular(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    scored = _call_model("popular", req, n=n, category_id=req.category_id, exclude=exclude)
+    return _wrap(scored, "popular", req.category_id or "")
+
+
+def popular_in_product_category(
+    req: ServingRequest, n: int, exclude: Collection[str]
+) -> list[Candidate]:
+    """Popular items sharing the current product's category: a new product's neighbours."""
+    if not req.product_id:
+        return []
+    info = catalog.get_products([req.product_id]).get(req.product_id)
+    categories = info.category_ids if info else ()
+    out: list[Candidate] = []
+    for cid in categories[:2]:
+        scored = _call_model("popular", req, n=n, category_id=cid, exclude=exclude)
+        out += _wrap(scored, "similar", req.product_id)
+    return out
+
+
+def category_top(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    scored = _call_model("popular", req, n=n, category_id=req.category_id, exclude=exclude)
+    return _wrap(scored, "category_top", req.category_id or "")
+
+
+def new_arrivals(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    scored = _call_model("new_arrivals", req, n=n, category_id=req.category_id, exclude=exclude)
+    return _wrap(scored, "new")
+
+
+def catalog_fallback(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    """The adapter's own catalog order: answers with no model, no events and no Redis."""
+    infos = catalog.catalog_order(n, exclude=exclude, accept=req.accept)
+    return [
+        Candidate(info.id, 0.0, "popular", from_model=False, text="Picked from our range")
+        for info in infos
+    ]
+
+
+def recently_viewed(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    """Only what this shopper viewed; never padded with anything else."""
+    if req.subject is None:
+        return []
+    ids = realtime_call("recently_viewed", req.subject, n=n + len(exclude))
+    kept = [str(pid) for pid in ids if str(pid) not in exclude][:n]
+    return [Candidate(pid, 1.0 / (i + 1), "recently_viewed", pid) for i, pid in enumerate(kept)]
+
+
+NON_PERSONAL: tuple[Source, ...] = (trending, popular, new_arrivals, catalog_fallback)
+
+CHAINS: dict[str, tuple[Source, ...]] = {
+    "for_you": (personal, session_similar, *NON_PERSONAL),
+    "similar": (
+        similar_to_product,
+        viewed_with_product,
+        popular_in_product_category,
+        *NON_PERSONAL,
+    ),
+    "bought_together": (
+        bought_with_product,
+        viewed_with_product,
+        similar_to_product,
+        popular_in_product_category,
+        *NON_PERSONAL,
+    ),
+    "cart": (bought_with_cart, viewed_with_cart, personal, session_similar, *NON_PERSONAL),
+    "trending": (trending, popular, new_arrivals, catalog_fallback),
+    "recently_viewed": (recently_viewed,),
+    "category_top": (category_top, trending, new_arrivals, catalog_fallback),
+}
+
+
+def chain_for(placement: str, personalized: bool) -> Sequence[Source]:
+    """The sources for a placement; without consent, sources that read history are dropped."""
+    chain = CHAINS[placement]
+    if personalized:
+        return chain
+    return tuple(s for s in chain if s not in (personal, session_similar, recently_viewed))

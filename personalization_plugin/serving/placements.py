@@ -1,0 +1,395 @@
+"""`recommend()`: one placement's list, from model, real-time state and the owner's rules.
+
+The steps, each in its own module: resolve who is asking and what they may be shown
+(`rules.Filters`); walk the placement's fallback chain until enough available products
+are collected (`fallbacks`); apply boost/bury, then diversify (`diversity`), add the
+discovery slot and the owner's pins; explain every item (`reasons`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..adapters import ProductInfo
+from ..conf import plugin_settings
+from . import catalog, diversity, fallbacks, reasons, rules
+from .fallbacks import Candidate, ServingRequest, realtime_call
+from .types import (
+    PLACEMENTS,
+    InvalidRecommendationRequest,
+    Recommendation,
+    RecommendationList,
+    UnknownPlacement,
+)
+
+logger = logging.getLogger("personalization_plugin.serving")
+
+MAX_LIMIT = 100
+RECENT_ITEMS = 10  # how many of the shopper's recent items steer a personal list
+POOL_FACTOR = 2  # candidates collected per slot, so diversity has something to choose from
+FETCH_FACTOR = 3  # candidates asked of a source per slot still missing, before filtering
+NEEDS_PRODUCT = ("similar", "bought_together")
+PERSONAL_PLACEMENTS = ("for_you", "cart", "recently_viewed")
+
+
+def recommend(
+    placement: str,
+    *,
+    visitor: Any = None,
+    product_id: str | int | None = None,
+    cart: Iterable[str | int] | None = None,
+    category_id: str | None = None,
+    limit: int = 8,
+    min_price: Any = None,
+    max_price: Any = None,
+) -> RecommendationList:
+    """The list for one placement.
+
+    Args:
+        placement: one of PLACEMENTS.
+        visitor: a `tracking.identity.Visitor`; personal placements use its history only
+            when `visitor.can_personalize`.
+        product_id: the product on the page (required for "similar" and "bought_together").
+        cart: product ids in the shopper's basket (never recommended back).
+        category_id: restrict to this category (required for "category_top").
+        limit: how many items (1..100). The list has exactly `limit` items whenever the
+            catalog holds that many eligible products; "recently_viewed" only shows what
+            was viewed and may be shorter.
+        min_price, max_price: optional price band.
+
+    Raises:
+        UnknownPlacement: `placement` is not one of PLACEMENTS.
+        UnknownProduct: the adapter does not know `product_id`.
+        InvalidRecommendationRequest: a required argument is missing or malformed.
+    """
+    request = _resolve(
+        placement, visitor, product_id, cart, category_id, limit, min_price, max_price
+    )
+    return _serve(request)
+
+
+class _Resolved:
+    """A validated request plus its filters, rules and anchor products."""
+
+    def __init__(self, req: ServingRequest, filters: rules.Filters, live: list[rules.Rule]):
+        self.req = req
+        self.filters = filters
+        self.rules = live
+        self.anchors: dict[str, ProductInfo] = {}
+
+
+def _resolve(
+    placement: str,
+    visitor: Any,
+    product_id: str | int | None,
+    cart: Iterable[str | int] | None,
+    category_id: str | None,
+    limit: int,
+    min_price: Any,
+    max_price: Any,
+) -> _Resolved:
+    if placement not in PLACEMENTS:
+        raise UnknownPlacement(
+            f"Unknown placement {placement!r}; use one of: {', '.join(PLACEMENTS)}."
+        )
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidRecommendationRequest(
+            f"limit must be a whole number from 1 to {MAX_LIMIT}, got {limit!r}."
+        )
+    pid = str(product_id) if product_id not in (None, "") else None
+    if placement in NEEDS_PRODUCT and pid is None:
+        raise InvalidRecommendationRequest(
+            f"The {placement!r} placement needs product_id= (the product on the page)."
+        )
+    if placement == "category_top" and not category_id:
+        raise InvalidRecommendationRequest(
+            "The 'category_top' placement needs category_id= (the category on the page)."
+        )
+    low = rules.parse_price("min_price", min_price)
+    high = rules.parse_price("max_price", max_price)
+    if low is not None and high is not None and low > high:
+        raise InvalidRecommendationRequest(
+            f"min_price ({low}) is above max_price ({high}); swap them or drop one."
+        )
+    if pid is not None:
+        catalog.require_product(pid)
+
+    subject = _personal_subject(visitor)
+    recent = (
+        [str(p) for p in realtime_call("recent_items", subject, n=RECENT_ITEMS)] if subject else []
+    )
+    cart_ids = list(dict.fromkeys(str(p) for p in (cart or ())))
+    if subject:
+        cart_ids += [str(p) for p in realtime_call("cart", subject) if str(p) not in cart_ids]
+    purchased = _purchased(visitor, subject) if subject else set()
+
+    live = rules.live_rules(placement)
+    if placement == "recently_viewed":  # shows history as it is: only exclusions apply
+        live = [r for r in live if r.action == "exclude"]
+        filters = rules.Filters(placement, excluded_ids={pid} if pid else set(), rules=live)
+    else:
+        excluded = set(cart_ids) | ({pid} if pid else set())
+        filters = rules.Filters(
+            placement,
+            excluded_ids=excluded,
+            purchased=purchased,
+            category_id=category_id or None,
+            min_price=low,
+            max_price=high,
+            rules=live,
+        )
+    req = ServingRequest(
+        placement=placement,
+        limit=limit,
+        model=_active_model(),
+        subject=subject,
+        product_id=pid,
+        category_id=category_id or None,
+        cart=cart_ids,
+        recent=recent,
+        purchased=purchased,
+        accept=filters.allows,
+    )
+    resolved = _Resolved(req, filters, live)
+    resolved.anchors = catalog.get_products([*recent, *cart_ids, *([pid] if pid else [])])
+    return resolved
+
+
+def _personal_subject(visitor: Any) -> str | None:
+    """The visitor's subject when their history may be used, else None."""
+    if visitor is None or not plugin_settings.ENABLED:
+        return None
+    if not getattr(visitor, "can_personalize", False):
+        return None
+    return str(visitor.subject)
+
+
+def _active_model() -> Any:
+    try:
+        from ..engine.registry import get_active_model
+
+        return get_active_model()
+    except Exception as exc:  # no engine, no model, broken artifact: serve fallbacks
+        fallbacks.warn_once("model", "No recommendation model available (%s); using fallbacks", exc)
+        return None
+
+
+def _purchased(visitor: Any, subject: str) -> set[str]:
+    """Products this shopper bought: the real-time store's record, then stored events."""
+    bought = {str(p) for p in realtime_call("purchased", subject)}
+    from ..models import Event
+
+    customer_id = getattr(visitor, "customer_id", "") or ""
+    rows = Event.objects.filter(type="purchase")
+    rows = (
+        rows.filter(customer_id=customer_id)
+        if customer_id
+        else rows.filter(visitor_id=visitor.visitor_id)
+    )
+    try:
+        bought.update(rows.values_list("product_id", flat=True).distinct()[:1000])
+    except Exception:
+        logger.exception("Could not read past purchases; not excluding them this time")
+    return bought
+
+
+def _collect(resolved: _Resolved, target: int) -> list[tuple[Candidate, ProductInfo]]:
+    """Walk the fallback chain until `target` eligible, distinct products are found."""
+    req = resolved.req
+    seen = set(resolved.filters.blocked_ids)
+    pool: list[tuple[Candidate, ProductInfo]] = []
+    for source in fallbacks.chain_for(req.placement, req.personal):
+        missing = target - len(pool)
+        if missing <= 0:
+            break
+        proposed = [
+            c for c in source(req, FETCH_FACTOR * missing, seen) if c.product_id not in seen
+        ]
+        infos = catalog.get_products(c.product_id for c in proposed)
+        for cand in proposed:
+            info = infos.get(cand.product_id)
+            if cand.product_id in seen:
+                continue
+            seen.add(cand.product_id)
+            if info is not None and resolved.filters.allows(info):
+                pool.append((cand, info))
+    return pool
+
+
+def _serve(resolved: _Resolved) -> RecommendationList:
+    req = resolved.req
+    if req.placement == "recently_viewed":
+        chosen = _collect(resolved, req.limit)[: req.limit]
+    else:
+        pool = _collect(resolved, POOL_FACTOR * req.limit)
+        chosen = _arrange(resolved, pool)
+    items = _explain(resolved, chosen)
+    used_model = req.model is not None and any(c.from_model for c, _ in chosen)
+    return RecommendationList(
+        placement=req.placement,
+        model_version=str(req.model.version) if used_model else "",
+        recommendation_id=uuid.uuid4().hex,
+        items=items,
+    )
+
+
+def _arrange(
+    resolved: _Resolved, pool: list[tuple[Candidate, ProductInfo]]
+) -> list[tuple[Candidate, ProductInfo]]:
+    """Boost/bury, diversify, add discovery and pins; exactly `limit` when possible."""
+    req = resolved.req
+    if not pool:
+        return _with_pins(resolved, [])
+    infos = [info for _, info in pool]
+    relevance = 1.0 - np.arange(len(pool), dtype=float) / len(pool)
+    relevance = rules.adjust_relevance(relevance, infos, resolved.rules)
+    categories = diversity.primary_categories([info.category_ids for info in infos])
+    one_category = req.category_id is not None
+    order = diversity.rerank(
+        relevance,
+        categories,
+        req.limit,
+        mmr_lambda=1.0 if one_category else float(plugin_settings.MMR_LAMBDA),
+        max_share=1.0 if one_category else float(plugin_settings.MAX_CATEGORY_SHARE),
+        vectors=diversity.item_vectors(req.model, [i.id for i in infos]) if req.model else None,
+    )
+    chosen = [pool[i] for i in order]
+    chosen = _with_discovery(
+        resolved, chosen, [p for i, p in enumerate(pool) if i not in set(order)]
+    )
+    return _with_pins(resolved, chosen)
+
+
+def _usual_categories(resolved: _Resolved) -> set[str]:
+    return {
+        c
+        for pid in resolved.req.recent
+        if pid in resolved.anchors
+        for c in resolved.anchors[pid].category_ids
+    }
+
+
+def _with_discovery(
+    resolved: _Resolved,
+    chosen: list[tuple[Candidate, ProductInfo]],
+    spare: list[tuple[Candidate, ProductInfo]],
+) -> list[tuple[Candidate, ProductInfo]]:
+    """Put one product from outside the shopper's usual categories in every N-th slot."""
+    req = resolved.req
+    slots = diversity.discovery_positions(req.limit, int(plugin_settings.DISCOVERY_EVERY or 0))
+    usual = _usual_categories(resolved)
+    if not slots or req.placement != "for_you" or not req.personal or not usual or req.category_id:
+        return chosen
+    taken = {c.product_id for c, _ in chosen}
+    outside = [p for p in spare if not usual.intersection(p[1].category_ids)]
+    if len(outside) < len(slots):
+        outside += _discovery_candidates(
+            resolved, usual, taken | {c.product_id for c, _ in outside}, len(slots)
+        )
+    result = list(chosen)
+    for slot, (cand, info) in zip(slots, outside, strict=False):
+        if usual.intersection(result[slot][1].category_ids) if slot < len(result) else True:
+            discovery = Candidate(cand.product_id, cand.score, "discovery", "", cand.from_model)
+            result.insert(slot, (discovery, info))
+    result = _dedupe(result)
+    return result[: req.limit]
+
+
+def _discovery_candidates(
+    resolved: _Resolved, usual: set[str], taken: set[str], needed: int
+) -> list[tuple[Candidate, ProductInfo]]:
+    req = resolved.req
+    found: list[tuple[Candidate, ProductInfo]] = []
+    blocked = resolved.filters.blocked_ids | taken
+    for source in (fallbacks.trending, fallbacks.popular):
+        proposed = source(req, 10 * req.limit, blocked)
+        infos = catalog.get_products(c.product_id for c in proposed)
+        for cand in proposed:
+            info = infos.get(cand.product_id)
+            if (
+                info is None
+                or not resolved.filters.allows(info)
+                or usual.intersection(info.category_ids)
+            ):
+                continue
+            found.append((cand, info))
+            blocked = blocked | {cand.product_id}
+            if len(found) >= needed:
+                return found
+    return found
+
+
+def _with_pins(
+    resolved: _Resolved, chosen: list[tuple[Candidate, ProductInfo]]
+) -> list[tuple[Candidate, ProductInfo]]:
+    """Move each live pin's product to its position (if it may be shown at all)."""
+    pins = rules.pins(resolved.rules)
+    if not pins:
+        return chosen
+    infos = catalog.get_products(r.target_id for r in pins)
+    result = list(chosen)
+    placed: set[str] = set()
+    for pin in sorted(pins, key=lambda r: (r.position, r.id)):
+        info = infos.get(pin.target_id)
+        if info is None or pin.target_id in placed or not resolved.filters.allows(info):
+            continue
+        result = [p for p in result if p[0].product_id != pin.target_id]
+        slot = min(pin.position - 1, len(result))
+        result.insert(slot, (Candidate(info.id, 1.0, "pinned"), info))
+        placed.add(pin.target_id)
+    return result[: resolved.req.limit]
+
+
+def _dedupe(items: Sequence[tuple[Candidate, ProductInfo]]) -> list[tuple[Candidate, ProductInfo]]:
+    seen: set[str] = set()
+    out = []
+    for cand, info in items:
+        if cand.product_id not in seen:
+            seen.add(cand.product_id)
+            out.append((cand, info))
+    return out
+
+
+def _explain(
+    resolved: _Resolved, chosen: Sequence[tuple[Candidate, ProductInfo]]
+) -> list[Recommendation]:
+    req = resolved.req
+    sensitive = reasons.sensitive_categories()
+    category_of: dict[str, str] = {}
+    for cand, info in chosen:
+        if cand.reason_code in ("trending", "popular", "category_top", "discovery"):
+            if req.category_id and cand.reason_code != "discovery":
+                cid = req.category_id if req.category_id not in sensitive else ""
+            elif cand.reason_code in ("trending", "discovery"):
+                cid = reasons.nameable_category(info.category_ids, sensitive)
+            else:
+                cid = ""
+            category_of[cand.product_id] = cid
+    names = catalog.category_names([c for c in set(category_of.values()) if c])
+    items = []
+    for position, (cand, info) in enumerate(_dedupe(chosen), start=1):
+        text = cand.text or reasons.explain(
+            cand.reason_code,
+            info,
+            anchor=_anchor(resolved, cand, info, sensitive),
+            category_name=names.get(category_of.get(cand.product_id, ""), ""),
+        )
+        items.append(Recommendation(info, cand.score, text, cand.reason_code, position))
+    return items
+
+
+def _anchor(
+    resolved: _Resolved, cand: Candidate, info: ProductInfo, sensitive: set[str]
+) -> ProductInfo | None:
+    """The shopper's own product the reason may name, if any and not sensitive."""
+    if cand.reason_code not in ("viewed", "bought_with", "similar"):
+        return None
+    if cand.reason_code == "viewed" and cand.anchor not in resolved.anchors:
+        return reasons.pick_viewed_anchor(info, resolved.req.recent, resolved.anchors, sensitive)
+    anchor = resolved.anchors.get(cand.anchor)
+    return None if reasons.is_sensitive(anchor, sensitive) else anchor

@@ -1,0 +1,196 @@
+"""Serving-time rules: what may be shown, and the owner's merchandising.
+
+Hard filters (`Filters.allows`): unpublished and out-of-stock products, the cart, past
+purchases (unless the category is in REPURCHASABLE_CATEGORIES), the owner's exclude
+rules, and the caller's price band and category. Then the owner's soft rules: boost and
+bury shift a product's relevance, pins put a product at a fixed position.
+
+Rules are read from the database at most once every RULES_REFRESH_SECONDS per process
+(and at once after a rule is saved in this process); their date ranges are checked on
+every request, so a campaign starts and ends on time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+from django.db import DatabaseError
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from ..adapters import ProductInfo
+from ..conf import plugin_settings
+from ..models import MerchandisingRule
+from .types import InvalidRecommendationRequest
+
+logger = logging.getLogger("personalization_plugin.serving")
+
+RULES_REFRESH_SECONDS = 5.0
+# Relevance runs from 1 (best candidate) down to 0; a boost of strength 1 adds this much.
+BOOST_STEP = 0.3
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A plain, immutable copy of a MerchandisingRule (safe to share across threads)."""
+
+    id: int
+    action: str
+    target_type: str
+    target_id: str
+    placement: str
+    position: int
+    strength: float
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    def is_live(self, now: datetime) -> bool:
+        if self.starts_at and now < self.starts_at:
+            return False
+        return not (self.ends_at and now >= self.ends_at)
+
+    def applies_to(self, placement: str) -> bool:
+        return not self.placement or self.placement == placement
+
+    def matches(self, info: ProductInfo) -> bool:
+        if self.target_type == MerchandisingRule.Target.PRODUCT:
+            return info.id == self.target_id
+        return self.target_id in info.category_ids
+
+
+_lock = threading.Lock()
+_loaded: tuple[float, tuple[Rule, ...]] = (0.0, ())
+
+
+def _load() -> tuple[Rule, ...]:
+    rows = MerchandisingRule.objects.filter(enabled=True).order_by("position", "id")
+    return tuple(
+        Rule(
+            id=r.pk,
+            action=r.action,
+            target_type=r.target_type,
+            target_id=r.target_id,
+            placement=r.placement,
+            position=max(1, int(r.position or 1)),
+            strength=float(r.strength),
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
+        )
+        for r in rows
+    )
+
+
+def all_rules() -> tuple[Rule, ...]:
+    global _loaded
+    loaded_at, rules = _loaded
+    if time.monotonic() - loaded_at < RULES_REFRESH_SECONDS:
+        return rules
+    with _lock:
+        try:
+            rules = _load()
+        except DatabaseError:  # a page never fails because the rules table could not be read
+            logger.exception("Could not read merchandising rules; serving without them")
+            rules = ()
+        _loaded = (time.monotonic(), rules)
+    return rules
+
+
+def live_rules(placement: str, now: datetime | None = None) -> list[Rule]:
+    """Enabled rules for this placement whose date range includes now."""
+    now = now or timezone.now()
+    return [r for r in all_rules() if r.applies_to(placement) and r.is_live(now)]
+
+
+def forget_rules(**kwargs: Any) -> None:
+    global _loaded
+    _loaded = (0.0, ())
+
+
+post_save.connect(forget_rules, sender=MerchandisingRule, dispatch_uid="sp-serving-rules-save")
+post_delete.connect(forget_rules, sender=MerchandisingRule, dispatch_uid="sp-serving-rules-del")
+
+
+def parse_price(name: str, value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidRecommendationRequest(
+            f"{name} must be a number such as 25 or '19.99', got {value!r}."
+        ) from None
+    if not price.is_finite() or price < 0:
+        raise InvalidRecommendationRequest(f"{name} must be a non-negative number, got {value!r}.")
+    return price
+
+
+@dataclass
+class Filters:
+    """The hard filters for one request."""
+
+    placement: str
+    excluded_ids: set[str] = field(default_factory=set)  # cart, the current product
+    purchased: set[str] = field(default_factory=set)
+    category_id: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    rules: Sequence[Rule] = ()
+
+    def __post_init__(self) -> None:
+        self.repurchasable = set(plugin_settings.REPURCHASABLE_CATEGORIES or ())
+        self.exclude_products = {
+            r.target_id for r in self.rules if r.action == "exclude" and r.target_type == "product"
+        }
+        self.exclude_categories = {
+            r.target_id for r in self.rules if r.action == "exclude" and r.target_type == "category"
+        }
+
+    @property
+    def blocked_ids(self) -> set[str]:
+        """Ids known to be unwanted before any product lookup (passed to the model)."""
+        return self.excluded_ids | self.exclude_products
+
+    def allows(self, info: ProductInfo) -> bool:
+        if not info.available or info.id in self.excluded_ids or info.id in self.exclude_products:
+            return False
+        if self.exclude_categories.intersection(info.category_ids):
+            return False
+        if info.id in self.purchased and not self.repurchasable.intersection(info.category_ids):
+            return False
+        if self.category_id is not None and self.category_id not in info.category_ids:
+            return False
+        if self.min_price is not None or self.max_price is not None:
+            if info.price is None:
+                return False
+            if self.min_price is not None and info.price < self.min_price:
+                return False
+            if self.max_price is not None and info.price > self.max_price:
+                return False
+        return True
+
+
+def adjust_relevance(
+    relevance: np.ndarray, infos: Sequence[ProductInfo], rules: Iterable[Rule]
+) -> np.ndarray:
+    """Apply boost/bury rules: relevance +/- BOOST_STEP * strength for each match."""
+    adjusted = relevance.astype(float, copy=True)
+    for rule in rules:
+        if rule.action not in ("boost", "bury"):
+            continue
+        sign = 1.0 if rule.action == "boost" else -1.0
+        hits = np.fromiter((rule.matches(info) for info in infos), dtype=bool, count=len(infos))
+        adjusted[hits] += sign * BOOST_STEP * rule.strength
+    return adjusted
+
+
+def pins(rules: Iterable[Rule]) -> list[Rule]:
+    """Product pins, by position (the first rule wins a contested slot)."""
+    return [r for r in rules if r.action == "pin" and r.target_type == "product"]
