@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("personalization/", include("personalization_plugin.urls")),
     path("widgets/", include("storefront_widgets.urls")),
+    path("graphql/", include("personalization_plugin.graphql.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("shop.urls")),
     path("", include(wagtail_urls)),

@@ -1,0 +1,144 @@
+"""Limits that keep a public GraphQL endpoint cheap to run: depth, aliases, field count,
+query length, page size (`first`) and, for production, no introspection.
+
+The rules are graphql-core `ValidationRule`s, so they reject an abusive query before
+any resolver runs, with an error that says which limit was hit. A store serving the
+mixins from its own view adds them with `validation_rules()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    ASTValidationRule,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    specified_rules,
+)
+from graphql.validation.rules.custom.no_schema_introspection import (
+    NoSchemaIntrospectionCustomRule,
+)
+
+from ..conf import plugin_settings
+
+DEFAULT_FIRST = 8
+
+
+class FirstTooLarge(GraphQLError):
+    """A `first` argument above GRAPHQL_MAX_FIRST."""
+
+
+def check_first(first: int | None, default: int = DEFAULT_FIRST) -> int:
+    """The page size to serve; raises a GraphQLError naming the limit when out of range."""
+    limit = plugin_settings.GRAPHQL_MAX_FIRST
+    if first is None:
+        return min(default, limit)
+    if first < 1:
+        raise GraphQLError(f"first must be at least 1, got {first}.")
+    if first > limit:
+        raise FirstTooLarge(
+            f"first may be at most {limit}, got {first}. Ask for fewer items "
+            "(PERSONALIZATION['GRAPHQL_MAX_FIRST'] sets the limit)."
+        )
+    return first
+
+
+def _fields(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    depth: int,
+    seen: frozenset[str],
+) -> Iterator[tuple[FieldNode, int]]:
+    """Every field under a selection set with its depth, expanding fragments once per
+    path (cycles are another rule's error; here they just stop the walk)."""
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection, depth
+            if not selection.name.value.startswith("__"):
+                yield from _fields(selection.selection_set, fragments, depth + 1, seen)
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments, depth, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen:
+                yield from _fields(fragment.selection_set, fragments, depth, seen | {name})
+
+
+class QueryLimitsRule(ASTValidationRule):
+    """Depth, field-count and alias limits from PERSONALIZATION['GRAPHQL_MAX_*'].
+
+    Walks each operation once and reports the first limit it exceeds."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        context: ValidationContext = self.context  # type: ignore[assignment]
+        fragments = {
+            d.name.value: d
+            for d in context.document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        max_depth = plugin_settings.GRAPHQL_MAX_DEPTH
+        max_fields = plugin_settings.GRAPHQL_MAX_FIELDS
+        max_aliases = plugin_settings.GRAPHQL_MAX_ALIASES
+        name = node.name.value if node.name else "anonymous"
+        fields = aliases = 0
+        for field, depth in _fields(node.selection_set, fragments, 1, frozenset()):
+            if depth > max_depth:
+                self.report_error(
+                    GraphQLError(
+                        f"Operation '{name}' is nested {depth} levels deep; the limit is "
+                        f"{max_depth}. Split it into several queries.",
+                        field,
+                    )
+                )
+                return
+            fields += 1
+            if fields > max_fields:
+                self.report_error(
+                    GraphQLError(
+                        f"Operation '{name}' selects more than {max_fields} fields; "
+                        "ask for fewer fields or split the query.",
+                        node,
+                    )
+                )
+                return
+            if field.alias is not None:
+                aliases += 1
+                if aliases > max_aliases:
+                    self.report_error(
+                        GraphQLError(
+                            f"Operation '{name}' uses more than {max_aliases} aliases; "
+                            "use fewer aliases or send several requests.",
+                            field,
+                        )
+                    )
+                    return
+
+
+def validation_rules() -> list[type[ASTValidationRule]]:
+    """graphql-core's standard rules plus the plugin's limits (and no introspection when
+    PERSONALIZATION['GRAPHQL_INTROSPECTION'] is False). Pass them to a GraphQL view."""
+    rules: list[type[ASTValidationRule]] = [*specified_rules, QueryLimitsRule]
+    if not plugin_settings.GRAPHQL_INTROSPECTION:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+def check_query_length(query: str) -> None:
+    """Raises a GraphQLError when the query text is longer than GRAPHQL_MAX_QUERY_LENGTH."""
+    limit = plugin_settings.GRAPHQL_MAX_QUERY_LENGTH
+    if len(query) > limit:
+        raise GraphQLError(
+            f"The query is {len(query)} characters long; the limit is {limit}. "
+            "Send a shorter query."
+        )

@@ -1,0 +1,339 @@
+"""Query and Mutation mixins a store adds to its own schema, and a ready `schema`.
+
+    class Query(personalization_plugin.graphql.schema.Query, graphene.ObjectType): ...
+    class Mutation(personalization_plugin.graphql.schema.Mutation, graphene.ObjectType): ...
+
+and on the store's own product type, `ProductRecommendationsMixin` adds `similar` and
+`boughtTogether`. Resolvers only ask serving, tracking and privacy; serving returns
+display-ready products, so a list costs one batched product lookup whatever its length.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import graphene
+from django.http import HttpRequest, HttpResponse
+from graphql import GraphQLError
+
+from ..exceptions import PersonalizationError, RateLimited, TrackingNotAllowed, UnknownProduct
+from ..serving.types import InvalidRecommendationRequest
+from ..serving.types import RecommendationList as ServedList
+from .limits import check_first
+from .types import (
+    MyData,
+    MyDataEvent,
+    PersonalizationUserError,
+    RecommendationList,
+    RecommendationPlacement,
+    SetConsentPayload,
+    TrackEventInput,
+    TrackEventPayload,
+)
+
+logger = logging.getLogger("personalization_plugin.graphql")
+
+MAX_EXPORT_EVENTS = 1000
+# Cookies set by mutations, copied onto the HTTP response by PersonalizationGraphQLView.
+RESPONSE_COOKIES_ATTR = "_personalization_graphql_cookies"
+
+
+def _visitor(request: HttpRequest) -> Any:
+    from ..tracking.identity import get_visitor
+
+    return get_visitor(request)
+
+
+def _value(enum_or_value: Any) -> str:
+    return str(getattr(enum_or_value, "value", enum_or_value))
+
+
+def serve(
+    request: HttpRequest,
+    placement: str,
+    *,
+    first: int | None,
+    product_id: str | None = None,
+    cart: list[str] | None = None,
+    category_id: str | None = None,
+) -> ServedList:
+    """Ask serving for one list; bad arguments become GraphQL errors, failures an empty list."""
+    from ..serving import recommend
+
+    limit = check_first(first)
+    try:
+        return recommend(
+            placement,
+            visitor=_visitor(request),
+            product_id=product_id or None,
+            cart=list(cart) if cart else None,
+            category_id=category_id or None,
+            limit=limit,
+        )
+    except (UnknownProduct, InvalidRecommendationRequest) as exc:
+        raise GraphQLError(str(exc)) from exc
+    except Exception:
+        logger.exception(
+            "Serving failed for placement %r; answering with an empty list.", placement
+        )
+        return ServedList(placement=placement, model_version="", recommendation_id="", items=[])
+
+
+FIRST_DESCRIPTION = (
+    "How many items (default 8, at most PERSONALIZATION['GRAPHQL_MAX_FIRST'], 50 by default)."
+)
+
+
+class Query:
+    """Mixin: read-only personalization fields for a store's root Query type."""
+
+    recommendations = graphene.Field(
+        RecommendationList,
+        required=True,
+        placement=graphene.Argument(
+            RecommendationPlacement, required=True, description="Which list."
+        ),
+        product_id=graphene.Argument(
+            graphene.ID, description="The product on screen (similar, bought_together)."
+        ),
+        cart=graphene.Argument(
+            graphene.List(graphene.NonNull(graphene.ID)),
+            description="Product ids in the cart (cart placement).",
+        ),
+        category_id=graphene.Argument(
+            graphene.ID, description="Restrict to a category (trending, category_top)."
+        ),
+        first=graphene.Argument(graphene.Int, description=FIRST_DESCRIPTION),
+        description="A recommendation list for the current shopper and a placement.",
+    )
+    my_data = graphene.Field(
+        MyData,
+        required=True,
+        first=graphene.Argument(
+            graphene.Int,
+            description=f"How many events to list, newest first (at most {MAX_EXPORT_EVENTS}).",
+        ),
+        description="The current shopper's own data (export). Always the requester's: it takes no id.",
+    )
+
+    @staticmethod
+    def resolve_recommendations(root: Any, info: Any, placement: Any, **kwargs: Any) -> ServedList:
+        return serve(info.context, _value(placement), **kwargs)
+
+    @staticmethod
+    def resolve_my_data(root: Any, info: Any, first: int | None = 100) -> dict[str, Any]:
+        return export_current_shopper(info.context, first)
+
+
+def export_current_shopper(request: HttpRequest, first: int | None) -> dict[str, Any]:
+    from django.db.models import Q
+
+    from ..models import Event
+    from ..tracking.realtime import get_realtime
+
+    count = 100 if first is None else first
+    if not 0 <= count <= MAX_EXPORT_EVENTS:
+        raise GraphQLError(f"first must be between 0 and {MAX_EXPORT_EVENTS}, got {count}.")
+    visitor = _visitor(request)
+    mine = Q(visitor_id=visitor.visitor_id)
+    if visitor.customer_id:
+        mine |= Q(customer_id=visitor.customer_id)
+    events = Event.objects.filter(mine).order_by("-occurred_at")
+    try:
+        recent = list(get_realtime().recently_viewed(visitor.subject))
+    except Exception:
+        logger.exception("Recently viewed products unavailable for the data export.")
+        recent = []
+    return {
+        "visitor_id": visitor.visitor_id,
+        "customer_id": visitor.customer_id,
+        "consent": visitor.consent,
+        "event_count": events.count(),
+        "events": [
+            MyDataEvent(
+                type=e.type,
+                product_id=e.product_id,
+                category_id=e.category_id,
+                query=e.query,
+                placement=e.placement,
+                occurred_at=e.occurred_at,
+            )
+            for e in events[:count]
+        ],
+        "recently_viewed": recent,
+    }
+
+
+class ProductRecommendationsMixin:
+    """Mixin for a store's own product type: `similar(first)` and `boughtTogether(first)`.
+
+    The product id is `str(root.pk)` (or `root.id`); override the static method
+    `personalization_product_id(root)` on your type for another mapping.
+    """
+
+    similar = graphene.Field(
+        RecommendationList,
+        required=True,
+        first=graphene.Argument(graphene.Int, description=FIRST_DESCRIPTION),
+        description="Products like this one.",
+    )
+    bought_together = graphene.Field(
+        RecommendationList,
+        required=True,
+        first=graphene.Argument(graphene.Int, description=FIRST_DESCRIPTION),
+        description="Products often bought with this one.",
+    )
+
+    @staticmethod
+    def personalization_product_id(root: Any) -> str:
+        pk = getattr(root, "pk", None)
+        return str(pk if pk is not None else root.id)
+
+    @staticmethod
+    def _product_id(root: Any, info: Any) -> str:
+        graphene_type = getattr(info.parent_type, "graphene_type", None)
+        mapper = getattr(graphene_type, "personalization_product_id", None)
+        if mapper is None:
+            mapper = ProductRecommendationsMixin.personalization_product_id
+        return mapper(root)
+
+    @staticmethod
+    def resolve_similar(root: Any, info: Any, first: int | None = None) -> ServedList:
+        product_id = ProductRecommendationsMixin._product_id(root, info)
+        return serve(info.context, "similar", first=first, product_id=product_id)
+
+    @staticmethod
+    def resolve_bought_together(root: Any, info: Any, first: int | None = None) -> ServedList:
+        product_id = ProductRecommendationsMixin._product_id(root, info)
+        return serve(info.context, "bought_together", first=first, product_id=product_id)
+
+
+def _error(message: str, code: str, field: str | None = None) -> PersonalizationUserError:
+    return PersonalizationUserError(field=field, message=message, code=code)
+
+
+_INPUT_FIELDS = {
+    "product_id": "productId",
+    "category_id": "categoryId",
+    "query": "query",
+    "quantity": "quantity",
+    "position": "position",
+    "placement": "placement",
+    "model_version": "modelVersion",
+}
+
+
+def _field_of(message: str) -> str | None:
+    for name, graphql_name in _INPUT_FIELDS.items():
+        if name in message:
+            return graphql_name
+    return None
+
+
+class TrackEvent(graphene.Mutation):
+    """Record one shopper event (view, category_view, search, cart_add, cart_remove,
+    impression, click) for the current visitor. Input problems come back in `errors`."""
+
+    class Arguments:
+        input = TrackEventInput(required=True, description="The event.")
+
+    Output = TrackEventPayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, input: Any) -> TrackEventPayload:
+        from .. import track
+
+        fields = {
+            name: input.get(name)
+            for name in (
+                "product_id",
+                "category_id",
+                "query",
+                "quantity",
+                "placement",
+                "model_version",
+                "position",
+            )
+            if input.get(name) is not None
+        }
+        if input.get("recommendation_id"):
+            fields["recommendation_id"] = input.get("recommendation_id")
+        try:
+            event = track(_value(input.get("type")), request=info.context, **fields)
+        except RateLimited as exc:
+            return TrackEventPayload(recorded=False, errors=[_error(str(exc), "RATE_LIMITED")])
+        except TrackingNotAllowed as exc:
+            return TrackEventPayload(recorded=False, errors=[_error(str(exc), "NOT_ALLOWED")])
+        except (PersonalizationError, ValueError, TypeError) as exc:
+            return TrackEventPayload(
+                recorded=False, errors=[_error(str(exc), "INVALID", _field_of(str(exc)))]
+            )
+        except Exception:
+            logger.exception("trackEvent failed; the event was not recorded.")
+            return TrackEventPayload(
+                recorded=False,
+                errors=[
+                    _error("The event could not be recorded now; try again later.", "UNAVAILABLE")
+                ],
+            )
+        if event is None:
+            message = "Not recorded: the shopper has not consented to tracking or has opted out."
+            return TrackEventPayload(recorded=False, errors=[_error(message, "NOT_ALLOWED")])
+        return TrackEventPayload(recorded=True, event_id=event.event_id, errors=[])
+
+
+class SetConsent(graphene.Mutation):
+    """Record the current shopper's consent choice (sets the consent cookie)."""
+
+    class Arguments:
+        granted = graphene.Boolean(
+            required=True, description="True to allow personalization, false to decline."
+        )
+
+    Output = SetConsentPayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, granted: bool) -> SetConsentPayload:
+        from ..privacy.consent import set_consent
+
+        request = info.context
+        carrier = HttpResponse()
+        try:
+            set_consent(request, carrier, granted)
+        except Exception:
+            logger.exception("setConsent failed; the choice was not recorded.")
+            return SetConsentPayload(
+                consent="unknown",
+                errors=[
+                    _error("The choice could not be recorded now; try again later.", "UNAVAILABLE")
+                ],
+            )
+        cookies = getattr(request, RESPONSE_COOKIES_ATTR, None)
+        if cookies is None:
+            cookies = {}
+            setattr(request, RESPONSE_COOKIES_ATTR, cookies)
+        cookies.update(carrier.cookies)
+        return SetConsentPayload(consent="granted" if granted else "denied", errors=[])
+
+
+class Mutation:
+    """Mixin: personalization mutations for a store's root Mutation type."""
+
+    track_event = TrackEvent.Field(description=TrackEvent.__doc__)
+    set_consent = SetConsent.Field(description=SetConsent.__doc__)
+
+
+class _Query(Query, graphene.ObjectType):
+    class Meta:
+        name = "Query"
+        description = "Personalization queries."
+
+
+class _Mutation(Mutation, graphene.ObjectType):
+    class Meta:
+        name = "Mutation"
+        description = "Personalization mutations."
+
+
+schema = graphene.Schema(query=_Query, mutation=_Mutation)

@@ -1,0 +1,211 @@
+"""GraphQL object types for recommendations, tracking, consent and the data export.
+
+Names are prefixed where a store's own schema likely has the plain name (a store has
+its own `Product`), so the mixins merge into any schema without clashes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+
+PLACEMENT_DESCRIPTIONS = {
+    "for_you": "Personal picks for the shopper (home page).",
+    "similar": "Products like the one on screen (product page; needs productId).",
+    "bought_together": "Products bought with the one on screen (needs productId).",
+    "cart": "Basket completion for the cart's products (needs cart).",
+    "trending": "Recently popular products, optionally within categoryId.",
+    "recently_viewed": "The shopper's own recently viewed products.",
+    "category_top": "Best products of a category (needs categoryId).",
+}
+
+
+class RecommendationPlacement(graphene.Enum):
+    """Where a list is shown; each placement is answered by a different strategy."""
+
+    FOR_YOU = "for_you"
+    SIMILAR = "similar"
+    BOUGHT_TOGETHER = "bought_together"
+    CART = "cart"
+    TRENDING = "trending"
+    RECENTLY_VIEWED = "recently_viewed"
+    CATEGORY_TOP = "category_top"
+
+    @property
+    def description(self) -> str:
+        return PLACEMENT_DESCRIPTIONS.get(self.value, self.value)
+
+
+EVENT_DESCRIPTIONS = {
+    "view": "A product page was viewed (needs productId).",
+    "category_view": "A category page was viewed (needs categoryId).",
+    "search": "A search was made (needs query).",
+    "cart_add": "A product was added to the cart (needs productId).",
+    "cart_remove": "A product was removed from the cart (needs productId).",
+    "impression": "A recommended product was seen (needs productId, placement, position, recommendationId).",
+    "click": "A recommended product was clicked (needs productId, placement, position, recommendationId).",
+}
+
+
+class TrackEventType(graphene.Enum):
+    """What the shopper did. Checkouts and purchases come from the store's order code."""
+
+    VIEW = "view"
+    CATEGORY_VIEW = "category_view"
+    SEARCH = "search"
+    CART_ADD = "cart_add"
+    CART_REMOVE = "cart_remove"
+    IMPRESSION = "impression"
+    CLICK = "click"
+
+    @property
+    def description(self) -> str:
+        return EVENT_DESCRIPTIONS.get(self.value, self.value)
+
+
+class RecommendedProduct(graphene.ObjectType):
+    """A product as the store adapter describes it, ready to display."""
+
+    id = graphene.ID(required=True, description="The store's product id.")
+    title = graphene.String(required=True, description="Display title.")
+    url = graphene.String(required=True, description="Link to the product page (may be relative).")
+    price = graphene.Decimal(description="Price as a decimal string; null when unknown.")
+    currency = graphene.String(required=True, description="ISO 4217 code, or empty.")
+    image_url = graphene.String(required=True, description="Image URL, or empty.")
+    in_stock = graphene.Boolean(required=True, description="Whether it can be bought now.")
+
+
+class Recommendation(graphene.ObjectType):
+    """One recommended product with the reason shown to the shopper."""
+
+    product_id = graphene.ID(required=True, description="Id of the recommended product.")
+    score = graphene.Float(
+        required=True,
+        description="Relevance score; higher is better, only comparable within one list.",
+    )
+    reason = graphene.String(
+        required=True, description='Readable reason, e.g. "Because you viewed Oak Chair".'
+    )
+    reason_code = graphene.String(
+        required=True,
+        description="Machine-readable reason (viewed, bought_with, trending, popular, similar, new, pinned, recently_viewed, category_top, discovery).",
+    )
+    position = graphene.Int(
+        required=True, description="1-based position; quote it in impression and click events."
+    )
+    product = graphene.Field(
+        RecommendedProduct, required=True, description="The product, display-ready."
+    )
+
+    @staticmethod
+    def resolve_product_id(root: Any, info: Any) -> str:
+        return str(root.product.id)
+
+
+class RecommendationList(graphene.ObjectType):
+    """One placement's list. Quote `recommendationId`, `placement`, `modelVersion` and
+    each item's `position` back in impression and click events for attribution."""
+
+    placement = graphene.String(required=True, description="The placement this list answers.")
+    model_version = graphene.String(
+        required=True,
+        description="Model that produced the list; empty when only fallbacks were used.",
+    )
+    recommendation_id = graphene.String(
+        required=True, description="Id of this response, for attribution."
+    )
+    items = graphene.List(
+        graphene.NonNull(Recommendation), required=True, description="Best first."
+    )
+
+
+class PersonalizationUserError(graphene.ObjectType):
+    """A problem with the input, reported in the payload instead of failing the request."""
+
+    field = graphene.String(description="The input field at fault, if one is.")
+    message = graphene.String(required=True, description="What was wrong and what to do.")
+    code = graphene.String(
+        required=True, description="INVALID, NOT_ALLOWED, RATE_LIMITED or UNAVAILABLE."
+    )
+
+
+class TrackEventInput(graphene.InputObjectType):
+    """One shopper event from a headless storefront."""
+
+    type = TrackEventType(required=True, description="What happened.")
+    product_id = graphene.ID(
+        description="Required for view, cart_add, cart_remove, impression and click."
+    )
+    category_id = graphene.ID(description="Required for category_view.")
+    query = graphene.String(description="Required for search: the search text.")
+    quantity = graphene.Int(description="For cart events; defaults to 1.")
+    placement = graphene.String(description="For impression/click: the list's placement.")
+    model_version = graphene.String(description="For impression/click: the list's modelVersion.")
+    recommendation_id = graphene.String(
+        description="For impression/click: the list's recommendationId."
+    )
+    position = graphene.Int(description="For impression/click: the item's 1-based position.")
+
+
+class TrackEventPayload(graphene.ObjectType):
+    """Result of trackEvent."""
+
+    recorded = graphene.Boolean(
+        required=True, description="Whether the event was accepted for storage."
+    )
+    event_id = graphene.String(description="Id of the stored event, when recorded.")
+    errors = graphene.List(
+        graphene.NonNull(PersonalizationUserError),
+        required=True,
+        description="Why the event was not recorded; empty on success.",
+    )
+
+
+class SetConsentPayload(graphene.ObjectType):
+    """Result of setConsent."""
+
+    consent = graphene.String(
+        required=True, description='The shopper\'s choice now: "granted", "denied" or "unknown".'
+    )
+    errors = graphene.List(
+        graphene.NonNull(PersonalizationUserError), required=True, description="Empty on success."
+    )
+
+
+class MyDataEvent(graphene.ObjectType):
+    """One stored event of the current shopper."""
+
+    type = graphene.String(required=True, description="Event type.")
+    product_id = graphene.String(required=True, description="Product, or empty.")
+    category_id = graphene.String(required=True, description="Category, or empty.")
+    query = graphene.String(required=True, description="Search text, or empty.")
+    placement = graphene.String(
+        required=True, description="Placement of a clicked or seen recommendation, or empty."
+    )
+    occurred_at = graphene.DateTime(required=True, description="When it happened.")
+
+
+class MyData(graphene.ObjectType):
+    """Everything the plugin holds about the current shopper (their data export)."""
+
+    visitor_id = graphene.String(
+        required=True, description="The pseudonymous id in this browser's cookie."
+    )
+    customer_id = graphene.String(
+        required=True, description="The signed-in customer's id, or empty."
+    )
+    consent = graphene.String(required=True, description='"granted", "denied" or "unknown".')
+    event_count = graphene.Int(
+        required=True, description="How many stored events there are in total."
+    )
+    events = graphene.List(
+        graphene.NonNull(MyDataEvent),
+        required=True,
+        description="Stored events, newest first (at most `first`).",
+    )
+    recently_viewed = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description="Recently viewed product ids, newest first.",
+    )

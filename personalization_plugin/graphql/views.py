@@ -1,0 +1,85 @@
+"""A ready GraphQL endpoint (with GraphiQL) for stores that have none.
+
+    path("graphql/", include("personalization_plugin.graphql.urls"))
+
+serves GRAPHENE["SCHEMA"] when set (a store's schema with the mixins), else the
+plugin's own `schema.schema` (just the mixins). It applies the plugin's limits (`limits.py`), hides internal error details, copies
+cookies set by mutations (consent) onto the response, and never answers 500.
+A store with its own schema passes it: `PersonalizationGraphQLView.as_view(schema=...)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from graphene_django.settings import graphene_settings
+from graphene_django.views import GraphQLView, HttpError
+from graphql import ExecutionResult, GraphQLError
+
+from ..exceptions import PersonalizationError
+from .limits import check_query_length, validation_rules
+from .schema import RESPONSE_COOKIES_ATTR
+
+logger = logging.getLogger("personalization_plugin.graphql")
+INTERNAL_ERROR = "Internal error; it has been logged. Try again later."
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class PersonalizationGraphQLView(GraphQLView):
+    """graphene-django's view with the plugin's limits and safe error reporting."""
+
+    def __init__(self, schema: Any = None, **kwargs: Any) -> None:
+        if schema is None and graphene_settings.SCHEMA is None:
+            # No GRAPHENE["SCHEMA"]: serve the plugin's own schema (just the mixins).
+            from .schema import schema as plugin_schema
+
+            schema = plugin_schema
+        super().__init__(schema=schema, **kwargs)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().dispatch(request, *args, **kwargs)
+        for cookie in (getattr(request, RESPONSE_COOKIES_ATTR, None) or {}).values():
+            response.cookies[cookie.key] = cookie
+        return response
+
+    def execute_graphql_request(
+        self,
+        request: HttpRequest,
+        data: Any,
+        query: str | None,
+        variables: Any,
+        operation_name: str | None,
+        show_graphiql: bool = False,
+    ) -> ExecutionResult | None:
+        if query:
+            try:
+                check_query_length(query)
+            except GraphQLError as exc:
+                return ExecutionResult(data=None, errors=[exc])
+        self.validation_rules = validation_rules()
+        try:
+            return super().execute_graphql_request(
+                request, data, query, variables, operation_name, show_graphiql
+            )
+        except HttpError:
+            raise
+        except Exception:
+            logger.exception("GraphQL request failed before execution.")
+            return ExecutionResult(data=None, errors=[GraphQLError(INTERNAL_ERROR)])
+
+    @staticmethod
+    def format_error(error: Any) -> dict[str, Any]:
+        if isinstance(error, GraphQLError):
+            original = error.original_error
+            if original is not None and not isinstance(
+                original, GraphQLError | PersonalizationError
+            ):
+                logger.error("GraphQL resolver error", exc_info=original)
+                return {**error.formatted, "message": INTERNAL_ERROR}
+            return error.formatted
+        logger.error("GraphQL error", exc_info=error)
+        return {"message": INTERNAL_ERROR}
