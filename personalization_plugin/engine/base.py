@@ -42,20 +42,28 @@ class ServingModel(Protocol):
         """Items like this one (collaborative, then content fallback for new products)."""
         ...
 
-    def bought_together(self, product_ids: Sequence[str], n: int = 10, exclude: Collection[str] = ()) -> Scored:
+    def bought_together(
+        self, product_ids: Sequence[str], n: int = 10, exclude: Collection[str] = ()
+    ) -> Scored:
         """Items bought with these (co-occurrence in orders scored by lift), for the
         product page (one id) and basket completion (the cart's ids)."""
         ...
 
-    def viewed_together(self, product_ids: Sequence[str], n: int = 10, exclude: Collection[str] = ()) -> Scored:
+    def viewed_together(
+        self, product_ids: Sequence[str], n: int = 10, exclude: Collection[str] = ()
+    ) -> Scored:
         """Items viewed in the same sessions as these, scored by lift."""
         ...
 
-    def popular(self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()) -> Scored:
+    def popular(
+        self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()
+    ) -> Scored:
         """Most interacted-with items at training time, optionally within a category."""
         ...
 
-    def new_arrivals(self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()) -> Scored:
+    def new_arrivals(
+        self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()
+    ) -> Scored:
         """Newest published products (from the catalog snapshot taken at training)."""
         ...
 

@@ -1,0 +1,166 @@
+"""Model artifacts on disk: `<MODEL_DIR>/<version>/model.npz` + `manifest.json`.
+
+No pickle: every array is a plain numpy array (strings as fixed-width unicode) loaded
+with `allow_pickle=False`. The manifest records a SHA-256 of the npz, so a truncated or
+tampered file is refused rather than served. Writes go to a temporary directory that is
+fsynced and renamed into place, so a reader never sees half an artifact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ModelNotAvailable
+
+FORMAT_VERSION = 1
+ARRAYS_FILE = "model.npz"
+MANIFEST_FILE = "manifest.json"
+
+
+class ArtifactError(ModelNotAvailable):
+    """An artifact is missing, corrupt, or from an incompatible format version."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_files(
+    target: Path, arrays: dict[str, np.ndarray], manifest: dict[str, Any]
+) -> dict[str, Any]:
+    npz = target / ARRAYS_FILE
+    with npz.open("wb") as fh:
+        np.savez(fh, **arrays)
+        fh.flush()
+        os.fsync(fh.fileno())
+    manifest = {
+        **manifest,
+        "format": FORMAT_VERSION,
+        "sha256": _sha256(npz),
+        "arrays": sorted(arrays),
+    }
+    man = target / MANIFEST_FILE
+    with man.open("w") as fh:
+        json.dump(manifest, fh, indent=1, sort_keys=True, default=str)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return manifest
+
+
+def write_artifact(
+    root: str | Path, version: str, arrays: dict[str, np.ndarray], manifest: dict[str, Any]
+) -> Path:
+    """Write atomically to `root/version`; returns that path. Raises ArtifactError if it exists."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / version
+    if final.exists():
+        raise ArtifactError(
+            f"Artifact directory {final} already exists; versions are never overwritten."
+        )
+    tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=root))
+    try:
+        _write_files(tmp, arrays, {**manifest, "version": version})
+        _fsync_dir(tmp)
+        os.rename(tmp, final)
+        _fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def rewrite_artifact(
+    path: str | Path, arrays: dict[str, np.ndarray], manifest: dict[str, Any]
+) -> None:
+    """Replace an artifact's files in place (used by erasure), each file atomically."""
+    path = Path(path)
+    tmp = Path(tempfile.mkdtemp(prefix=".rewrite-", dir=path))
+    try:
+        _write_files(tmp, arrays, manifest)
+        # The npz first: until the manifest moves, the old checksum refuses the new npz,
+        # so a crash in between shows as a clear checksum error, never silent mixing.
+        os.replace(tmp / ARRAYS_FILE, path / ARRAYS_FILE)
+        os.replace(tmp / MANIFEST_FILE, path / MANIFEST_FILE)
+        _fsync_dir(path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    man = Path(path) / MANIFEST_FILE
+    try:
+        manifest = json.loads(man.read_text())
+    except FileNotFoundError:
+        raise ArtifactError(
+            f"Model artifact {path} has no {MANIFEST_FILE}; retrain with `manage.py personalization_train`."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(
+            f"Model manifest {man} is unreadable ({exc}); retrain or roll back."
+        ) from None
+    if manifest.get("format") != FORMAT_VERSION:
+        raise ArtifactError(
+            f"Model artifact {path} has format {manifest.get('format')!r}, this code reads format "
+            f"{FORMAT_VERSION}; retrain with `manage.py personalization_train`."
+        )
+    return manifest
+
+
+def read_artifact(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and manifest of a verified artifact; raises ArtifactError with the reason."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    npz = path / ARRAYS_FILE
+    if not npz.exists():
+        raise ArtifactError(f"Model artifact {path} has no {ARRAYS_FILE}; retrain or roll back.")
+    if _sha256(npz) != manifest.get("sha256"):
+        raise ArtifactError(
+            f"Model artifact {npz} does not match its manifest checksum (corrupt or modified); retrain or roll back."
+        )
+    try:
+        with np.load(npz, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(
+            f"Model artifact {npz} cannot be read ({exc}); retrain or roll back."
+        ) from None
+    missing = set(manifest.get("arrays", [])) - set(arrays)
+    if missing:
+        raise ArtifactError(
+            f"Model artifact {npz} lacks arrays {sorted(missing)}; retrain or roll back."
+        )
+    return arrays, manifest
+
+
+def load_model(path: str | Path):
+    """The `ArtifactModel` stored at `path`; raises ArtifactError when it cannot be served."""
+    from .serving_model import ArtifactModel
+
+    arrays, manifest = read_artifact(path)
+    try:
+        return ArtifactModel(arrays, manifest)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise ArtifactError(
+            f"Model artifact {path} is inconsistent ({type(exc).__name__}: {exc}); retrain or roll back."
+        ) from None

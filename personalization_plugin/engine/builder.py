@@ -1,0 +1,156 @@
+"""Fit everything one served model needs, as a flat dict of numpy arrays.
+
+This is the single recipe used by training (on all events) and by offline evaluation
+(on the training part of a split), so the figures evaluation reports are those of the
+model that is served.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import cooccurrence
+from .algorithms import make
+from .algorithms.base import sparse_to_arrays
+from .catalog import CatalogSnapshot, catalog_arrays
+from .interactions import Interactions, event_weights
+
+
+@dataclass
+class BuildParams:
+    """Model settings. The defaults are the shipped defaults (see readme-engine.md).
+
+    The served score for a subject is a blend of min-max normalised parts: the
+    collaborative core (`algorithm`), EASE when the catalog has at most
+    `ease_max_items` products, session item-to-item (neighbours + viewed together,
+    recency weighted) and a small popularity prior.
+    """
+
+    algorithm: str = "als"
+    factors: int = 64
+    iterations: int = 15
+    regularization: float = 0.05
+    alpha: float = 1.0
+    neighbours: int = 50
+    shrink: float = 1.0
+    ease_max_items: int = 10_000
+    ease_l2: float = 200.0
+    ease_k: int = 200
+    w_core: float = 1.0
+    w_ease: float = 1.0
+    w_session: float = 1.0
+    w_pop: float = 0.05
+    recency_decay: float = 0.5
+    trending_half_life_hours: float = 24.0
+
+    @classmethod
+    def from_settings(cls, algorithm: str | None = None, **overrides: Any) -> BuildParams:
+        from ..conf import plugin_settings as s
+
+        values: dict[str, Any] = {
+            "algorithm": algorithm or s.ALGORITHM,
+            "factors": s.FACTORS,
+            "iterations": s.ITERATIONS,
+            "regularization": s.REGULARIZATION,
+            "alpha": s.ALPHA,
+            "trending_half_life_hours": s.TRENDING_HALF_LIFE_HOURS,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    def core_params(self) -> dict[str, Any]:
+        if self.algorithm in ("als", "bpr"):
+            return {
+                "factors": self.factors,
+                "iterations": self.iterations
+                if self.algorithm == "als"
+                else max(self.iterations, 100),
+                "regularization": self.regularization,
+                "alpha": self.alpha,
+            }
+        return {"k": self.neighbours * 2}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_arrays(
+    data: Interactions,
+    params: BuildParams,
+    snapshot: CatalogSnapshot | None = None,
+    *,
+    now: float | None = None,
+    progress: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Fit the core model and every lookup table; returns (arrays, info) where info
+    holds per-part timings and what was fitted."""
+    info: dict[str, Any] = {"timings": {}}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        info["timings"][name] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+
+    arrays: dict[str, np.ndarray] = {"subject_ids": data.subject_ids, "item_ids": data.item_ids}
+    arrays.update(sparse_to_arrays("history", data.matrix))
+    core = make(params.algorithm, **params.core_params()).fit(data.matrix, progress=progress)
+    arrays.update({f"core_{k}": v for k, v in core.to_arrays().items()})
+    lap("core")
+
+    knn = make("item_knn", k=params.neighbours).fit(data.matrix)
+    arrays.update(
+        sparse_to_arrays("similar", cooccurrence.top_k_rows(knn.similarity, params.neighbours))
+    )
+    lap("neighbours")
+
+    info["ease"] = 0 < data.n_items <= params.ease_max_items
+    if info["ease"]:
+        ease = make("ease", l2=params.ease_l2, k=params.ease_k).fit(data.matrix)
+        arrays.update(sparse_to_arrays("ease", ease.similarity))
+        lap("ease")
+
+    arrays.update(
+        sparse_to_arrays(
+            "bought", cooccurrence.bought_together(data, params.neighbours, params.shrink)
+        )
+    )
+    arrays.update(
+        sparse_to_arrays(
+            "viewed", cooccurrence.viewed_together(data, params.neighbours, params.shrink)
+        )
+    )
+    lap("cooccurrence")
+
+    arrays.update(_popularity(data, params, now))
+    arrays.update(catalog_arrays(snapshot or CatalogSnapshot(), data.item_ids))
+    lap("popularity_catalog")
+    return arrays, info
+
+
+def _popularity(
+    data: Interactions, params: BuildParams, now: float | None
+) -> dict[str, np.ndarray]:
+    """Popularity (distinct subjects per item, saturated weights) and time-decayed trending."""
+    popularity = np.asarray(data.matrix.sum(axis=0), dtype=np.float32).ravel()
+    if now is None:  # trending is relative to the newest event, so old logs still trend
+        now = float(data.log.timestamp.max()) if len(data.log) else time.time()
+    weights = event_weights(
+        data.log,
+        {t: 1.0 for t in ("view", "click", "cart_add", "checkout", "purchase")},
+        params.trending_half_life_hours / 24.0,
+        now,
+    )
+    trending = np.bincount(data.item_index, weights=weights, minlength=data.n_items).astype(
+        np.float32
+    )
+    return {"popularity": popularity, "trending": trending}
+
+
+def empty_sparse(n: int) -> sp.csr_matrix:
+    return sp.csr_matrix((n, n), dtype=np.float32)

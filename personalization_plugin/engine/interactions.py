@@ -1,0 +1,249 @@
+"""From stored events to the user x item matrix every model learns from.
+
+Events arrive as an `EventLog`: parallel numpy arrays, one element per event, read from
+the database in chunks (`load_events`) or from a CSV file (`engine.datasets`). The
+matrix is built with vectorised numpy and a COO -> CSR conversion, never a Python loop
+over users or items:
+
+- each event type has a weight (`EVENT_WEIGHTS`; types without a weight are ignored),
+- weights decay with age (`HALF_LIFE_DAYS`),
+- events are de-duplicated by `event_id` (a retried flush never counts twice),
+- a (subject, item) pair's summed weight saturates with `log1p`, so viewing a product
+  twenty times is not worth twenty purchases,
+- products in SENSITIVE_CATEGORIES are never learned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+import numpy as np
+import scipy.sparse as sp
+
+PRODUCT_EVENT_TYPES = ("view", "click", "cart_add", "cart_remove", "checkout", "purchase")
+SECONDS_PER_DAY = 86400.0
+
+
+@dataclass
+class EventLog:
+    """Events as parallel arrays (all of the same length).
+
+    `timestamp` is unix seconds; `price` is NaN when unknown; string columns hold ""
+    when the event had no value for them.
+    """
+
+    subject: np.ndarray
+    item: np.ndarray
+    type: np.ndarray
+    timestamp: np.ndarray
+    session: np.ndarray
+    order: np.ndarray
+    quantity: np.ndarray
+    price: np.ndarray
+    event_id: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.subject.shape[0])
+
+    def select(self, mask: np.ndarray) -> EventLog:
+        """The events where `mask` (boolean or index array) selects them."""
+        return EventLog(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
+
+    @classmethod
+    def from_columns(
+        cls,
+        *,
+        subject: Iterable[str],
+        item: Iterable[str],
+        type: Iterable[str],
+        timestamp: Iterable[float],
+        session: Iterable[str] | None = None,
+        order: Iterable[str] | None = None,
+        quantity: Iterable[int] | None = None,
+        price: Iterable[float] | None = None,
+        event_id: Iterable[str] | None = None,
+    ) -> EventLog:
+        subj = np.asarray(list(subject), dtype=str)
+        n = subj.shape[0]
+
+        def text(values: Iterable[str] | None) -> np.ndarray:
+            return (
+                np.full(n, "", dtype="<U1")
+                if values is None
+                else np.asarray(list(values), dtype=str)
+            )
+
+        return cls(
+            subject=subj,
+            item=np.asarray(list(item), dtype=str),
+            type=np.asarray(list(type), dtype=str),
+            timestamp=np.asarray(list(timestamp), dtype=np.float64),
+            session=text(session),
+            order=text(order),
+            quantity=np.ones(n, np.int32)
+            if quantity is None
+            else np.asarray(list(quantity), np.int32),
+            price=np.full(n, np.nan) if price is None else np.asarray(list(price), np.float64),
+            event_id=text(event_id),
+        )
+
+    @classmethod
+    def concat(cls, logs: list[EventLog]) -> EventLog:
+        if not logs:
+            return cls.from_columns(subject=[], item=[], type=[], timestamp=[])
+        return cls(
+            **{f.name: np.concatenate([getattr(x, f.name) for x in logs]) for f in fields(cls)}
+        )
+
+
+def load_events(chunk_size: int = 20_000, since: datetime | None = None) -> EventLog:
+    """Every stored product event, read with `values_list` in chunks."""
+    from ..models import Event
+
+    qs = Event.objects.filter(type__in=PRODUCT_EVENT_TYPES).exclude(product_id="")
+    if since is not None:
+        qs = qs.filter(occurred_at__gte=since)
+    cols = (
+        "event_id",
+        "type",
+        "visitor_id",
+        "customer_id",
+        "product_id",
+        "session_id",
+        "order_id",
+        "quantity",
+        "price",
+        "occurred_at",
+    )
+    logs: list[EventLog] = []
+    chunk: list[tuple] = []
+    for row in qs.order_by("occurred_at", "id").values_list(*cols).iterator(chunk_size=chunk_size):
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            logs.append(_rows_to_log(chunk))
+            chunk = []
+    if chunk:
+        logs.append(_rows_to_log(chunk))
+    return EventLog.concat(logs)
+
+
+def _rows_to_log(rows: list[tuple]) -> EventLog:
+    eid, typ, vis, cust, prod, sess, order, qty, price, when = zip(*rows, strict=True)
+    return EventLog.from_columns(
+        subject=[f"c:{c}" if c else f"v:{v}" for v, c in zip(vis, cust, strict=True)],
+        item=prod,
+        type=typ,
+        timestamp=[w.timestamp() for w in when],
+        session=sess,
+        order=order,
+        quantity=qty,
+        price=[np.nan if p is None else float(p) for p in price],
+        event_id=eid,
+    )
+
+
+def deduplicate(log: EventLog) -> EventLog:
+    """Drop repeated events that share a non-empty event_id (the first one wins)."""
+    has_id = log.event_id != ""
+    if not has_id.any():
+        return log
+    ids = log.event_id[has_id]
+    _, first = np.unique(ids, return_index=True)
+    keep = ~has_id
+    keep[np.flatnonzero(has_id)[first]] = True
+    return log.select(keep)
+
+
+def event_weights(
+    log: EventLog,
+    weights: Mapping[str, float],
+    half_life_days: float | None,
+    now: float | None = None,
+) -> np.ndarray:
+    """Per-event weight: the type's weight times 0.5 ** (age / half-life)."""
+    w = np.zeros(len(log), dtype=np.float64)
+    for name, value in weights.items():
+        w[log.type == name] = float(value)
+    if half_life_days:
+        now = time.time() if now is None else now
+        age_days = np.maximum(now - log.timestamp, 0.0) / SECONDS_PER_DAY
+        w *= np.exp2(-age_days / float(half_life_days))
+    return w
+
+
+@dataclass
+class Interactions:
+    """The learned-from matrix with its id mappings.
+
+    `matrix[u, i]` is log1p of subject u's summed, decayed event weight for item i
+    (pairs whose sum is not positive are absent). `log` holds the kept events and
+    `user_index` / `item_index` their row / column, for co-occurrence counting.
+    """
+
+    matrix: sp.csr_matrix
+    subject_ids: np.ndarray
+    item_ids: np.ndarray
+    log: EventLog
+    user_index: np.ndarray
+    item_index: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def n_users(self) -> int:
+        return int(self.matrix.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        return int(self.matrix.shape[1])
+
+
+def build_interactions(
+    log: EventLog,
+    weights: Mapping[str, float],
+    half_life_days: float | None = None,
+    *,
+    now: float | None = None,
+    exclude_items: Collection[str] = (),
+    extra_items: Iterable[str] = (),
+    item_ids: np.ndarray | None = None,
+) -> Interactions:
+    """Build the user x item CSR matrix from events.
+
+    `extra_items` adds columns for products with no events (new catalog items), and
+    `item_ids` fixes the column order (events on other items are dropped), which is how
+    an evaluation maps its test events onto the training columns.
+    """
+    log = deduplicate(log)
+    w = event_weights(log, weights, half_life_days, now)
+    keep = w != 0
+    if exclude_items:
+        keep &= ~np.isin(log.item, np.asarray(list(exclude_items), dtype=str))
+    if item_ids is not None:
+        keep &= np.isin(log.item, item_ids)
+    log, w = log.select(keep), w[keep]
+
+    subject_ids, user_index = np.unique(log.subject, return_inverse=True)
+    if item_ids is None:
+        extra = np.asarray(list(extra_items), dtype=str)
+        excluded = np.asarray(list(exclude_items), dtype=str)
+        if extra.size and excluded.size:
+            extra = extra[~np.isin(extra, excluded)]
+        item_ids = np.unique(np.concatenate([log.item, extra]))
+    item_index = np.searchsorted(item_ids, log.item)
+    shape = (subject_ids.shape[0], item_ids.shape[0])
+    summed = sp.coo_matrix((w, (user_index, item_index)), shape=shape).tocsr()
+    summed.sum_duplicates()
+    summed.data = np.log1p(np.maximum(summed.data, 0.0))
+    summed.eliminate_zeros()
+    return Interactions(
+        matrix=summed.astype(np.float32),
+        subject_ids=subject_ids,
+        item_ids=np.asarray(item_ids, dtype=str),
+        log=log,
+        user_index=user_index.astype(np.int64),
+        item_index=item_index.astype(np.int64),
+        weights=w,
+    )

@@ -1,0 +1,291 @@
+"""`ArtifactModel`: the `ServingModel` that serving talks to, built from artifact arrays.
+
+Every placement is a lookup or one small vectorised computation:
+`similar` / `bought_together` / `viewed_together` read precomputed top-k rows;
+`for_subject` is one dot product over the item factors (plus a 64 x 64 solve when
+recent items are folded in) and a few sparse row sums. Ids are mapped back to the
+store's strings; unknown ids give [] and `exclude` is always honoured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .algorithms import ALGORITHMS
+from .algorithms.base import Recommender, mask_rows, sparse_from_arrays, top_n
+from .algorithms.factors import FactorModel
+from .base import Scored
+
+CORE_PREFIX = "core_"
+RECENT_CONFIDENCE = 1.0
+
+
+class ArtifactModel:
+    """A trained model ready to serve (implements `engine.base.ServingModel`)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], manifest: dict[str, Any]) -> None:
+        self.manifest = manifest
+        self.version: str = manifest["version"]
+        self.params: dict[str, Any] = manifest["params"]
+        self.algorithm: str = self.params["algorithm"]
+        self.subject_ids: np.ndarray = arrays["subject_ids"]
+        self.item_ids: np.ndarray = arrays["item_ids"]
+        self.n_items = int(self.item_ids.shape[0])
+        self.subject_pos = {s: k for k, s in enumerate(self.subject_ids.tolist())}
+        self.item_pos = {s: k for k, s in enumerate(self.item_ids.tolist())}
+        core_arrays = {
+            k[len(CORE_PREFIX) :]: v for k, v in arrays.items() if k.startswith(CORE_PREFIX)
+        }
+        self.core: Recommender = ALGORITHMS[self.algorithm].from_arrays(
+            core_arrays, self._core_params()
+        )
+        self.history = sparse_from_arrays("history", arrays)
+        self.similar_rows = sparse_from_arrays("similar", arrays)
+        self.bought_rows = sparse_from_arrays("bought", arrays)
+        self.viewed_rows = sparse_from_arrays("viewed", arrays)
+        self.ease_rows = sparse_from_arrays("ease", arrays) if "ease_shape" in arrays else None
+        self.session_rows = _row_normalised(self.similar_rows) + _row_normalised(self.viewed_rows)
+        self.popularity: np.ndarray = arrays["popularity"]
+        self.trending_scores: np.ndarray = arrays["trending"]
+        self.price: np.ndarray = arrays["price"]
+        self.created: np.ndarray = arrays["created"]
+        self.available: np.ndarray = arrays["available"]
+        self.category_ids: np.ndarray = arrays["category_ids"]
+        self.item_categories = sp.csr_matrix(
+            (
+                np.ones(arrays["item_cat_indices"].shape[0], np.float32),
+                arrays["item_cat_indices"],
+                arrays["item_cat_indptr"],
+            ),
+            shape=(self.n_items, self.category_ids.shape[0]),
+        )
+        self.category_items = self.item_categories.T.tocsr()
+        self.category_pos = {c: k for k, c in enumerate(self.category_ids.tolist())}
+        self._pop_norm = _normalise(self.popularity[None, :])[0]
+
+    def _core_params(self) -> dict[str, Any]:
+        p = self.params
+        return {"regularization": p.get("regularization", 0.01), "alpha": p.get("alpha", 1.0)}
+
+    # -- ids ---------------------------------------------------------------------------
+
+    def _items(self, product_ids: Sequence[str]) -> np.ndarray:
+        pos = self.item_pos
+        return np.array([pos[p] for p in product_ids if p in pos], dtype=np.int64)
+
+    def _to_scored(
+        self, idx: np.ndarray, scores: np.ndarray, n: int, exclude: Collection[str]
+    ) -> Scored:
+        out: Scored = []
+        excluded = set(exclude)
+        for i, s in zip(idx.tolist(), scores.tolist(), strict=True):
+            if i < 0 or not np.isfinite(s):
+                continue
+            pid = self.item_ids[i]
+            if pid in excluded or not self.available[i]:
+                continue
+            out.append((str(pid), float(s)))
+            if len(out) >= n:
+                break
+        return out
+
+    def _rank(self, scores: np.ndarray, n: int, exclude: Collection[str]) -> Scored:
+        ex = self._items(list(exclude))
+        scores = scores.copy()
+        scores[ex] = -np.inf
+        scores[~self.available] = -np.inf
+        idx, val = top_n(scores[None, :], n)
+        return self._to_scored(idx[0], val[0], n, exclude)
+
+    # -- ServingModel ------------------------------------------------------------------
+
+    def knows_subject(self, subject: str) -> bool:
+        return subject in self.subject_pos
+
+    def for_subject(
+        self,
+        subject: str,
+        recent_items: Sequence[str] = (),
+        n: int = 10,
+        exclude: Collection[str] = (),
+    ) -> Scored:
+        user = self.subject_pos.get(subject, -1)
+        recent = self._items(list(dict.fromkeys(recent_items)))
+        if user < 0 and recent.size == 0:
+            return []
+        history = (
+            self.history[user] if user >= 0 else sp.csr_matrix((1, self.n_items), dtype=np.float32)
+        )
+        scores = self.score_batch(
+            np.array([user]),
+            history,
+            recency_rows(recent[None, :], self.n_items, self.params.get("recency_decay", 0.5)),
+        )
+        seen = sp.csr_matrix(history + (self._recent_matrix(recent) if recent.size else 0))
+        mask_rows(scores, seen)
+        return self._rank(scores[0], n, exclude)
+
+    def _recent_matrix(self, recent: np.ndarray) -> sp.csr_matrix:
+        return sp.csr_matrix(
+            (np.ones(recent.size, np.float32), (np.zeros(recent.size, int), recent)),
+            shape=(1, self.n_items),
+        )
+
+    def score_batch(
+        self, users: np.ndarray, history: sp.csr_matrix, recent: sp.csr_matrix
+    ) -> np.ndarray:
+        """Blended scores for a batch: `history` rows are the subjects' weighted training
+        rows, `recent` rows hold their recent items weighted by recency (newest = 1)."""
+        p = self.params
+        recent_binary = recent.copy()
+        recent_binary.data[:] = RECENT_CONFIDENCE
+        context = (history + recent_binary).tocsr()
+        has_recent = np.diff(recent.indptr) > 0
+        core_users = np.where(has_recent, -1, users)  # fold recent items in: refit the row
+        total = p.get("w_core", 1.0) * _normalise(self.core.score(core_users, context))
+        if self.ease_rows is not None and p.get("w_ease", 0.0):
+            total += p["w_ease"] * _normalise(_dense(context @ self.ease_rows))
+        if p.get("w_session", 0.0) and has_recent.any():
+            total += p["w_session"] * _normalise(_dense(recent @ self.session_rows))
+        total += p.get("w_pop", 0.0) * self._pop_norm[None, :]
+        return total
+
+    def _lookup(
+        self, rows: sp.csr_matrix, items: np.ndarray, n: int, exclude: Collection[str]
+    ) -> Scored:
+        if items.size == 0:
+            return []
+        if items.size == 1:
+            lo, hi = rows.indptr[items[0]], rows.indptr[items[0] + 1]
+            excluded = set(exclude) | {self.item_ids[items[0]]}
+            return self._to_scored(rows.indices[lo:hi], rows.data[lo:hi], n, excluded)
+        summed = _dense(sp.csr_matrix(rows[items].sum(axis=0)))[0]
+        summed[summed == 0] = -np.inf
+        return self._rank(summed, n, set(exclude) | {self.item_ids[i] for i in items})
+
+    def similar(self, product_id: str, n: int = 10, exclude: Collection[str] = ()) -> Scored:
+        item = self.item_pos.get(product_id)
+        if item is None:
+            return []
+        found = self._lookup(self.similar_rows, np.array([item]), n, exclude)
+        if len(found) < n:
+            taken = set(exclude) | {pid for pid, _ in found}
+            found += self._content(item, n - len(found), taken)
+        return found
+
+    def _content(self, item: int, n: int, exclude: Collection[str]) -> Scored:
+        """Same category, closest price: for products with no (or too little) history.
+        Scores stay below 0.5 so they rank after any collaborative neighbour."""
+        cats = self.item_categories.indices[
+            self.item_categories.indptr[item] : self.item_categories.indptr[item + 1]
+        ]
+        if cats.size == 0:
+            return []
+        candidates = np.unique(self.category_items[cats].indices)
+        candidates = candidates[candidates != item]
+        if candidates.size == 0:
+            return []
+        price = self.price[item]
+        gap = (
+            np.abs(np.log1p(self.price[candidates]) - np.log1p(price))
+            if np.isfinite(price)
+            else np.zeros(candidates.size)
+        )
+        score = 0.5 / (1.0 + np.nan_to_num(gap, nan=5.0)) + 1e-6 * self._pop_norm[candidates]
+        full = np.full(self.n_items, -np.inf)
+        full[candidates] = score
+        return self._rank(full, n, set(exclude) | {self.item_ids[item]})
+
+    def bought_together(
+        self, product_ids: Sequence[str], n: int = 10, exclude: Collection[str] = ()
+    ) -> Scored:
+        return self._lookup(self.bought_rows, self._items(product_ids), n, exclude)
+
+    def viewed_together(
+        self, product_ids: Sequence[str], n: int = 10, exclude: Collection[str] = ()
+    ) -> Scored:
+        return self._lookup(self.viewed_rows, self._items(product_ids), n, exclude)
+
+    def _in_category(self, scores: np.ndarray, category_id: str | None) -> np.ndarray | None:
+        if category_id is None:
+            return scores
+        cat = self.category_pos.get(category_id)
+        if cat is None:
+            return None
+        mask = np.full(self.n_items, -np.inf)
+        members = self.category_items.indices[
+            self.category_items.indptr[cat] : self.category_items.indptr[cat + 1]
+        ]
+        mask[members] = 0.0
+        return scores + mask
+
+    def popular(
+        self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()
+    ) -> Scored:
+        scores = self._in_category(
+            np.where(self.popularity > 0, self.popularity, -np.inf), category_id
+        )
+        return [] if scores is None else self._rank(scores, n, exclude)
+
+    def trending(
+        self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()
+    ) -> Scored:
+        """Time-decayed interaction counts as of training (TRENDING_HALF_LIFE_HOURS)."""
+        t = self.trending_scores
+        scores = self._in_category(np.where(t > 0, t, -np.inf), category_id)
+        return [] if scores is None else self._rank(scores, n, exclude)
+
+    def new_arrivals(
+        self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()
+    ) -> Scored:
+        created = np.where(np.isfinite(self.created), self.created, -np.inf)
+        scores = self._in_category(created, category_id)
+        return [] if scores is None else self._rank(scores, n, exclude)
+
+    def categories_of(self, product_id: str) -> tuple[str, ...]:
+        item = self.item_pos.get(product_id)
+        if item is None:
+            return ()
+        cats = self.item_categories.indices[
+            self.item_categories.indptr[item] : self.item_categories.indptr[item + 1]
+        ]
+        return tuple(str(self.category_ids[c]) for c in cats)
+
+    def item_vectors(self) -> np.ndarray | None:
+        """Item factors (for factor-based diversity), or None for item-item cores."""
+        return self.core.item_factors if isinstance(self.core, FactorModel) else None
+
+
+def recency_rows(items: np.ndarray, n_items: int, decay: float) -> sp.csr_matrix:
+    """One row per subject holding their recent items (newest first, -1 padding ignored)
+    weighted decay ** position, so the newest item counts most."""
+    items = np.atleast_2d(items)
+    rows, pos = np.nonzero(items >= 0)
+    weights = np.power(decay, pos).astype(np.float32)
+    m = sp.coo_matrix((weights, (rows, items[rows, pos])), shape=(items.shape[0], n_items)).tocsr()
+    m.sum_duplicates()
+    return m
+
+
+def _dense(m: sp.spmatrix) -> np.ndarray:
+    return np.asarray(m.todense(), dtype=np.float32)
+
+
+def _normalise(scores: np.ndarray) -> np.ndarray:
+    """Scale each row to [0, 1] by min-max, so blended parts are comparable."""
+    lo = scores.min(axis=1, keepdims=True)
+    hi = scores.max(axis=1, keepdims=True)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    return ((scores - lo) / span).astype(np.float32)
+
+
+def _row_normalised(m: sp.csr_matrix) -> sp.csr_matrix:
+    """Each row divided by its largest entry, so lookups of different scales add up fairly."""
+    m = m.tocsr().astype(np.float32)
+    peak = m.max(axis=1).toarray().ravel()
+    scale = np.repeat(np.where(peak > 0, 1.0 / np.maximum(peak, 1e-12), 0.0), np.diff(m.indptr))
+    return sp.csr_matrix((m.data * scale.astype(np.float32), m.indices, m.indptr), shape=m.shape)
