@@ -11,6 +11,8 @@ from typing import Any
 
 from wagtail import blocks
 
+from storefront_widgets.blocks import RecentlyViewedBlock, RecommendationsBlock
+
 
 class HeroBlock(blocks.StructBlock):
     heading = blocks.CharBlock(max_length=120)
@@ -71,4 +73,6 @@ HOME_BLOCKS: list[tuple[str, blocks.Block]] = [
         ),
     ),
     ("product_grid", ProductGridBlock()),
+    ("recommendations", RecommendationsBlock()),
+    ("recently_viewed", RecentlyViewedBlock()),
 ]

@@ -176,3 +176,20 @@ def storefront_tracking(context: template.Context) -> dict[str, Any]:
 def storefront_consent_banner(context: template.Context) -> dict[str, Any]:
     """Accept/decline banner, shown only when consent is required and not yet given."""
     return banner_context(context.get("request"))
+
+
+@register.filter
+def widget_placements(stream: Any) -> set[str]:
+    """Placements of the recommendation blocks in a StreamField value, so a template's
+    default widgets can step aside when an editor placed the same list:
+    `{% if "for_you" not in page.body|widget_placements %}...`."""
+    from ..blocks import RecentlyViewedBlock, RecommendationsBlock
+
+    found: set[str] = set()
+    for child in stream or ():
+        block = getattr(child, "block", None)
+        if isinstance(block, RecentlyViewedBlock):
+            found.add("recently_viewed")
+        elif isinstance(block, RecommendationsBlock):
+            found.add(str(child.value.get("placement") or "for_you"))
+    return found
