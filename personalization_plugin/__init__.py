@@ -4,6 +4,7 @@ Public API:
 
     from personalization_plugin import track
     track("view", request=request, product_id="42")
+    track_order(request=request, order_id="1001", lines=[{"product_id": "42", "quantity": 1}])
 """
 
 from __future__ import annotations
@@ -20,4 +21,11 @@ def track(*args: Any, **kwargs: Any) -> Any:
     return _track(*args, **kwargs)
 
 
-__all__ = ["track", "__version__"]
+def track_order(*args: Any, **kwargs: Any) -> Any:
+    """Record a placed order. See `personalization_plugin.tracking.api.track_order`."""
+    from .tracking.api import track_order as _track_order
+
+    return _track_order(*args, **kwargs)
+
+
+__all__ = ["track", "track_order", "__version__"]

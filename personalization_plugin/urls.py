@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from .privacy import views as privacy_views
+from .tracking import views as tracking_views
 
 app_name = "personalization"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("events/", tracking_views.intake_view, name="events"),
+    path("consent/", privacy_views.consent_view, name="consent"),
+    path("my-data/", privacy_views.my_data_view, name="my_data"),
+    path("forget-me/", privacy_views.forget_me_view, name="forget_me"),
+]

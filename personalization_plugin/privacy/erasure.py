@@ -1,18 +1,105 @@
-"""Erasure of one shopper's data everywhere (skeleton)."""
+"""Erasure: remove everything stored about one shopper, everywhere.
+
+Other parts of the plugin (the engine's model factors, serving's cached lists) keep
+their own per-shopper data; they `register_eraser(func)` so that `erase()` reaches them.
+A func takes the set of subjects ("v:<visitor id>", "c:<customer id>") and returns how
+many things it removed.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
+
+from ..exceptions import PersonalizationError
+
+logger = logging.getLogger("personalization_plugin.privacy")
 
 Eraser = Callable[[set[str]], int]
 _erasers: list[Eraser] = []
 
 
+class ErasureIncomplete(PersonalizationError):
+    """One or more registered erasers failed; the rest of the erasure was done."""
+
+
 def register_eraser(func: Eraser) -> Eraser:
+    """Register `func(subjects) -> int` to be called by every erasure. Usable as a decorator."""
     if func not in _erasers:
         _erasers.append(func)
     return func
 
 
-def erase(visitor_id: str | None = None, customer_id: str | None = None) -> dict[str, int]:
-    raise NotImplementedError
+def unregister_eraser(func: Eraser) -> None:
+    if func in _erasers:
+        _erasers.remove(func)
+
+
+def _eraser_name(func: Eraser) -> str:
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
+
+
+def subjects_for(visitor_id: str | None, customer_id: str | None) -> set[str]:
+    """Every subject key of a shopper: the customer, the visitor, and every visitor id whose
+    events were merged into the customer."""
+    from ..models import Event
+
+    subjects: set[str] = set()
+    if visitor_id:
+        subjects.add(f"v:{visitor_id}")
+    if customer_id:
+        subjects.add(f"c:{customer_id}")
+        merged = Event.objects.filter(customer_id=customer_id).values_list("visitor_id", flat=True)
+        subjects |= {f"v:{v}" for v in merged.distinct()}
+    return subjects
+
+
+def erase(
+    visitor_id: str | None = None,
+    customer_id: str | None = None,
+    *,
+    keep_consent: bool = False,
+) -> dict[str, int]:
+    """Erase one shopper's data and return counts per store.
+
+    Deletes stored events, real-time state, buffered-but-unflushed events (and makes any
+    flush already under way drop them), the PrivacyChoice rows unless `keep_consent`
+    (kept when the shopper opts out, so that the opt-out is honoured), and calls every
+    registered eraser. Raises ValueError without any id, and ErasureIncomplete (after
+    doing everything else) when a registered eraser fails.
+    """
+    from ..models import Event, PrivacyChoice
+    from ..tracking.backends import get_backend
+    from ..tracking.realtime import get_realtime
+
+    if not visitor_id and not customer_id:
+        raise ValueError("erase() needs visitor_id or customer_id.")
+    subjects = subjects_for(visitor_id, customer_id)
+    visitor_ids = {s[2:] for s in subjects if s.startswith("v:")}
+    backend = get_backend()
+    backend.mark_erased(subjects, time.time())
+    report = {"buffered": backend.scrub(subjects)}
+    events = Event.objects.filter(visitor_id__in=visitor_ids)
+    if customer_id:
+        events = events | Event.objects.filter(customer_id=customer_id)
+    report["events"] = events.delete()[0]
+    realtime = get_realtime()
+    report["realtime"] = sum(realtime.forget(subject) for subject in sorted(subjects))
+    if not keep_consent:
+        report["consent"] = PrivacyChoice.objects.filter(subject__in=subjects).delete()[0]
+    failed: list[str] = []
+    for func in list(_erasers):
+        name = _eraser_name(func)
+        try:
+            report[name] = int(func(set(subjects)))
+        except Exception as exc:
+            failed.append(name)
+            logger.error("Eraser %s failed: %s", name, type(exc).__name__)
+    if failed:
+        raise ErasureIncomplete(
+            f"Erasure done except in {', '.join(failed)}; fix the error logged above and "
+            "run the erasure again."
+        )
+    logger.info("Erased %d subject(s): %s", len(subjects), report)
+    return report

@@ -1,4 +1,13 @@
-"""The public tracking API: `track()` for one event, `track_order()` for a whole order."""
+"""The public tracking API: `track()` for one event, `track_order()` for a whole order.
+
+    from personalization_plugin import track
+    track("view", request=request, product_id=str(product.pk))
+
+Identity comes from `request` (or `visitor`), or from explicit `visitor_id` /
+`customer_id` for server-side and import use. Consent is checked first: when the shopper
+has not consented (CONSENT_MODE="required"), opted out, or sent Global Privacy Control,
+nothing is stored and None is returned.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +15,17 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
-from .events import TrackedEvent
-from .identity import Visitor
+from ..conf import plugin_settings
+from ..exceptions import InvalidEvent
+from ..privacy.consent import stored_consent
+from .backends import get_backend
+from .backends.redis_stream import RedisStreamBackend
+from .events import PRODUCT_EVENTS, EventType, TrackedEvent, build_event
+from .identity import Visitor, get_visitor
+from .products import product_categories, require_products
+from .realtime import RedisRealtime, get_realtime
 
 
 def track(
@@ -22,8 +39,40 @@ def track(
     validate_products: bool = True,
     **fields: Any,
 ) -> TrackedEvent | None:
-    """Record one shopper event (skeleton; implementation follows)."""
-    raise NotImplementedError
+    """Record one shopper event.
+
+    Args:
+        type: an `EventType` value ("view", "cart_add", "purchase", ...).
+        request / visitor: where identity and consent come from, or else
+        visitor_id / customer_id: explicit ids (server-side code, imports). Without a
+            request, consent is read from the stored `PrivacyChoice` of the subject.
+        occurred_at: timezone-aware time of the event (default now); past times are kept.
+        validate_products: check `product_id` with the store adapter (batched, cached).
+        **fields: product_id, category_id, query, quantity, price, currency, placement,
+            model_version, position, recommendation_id, order_id, session_id, payload.
+
+    Returns the stored TrackedEvent, or None when consent or opt-out forbid tracking.
+    Raises InvalidEvent (UnknownProduct for an unknown product) saying what is wrong.
+    """
+    who = _resolve(request, visitor, visitor_id, customer_id)
+    if who is None:
+        return None
+    fields = _fold_extras(fields)
+    if request is not None and "session_id" not in fields:
+        fields["session_id"] = _session_id(request)
+    event = build_event(
+        type,
+        visitor_id=who.visitor_id,
+        customer_id=who.customer_id,
+        occurred_at=occurred_at,
+        **fields,
+    )
+    categories: tuple[str, ...] = ()
+    if event.product_id and EventType(event.type) in PRODUCT_EVENTS:
+        if validate_products:
+            categories = require_products([event.product_id])[event.product_id]
+    _submit(event, categories)
+    return event
 
 
 def track_order(
@@ -38,5 +87,104 @@ def track_order(
     occurred_at: datetime | None = None,
     validate_products: bool = True,
 ) -> list[TrackedEvent]:
-    """Record every line of a placed order as a purchase event (skeleton)."""
-    raise NotImplementedError
+    """Record every line of a placed order as one "purchase" event.
+
+    `lines` is a list of {"product_id", "quantity", "price"}. Every line is validated
+    before any is stored, so a bad line stores nothing and raises InvalidEvent naming it.
+    Returns [] when consent forbids tracking.
+    """
+    who = _resolve(request, visitor, visitor_id, customer_id)
+    if who is None:
+        return []
+    if not lines:
+        raise InvalidEvent(f"Order {order_id!r} has no lines; pass lines=[{{'product_id': ...}}].")
+    session = _session_id(request) if request is not None else ""
+    events: list[TrackedEvent] = []
+    for number, line in enumerate(lines, start=1):
+        if not isinstance(line, dict):
+            raise InvalidEvent(
+                f"Order line {number} must be a dict with product_id, quantity, price."
+            )
+        try:
+            events.append(
+                build_event(
+                    EventType.PURCHASE,
+                    visitor_id=who.visitor_id,
+                    customer_id=who.customer_id,
+                    order_id=order_id,
+                    product_id=line.get("product_id"),
+                    quantity=line.get("quantity", 1),
+                    price=line.get("price"),
+                    currency=currency,
+                    session_id=session,
+                    occurred_at=occurred_at,
+                )
+            )
+        except InvalidEvent as exc:
+            raise InvalidEvent(f"Order line {number}: {exc}") from None
+    ids = [e.product_id for e in events]
+    categories = require_products(ids) if validate_products else {}
+    for event in events:
+        _submit(event, categories.get(event.product_id, ()))
+    return events
+
+
+def _submit(event: TrackedEvent, categories: tuple[str, ...]) -> None:
+    """Update real-time state and buffer the event, in one Redis round trip when possible."""
+    backend = get_backend()
+    realtime = get_realtime()
+    if isinstance(realtime, RedisRealtime) and isinstance(backend, RedisStreamBackend):
+        reached_redis = backend.submit(
+            event, also=lambda pipe: realtime.queue(pipe, event, categories)
+        )
+        if not reached_redis:
+            realtime.fallback.record(event, categories)
+        return
+    realtime.record(event, categories)
+    backend.submit(event)
+
+
+def _fold_extras(fields: dict[str, Any]) -> dict[str, Any]:
+    """Keep attribution ids that have no column (recommendation_id) in the payload."""
+    rec_id = fields.pop("recommendation_id", None)
+    if rec_id:
+        payload = dict(fields.get("payload") or {})
+        payload["recommendation_id"] = str(rec_id)[:64]
+        fields["payload"] = payload
+    return fields
+
+
+def _session_id(request: HttpRequest) -> str:
+    """A pseudonym of the Django session (never the session key itself, a credential)."""
+    session = getattr(request, "session", None)
+    session_key = getattr(session, "session_key", None)
+    if not session_key:
+        return ""
+    return salted_hmac("personalization_plugin.session", session_key).hexdigest()[:16]
+
+
+def _resolve(
+    request: HttpRequest | None,
+    visitor: Visitor | None,
+    visitor_id: str | None,
+    customer_id: str | None,
+) -> Visitor | None:
+    """The Visitor to attribute the event to, or None when it must not be tracked."""
+    if not plugin_settings.ENABLED:
+        return None
+    if visitor is None and request is not None:
+        visitor = get_visitor(request)
+    if visitor is None:
+        if not visitor_id and not customer_id:
+            raise InvalidEvent(
+                "track() needs request=, visitor=, visitor_id= or customer_id= to know who acted."
+            )
+        customer = str(customer_id or "")
+        visitor = Visitor(visitor_id=str(visitor_id or f"cust-{customer}"), customer_id=customer)
+        visitor.consent = stored_consent(visitor)
+    elif customer_id and not visitor.customer_id:
+        visitor = visitor.with_customer(str(customer_id))
+    return visitor if visitor.can_track else None
+
+
+__all__ = ["track", "track_order", "product_categories"]

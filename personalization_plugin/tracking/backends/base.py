@@ -1,16 +1,164 @@
-"""The one interface every event backend honours."""
+"""The one interface every event backend honours, and the batch write they share.
+
+A backend buffers events and writes them to `models.Event` in batches. Writes use
+`bulk_create(ignore_conflicts=True)` on the unique `event_id`, so a flush retried after
+a crash never stores an event twice. Before writing, a batch is checked against two
+short-lived ledgers: subjects erased meanwhile (their in-flight events are dropped) and
+visitors merged into a customer on login (their events get the customer id).
+"""
 
 from __future__ import annotations
 
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from decimal import Decimal
+from threading import Lock
+
+from django.utils.dateparse import parse_datetime
+
 from ..events import TrackedEvent
 
+ERASED_TTL_SECONDS = 3600  # longer than any flush takes
+MERGED_TTL_SECONDS = 86400
 
-class EventBackend:
+
+class Ledger:
+    """In-process record of recent erasures and login merges (see module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._erased: dict[str, float] = {}
+        self._merged: dict[str, tuple[str, float]] = {}
+
+    def mark_erased(self, subjects: Iterable[str], at: float) -> None:
+        """Remember that these subjects were erased at wall time `at`."""
+        with self._lock:
+            for subject in subjects:
+                self._erased[subject] = at
+            horizon = time.time() - ERASED_TTL_SECONDS
+            for subject in [s for s, t in self._erased.items() if t < horizon]:
+                del self._erased[subject]
+
+    def erased(self, subjects: Iterable[str]) -> dict[str, float]:
+        """Erasure times of those subjects erased within the last ERASED_TTL_SECONDS."""
+        horizon = time.time() - ERASED_TTL_SECONDS
+        with self._lock:
+            hits = {s: self._erased.get(s) for s in subjects}
+        return {s: t for s, t in hits.items() if t is not None and t >= horizon}
+
+    def record_merge(self, visitor_id: str, customer_id: str) -> None:
+        with self._lock:
+            self._merged[visitor_id] = (customer_id, time.monotonic() + MERGED_TTL_SECONDS)
+
+    def merges(self, visitor_ids: Iterable[str]) -> dict[str, str]:
+        now = time.monotonic()
+        with self._lock:
+            found = {v: self._merged.get(v) for v in visitor_ids}
+        return {v: hit[0] for v, hit in found.items() if hit and hit[1] > now}
+
+
+ledger = Ledger()
+
+
+class EventBackend(ABC):
+    """Buffers events and writes them to the database in batches."""
+
+    name = "base"
+
+    @abstractmethod
     def submit(self, event: TrackedEvent) -> None:
-        raise NotImplementedError
+        """Buffer one validated event. Never blocks on the database except for a size flush."""
 
+    @abstractmethod
     def flush(self) -> int:
-        raise NotImplementedError
+        """Write every buffered event to the database; returns how many were handled."""
 
+    @abstractmethod
     def pending(self) -> int:
-        raise NotImplementedError
+        """How many events wait in the buffer."""
+
+    @abstractmethod
+    def scrub(self, subjects: set[str]) -> int:
+        """Drop buffered events of these subjects ("v:<id>", "c:<id>"); returns how many."""
+
+    def mark_erased(self, subjects: set[str], at: float) -> None:
+        """Drop events of these subjects that occurred up to `at` if a flush meets them later."""
+        ledger.mark_erased(subjects, at)
+
+    def record_merge(self, visitor_id: str, customer_id: str) -> None:
+        ledger.record_merge(visitor_id, customer_id)
+
+    def erased_subjects(self, subjects: set[str]) -> dict[str, float]:
+        return ledger.erased(subjects)
+
+    def merged_visitors(self, visitor_ids: set[str]) -> dict[str, str]:
+        return ledger.merges(visitor_ids)
+
+    def write(self, events: list[TrackedEvent]) -> int:
+        """Apply the ledgers and bulk-insert; returns how many events were kept."""
+        if not events:
+            return 0
+        subjects = {f"v:{e.visitor_id}" for e in events} | {
+            f"c:{e.customer_id}" for e in events if e.customer_id
+        }
+        erased = self.erased_subjects(subjects)
+        if erased:
+            events = [e for e in events if not _was_erased(e, erased)]
+        anonymous = {e.visitor_id for e in events if not e.customer_id}
+        merges = self.merged_visitors(anonymous) if anonymous else {}
+        for event in events:
+            if not event.customer_id and event.visitor_id in merges:
+                event.customer_id = merges[event.visitor_id]
+        return write_events(events)
+
+
+def event_subjects(event: TrackedEvent) -> set[str]:
+    keys = {f"v:{event.visitor_id}"}
+    if event.customer_id:
+        keys.add(f"c:{event.customer_id}")
+    return keys
+
+
+def _was_erased(event: TrackedEvent, erased: dict[str, float]) -> bool:
+    """Whether the event happened before its subject was erased (so it must not be stored)."""
+    times = [erased[s] for s in event_subjects(event) if s in erased]
+    if not times:
+        return False
+    occurred = parse_datetime(event.occurred_at)
+    return occurred is None or occurred.timestamp() <= max(times)
+
+
+def to_model(event: TrackedEvent):  # -> models.Event (imported lazily: apps may not be ready)
+    from ...models import Event
+
+    occurred = parse_datetime(event.occurred_at)
+    return Event(
+        event_id=event.event_id,
+        type=event.type,
+        visitor_id=event.visitor_id,
+        customer_id=event.customer_id,
+        product_id=event.product_id,
+        category_id=event.category_id,
+        session_id=event.session_id,
+        order_id=event.order_id,
+        query=event.query,
+        quantity=event.quantity,
+        price=Decimal(event.price) if event.price else None,
+        currency=event.currency,
+        placement=event.placement,
+        model_version=event.model_version,
+        position=event.position,
+        payload=event.payload,
+        occurred_at=occurred,
+    )
+
+
+def write_events(events: list[TrackedEvent]) -> int:
+    """Insert events, skipping any whose event_id is already stored. Returns len(events)."""
+    from ...models import Event
+
+    if not events:
+        return 0
+    Event.objects.bulk_create([to_model(e) for e in events], ignore_conflicts=True, batch_size=500)
+    return len(events)

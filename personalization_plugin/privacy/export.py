@@ -1,0 +1,70 @@
+"""Data export: everything stored about one shopper, as JSON-ready data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+EVENT_FIELDS = (
+    "event_id",
+    "type",
+    "visitor_id",
+    "customer_id",
+    "product_id",
+    "category_id",
+    "session_id",
+    "order_id",
+    "query",
+    "quantity",
+    "price",
+    "currency",
+    "placement",
+    "model_version",
+    "position",
+    "payload",
+    "occurred_at",
+)
+
+
+def export_subject(visitor_id: str | None = None, customer_id: str | None = None) -> dict[str, Any]:
+    """All data held about a visitor and/or customer.
+
+    Buffered events are flushed first so that they are included. Returns a dict with
+    "subjects", "generated_at", "events" (oldest first), "realtime" (per subject:
+    recently_viewed, recent_items, cart) and "consent" (stored choices).
+    Raises ValueError without any id.
+    """
+    from ..models import Event, PrivacyChoice
+    from ..tracking.backends import get_backend
+    from ..tracking.realtime import get_realtime
+    from .erasure import subjects_for
+
+    if not visitor_id and not customer_id:
+        raise ValueError("export_subject() needs visitor_id or customer_id.")
+    get_backend().flush()
+    subjects = subjects_for(visitor_id, customer_id)
+    visitor_ids = {s[2:] for s in subjects if s.startswith("v:")}
+    events = Event.objects.filter(visitor_id__in=visitor_ids)
+    if customer_id:
+        events = events | Event.objects.filter(customer_id=customer_id)
+    rows = [_event_row(row) for row in events.order_by("occurred_at", "id").values(*EVENT_FIELDS)]
+    realtime = get_realtime()
+    choices = PrivacyChoice.objects.filter(subject__in=subjects).order_by("subject")
+    return {
+        "subjects": sorted(subjects),
+        "generated_at": timezone.now().isoformat(),
+        "events": rows,
+        "realtime": {subject: realtime.state(subject) for subject in sorted(subjects)},
+        "consent": [
+            {"subject": c.subject, "consent": c.consent, "updated_at": c.updated_at.isoformat()}
+            for c in choices
+        ],
+    }
+
+
+def _event_row(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row["occurred_at"] = row["occurred_at"].isoformat()
+    row["price"] = str(row["price"]) if row["price"] is not None else None
+    return row

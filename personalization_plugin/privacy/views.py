@@ -1,0 +1,89 @@
+"""Shopper-facing privacy views: consent choice, data export, erasure ("forget me")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from ..tracking.identity import get_visitor
+from .consent import consent_state, set_consent
+from .export import export_subject
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.content_type == "application/json" or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+def _payload(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+    return request.POST.dict()
+
+
+def _back(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
+    target = data.get("next") or request.headers.get("Referer") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return HttpResponseRedirect(target)
+
+
+@require_POST
+def consent_view(request: HttpRequest) -> HttpResponse:
+    """POST consent=granted|denied (form or JSON; CSRF protected)."""
+    data = _payload(request)
+    choice = data.get("consent")
+    if choice not in ("granted", "denied"):
+        return JsonResponse(
+            {"error": 'Send consent="granted" or consent="denied".', "received": str(choice)[:20]},
+            status=400,
+        )
+    response: HttpResponse = JsonResponse({}) if _wants_json(request) else _back(request, data)
+    erased = set_consent(request, response, choice == "granted")
+    if isinstance(response, JsonResponse):
+        body = {**consent_state(request), "erased": erased}
+        response.content = json.dumps(body).encode()
+    return response
+
+
+@require_GET
+def my_data_view(request: HttpRequest) -> HttpResponse:
+    """The current shopper's data as a JSON download."""
+    visitor = get_visitor(request)
+    if visitor.is_new and not visitor.customer_id:
+        data: dict[str, Any] = {"subjects": [], "events": [], "realtime": {}, "consent": []}
+    else:
+        data = export_subject(
+            visitor_id=None if visitor.is_new else visitor.visitor_id,
+            customer_id=visitor.customer_id or None,
+        )
+    response = JsonResponse(data, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="my-personalization-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def forget_me_view(request: HttpRequest) -> HttpResponse:
+    """Erase the current shopper's data and stop tracking them (CSRF protected).
+
+    The same as withdrawing consent: without the recorded opt-out, the next page view
+    would start a new history at once under CONSENT_MODE="implied".
+    """
+    data = _payload(request)
+    response: HttpResponse = JsonResponse({}) if _wants_json(request) else _back(request, data)
+    report = set_consent(request, response, False)
+    if isinstance(response, JsonResponse):
+        response.content = json.dumps({"erased": report}).encode()
+    return response

@@ -1,0 +1,232 @@
+"""The Redis backend: events go to a stream, flushers move them to the database.
+
+`submit` XADDs the event JSON to `<prefix>:events` (in the same round trip as the
+real-time state update when the caller passes `also`). `flush` reads with a consumer
+group, writes a batch with `bulk_create(ignore_conflicts=True)` and only then XACKs and
+XDELs it, so a flusher that dies mid-batch leaves its entries pending; the next flush
+reclaims them (XAUTOCLAIM) once idle. If Redis is unreachable at submit time the event
+goes to the in-process buffer instead, which every flush also drains.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from ...conf import plugin_settings
+from ..connection import REDIS_ERRORS, get_redis, is_down, key, mark_down, mark_up
+from ..events import TrackedEvent
+from .base import ERASED_TTL_SECONDS, MERGED_TTL_SECONDS, EventBackend, event_subjects
+from .local import LocalBackend
+
+logger = logging.getLogger("personalization_plugin.tracking")
+
+GROUP = "flushers"
+DEFAULT_RECLAIM_IDLE_MS = 60_000
+Entry = tuple[bytes, dict[bytes, bytes] | None]
+
+
+class RedisStreamBackend(EventBackend):
+    name = "redis"
+
+    def __init__(self, url: str, fallback: LocalBackend) -> None:
+        self.url = url
+        self.fallback = fallback
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}"
+        self._group_ready = False
+
+    @property
+    def client(self) -> redis.Redis:
+        return get_redis(self.url)
+
+    @property
+    def stream(self) -> str:
+        return key("events")
+
+    def submit(self, event: TrackedEvent, also: Callable[[Any], None] | None = None) -> bool:
+        """XADD the event; `also(pipeline)` may queue more commands for the same round trip.
+
+        Returns False when Redis was unreachable and the event went to the in-process
+        buffer instead (so the caller knows `also` did not run).
+        """
+        if is_down(self.url):
+            self.fallback.submit(event)
+            return False
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            if also is not None:
+                also(pipe)
+            pipe.xadd(self.stream, {"e": event.to_json()})
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            mark_down(exc, self.url)
+            self.fallback.submit(event)
+            return False
+        mark_up(self.url)
+        return True
+
+    def flush(self, reclaim_idle_ms: int = DEFAULT_RECLAIM_IDLE_MS) -> int:
+        """Drain the fallback buffer, this consumer's pending entries, idle entries of
+        crashed consumers, then everything new. Returns how many events were written."""
+        written = self.fallback.flush() if self.fallback.pending() else 0
+        self._ensure_group()
+        written += self._drain_own_pending()
+        written += self._reclaim(reclaim_idle_ms)
+        while True:
+            entries = self._read(">")
+            if not entries:
+                break
+            written += self._process(entries)
+        return written
+
+    def pending(self) -> int:
+        try:
+            stream_len = int(self.client.xlen(self.stream))
+        except REDIS_ERRORS:
+            stream_len = 0
+        return stream_len + self.fallback.pending()
+
+    def scrub(self, subjects: set[str]) -> int:
+        """XDEL (and XACK) every stream entry of these subjects; scans the stream."""
+        removed = self.fallback.scrub(subjects)
+        client = self.client
+        start = "-"
+        while True:
+            chunk = client.xrange(self.stream, min=start, max="+", count=1000)
+            if not chunk:
+                break
+            doomed = [eid for eid, fields in chunk if _subjects_of(fields) & subjects]
+            if doomed:
+                self._ensure_group()
+                pipe = client.pipeline(transaction=False)
+                pipe.xack(self.stream, GROUP, *doomed)
+                pipe.xdel(self.stream, *doomed)
+                pipe.execute()
+                removed += len(doomed)
+            if len(chunk) < 1000:
+                break
+            start = "(" + chunk[-1][0].decode()
+        return removed
+
+    def mark_erased(self, subjects: set[str], at: float) -> None:
+        super().mark_erased(subjects, at)
+        pipe = self.client.pipeline(transaction=False)
+        for subject in subjects:
+            pipe.set(key("erased", subject), repr(at), ex=ERASED_TTL_SECONDS)
+        pipe.execute()
+
+    def record_merge(self, visitor_id: str, customer_id: str) -> None:
+        super().record_merge(visitor_id, customer_id)
+        try:
+            self.client.set(key("merged", visitor_id), customer_id, ex=MERGED_TTL_SECONDS)
+        except REDIS_ERRORS as exc:
+            mark_down(exc, self.url)
+
+    def erased_subjects(self, subjects: set[str]) -> dict[str, float]:
+        found = super().erased_subjects(subjects)
+        ordered = sorted(subjects - found.keys())
+        if ordered:
+            values = self.client.mget([key("erased", s) for s in ordered])
+            found.update({s: float(v) for s, v in zip(ordered, values, strict=True) if v})
+        return found
+
+    def merged_visitors(self, visitor_ids: set[str]) -> dict[str, str]:
+        found = super().merged_visitors(visitor_ids)
+        ordered = sorted(visitor_ids - found.keys())
+        if ordered:
+            values = self.client.mget([key("merged", v) for v in ordered])
+            found.update({v: c.decode() for v, c in zip(ordered, values, strict=True) if c})
+        return found
+
+    def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            self.client.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    def _read(self, position: str) -> list[Entry]:
+        try:
+            response = self.client.xreadgroup(
+                GROUP, self.consumer, {self.stream: position}, count=self._batch_size()
+            )
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self._group_ready = False  # the stream was deleted under us: recreate and retry
+            self._ensure_group()
+            return self._read(position)
+        return list(response[0][1]) if response else []
+
+    def _drain_own_pending(self) -> int:
+        written, last = 0, "0"
+        while True:
+            entries = self._read(last)
+            if not entries:
+                return written
+            written += self._process(entries)
+            last = entries[-1][0].decode()
+
+    def _reclaim(self, min_idle_ms: int) -> int:
+        written, cursor = 0, "0-0"
+        while True:
+            response = self.client.xautoclaim(
+                self.stream,
+                GROUP,
+                self.consumer,
+                min_idle_ms,
+                start_id=cursor,
+                count=self._batch_size(),
+            )
+            cursor = response[0].decode() if isinstance(response[0], bytes) else response[0]
+            claimed = response[1]
+            if claimed:
+                written += self._process(claimed)
+            if cursor == "0-0":
+                return written
+
+    def _process(self, entries: list[Entry]) -> int:
+        ids = [eid for eid, _ in entries]
+        events: list[TrackedEvent] = []
+        for _eid, fields in entries:
+            if not fields:  # deleted (e.g. erased) while pending
+                continue
+            try:
+                events.append(TrackedEvent.from_json(fields[b"e"]))
+            except (KeyError, TypeError, ValueError):
+                logger.error("Dropped an unreadable event entry from the stream.")
+        written = self.write(events)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.xack(self.stream, GROUP, *ids)
+        pipe.xdel(self.stream, *ids)
+        pipe.execute()
+        return written
+
+    @staticmethod
+    def _batch_size() -> int:
+        return max(1, int(plugin_settings.BATCH_SIZE))
+
+
+def _subjects_of(fields: dict[bytes, bytes] | None) -> set[str]:
+    if not fields or b"e" not in fields:
+        return set()
+    try:
+        data = json.loads(fields[b"e"])
+    except ValueError:
+        return set()
+    return event_subjects(
+        TrackedEvent(
+            type=data.get("type", ""),
+            visitor_id=data.get("visitor_id", ""),
+            customer_id=data.get("customer_id", ""),
+        )
+    )

@@ -1,0 +1,56 @@
+"""Fixed-window rate limiting of the intake endpoint, per visitor and per IP address.
+
+Counts events (not requests) per minute. Redis counters when REDIS_URL is set, so all
+web processes share one limit; in-process counters otherwise. IP addresses are stored
+only as a keyed hash, and only for the current minute.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.utils.crypto import salted_hmac
+
+from ..conf import plugin_settings
+from .connection import REDIS_ERRORS, get_redis, is_down, key, mark_down
+
+_lock = threading.Lock()
+_counts: dict[tuple[int, str], int] = {}
+
+
+def ip_key(ip: str) -> str:
+    return "ip:" + salted_hmac("personalization_plugin.ratelimit", ip).hexdigest()[:20]
+
+
+def allow(keys: list[str], amount: int, limit: int | None = None) -> bool:
+    """Add `amount` to each key's counter for this minute; False if any now exceeds the limit."""
+    limit = int(limit if limit is not None else plugin_settings.RATE_LIMIT_PER_MINUTE)
+    if limit <= 0:
+        return True
+    window = int(time.time() // 60)
+    url = plugin_settings.REDIS_URL
+    if url and not is_down(url):
+        try:
+            pipe = get_redis(url).pipeline(transaction=False)
+            for name in keys:
+                counter = key("rl", name, window)
+                pipe.incrby(counter, amount)
+                pipe.expire(counter, 120)
+            totals = pipe.execute()[0::2]
+            return all(int(total) <= limit for total in totals)
+        except REDIS_ERRORS as exc:
+            mark_down(exc, url)
+    with _lock:
+        for stale in [k for k in _counts if k[0] < window]:
+            del _counts[stale]
+        totals = []
+        for name in keys:
+            _counts[(window, name)] = _counts.get((window, name), 0) + amount
+            totals.append(_counts[(window, name)])
+    return all(total <= limit for total in totals)
+
+
+def reset() -> None:
+    with _lock:
+        _counts.clear()
