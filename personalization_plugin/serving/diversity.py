@@ -96,15 +96,26 @@ def discovery_positions(limit: int, every: int) -> list[int]:
 
 
 def item_vectors(model: Any, ids: Sequence[str]) -> np.ndarray | None:
-    """The model's item factors for these ids when it exposes them, else None."""
+    """The model's item factors for these ids when it exposes them, else None.
+
+    Engine models expose `item_vectors()` (every item's factors, row order of
+    `item_pos`); items the model never saw get a zero vector (similar to nothing).
+    """
     getter = getattr(model, "item_vectors", None)
-    if getter is None:
+    positions = getattr(model, "item_pos", None)
+    if getter is None or positions is None:
         return None
     try:
-        vectors = getter(list(ids))
+        factors = getter()
     except Exception:
         return None
-    if vectors is None:
+    if factors is None:
         return None
-    array = np.asarray(vectors, dtype=float)
-    return array if array.ndim == 2 and len(array) == len(ids) else None
+    factors = np.asarray(factors, dtype=float)
+    if factors.ndim != 2:
+        return None
+    rows = np.array([positions.get(pid, -1) for pid in ids], dtype=np.int64)
+    vectors = np.zeros((len(ids), factors.shape[1]))
+    known = rows >= 0
+    vectors[known] = factors[rows[known]]
+    return vectors

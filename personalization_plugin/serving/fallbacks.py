@@ -175,6 +175,14 @@ def trending(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Cand
     return _wrap(kept, "trending", req.category_id or "", from_model=False)
 
 
+def model_trending(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    """Trending as of training: stands in when the real-time store is empty or down."""
+    if req.model is None or not hasattr(req.model, "trending"):
+        return []
+    scored = _call_model("trending", req, n=n, category_id=req.category_id, exclude=exclude)
+    return _wrap(scored, "trending", req.category_id or "")
+
+
 def popular(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
     scored = _call_model("popular", req, n=n, category_id=req.category_id, exclude=exclude)
     return _wrap(scored, "popular", req.category_id or "")
@@ -223,7 +231,13 @@ def recently_viewed(req: ServingRequest, n: int, exclude: Collection[str]) -> li
     return [Candidate(pid, 1.0 / (i + 1), "recently_viewed", pid) for i, pid in enumerate(kept)]
 
 
-NON_PERSONAL: tuple[Source, ...] = (trending, popular, new_arrivals, catalog_fallback)
+NON_PERSONAL: tuple[Source, ...] = (
+    trending,
+    model_trending,
+    popular,
+    new_arrivals,
+    catalog_fallback,
+)
 
 CHAINS: dict[str, tuple[Source, ...]] = {
     "for_you": (personal, session_similar, *NON_PERSONAL),
@@ -241,9 +255,9 @@ CHAINS: dict[str, tuple[Source, ...]] = {
         *NON_PERSONAL,
     ),
     "cart": (bought_with_cart, viewed_with_cart, personal, session_similar, *NON_PERSONAL),
-    "trending": (trending, popular, new_arrivals, catalog_fallback),
+    "trending": NON_PERSONAL,
     "recently_viewed": (recently_viewed,),
-    "category_top": (category_top, trending, new_arrivals, catalog_fallback),
+    "category_top": (category_top, trending, model_trending, new_arrivals, catalog_fallback),
 }
 
 

@@ -34,7 +34,7 @@ RECENT_ITEMS = 10  # how many of the shopper's recent items steer a personal lis
 POOL_FACTOR = 2  # candidates collected per slot, so diversity has something to choose from
 FETCH_FACTOR = 3  # candidates asked of a source per slot still missing, before filtering
 NEEDS_PRODUCT = ("similar", "bought_together")
-PERSONAL_PLACEMENTS = ("for_you", "cart", "recently_viewed")
+DIVERSIFIED = ("for_you", "bought_together", "cart", "trending")
 
 
 def recommend(
@@ -126,7 +126,7 @@ def _resolve(
     cart_ids = list(dict.fromkeys(str(p) for p in (cart or ())))
     if subject:
         cart_ids += [str(p) for p in realtime_call("cart", subject) if str(p) not in cart_ids]
-    purchased = _purchased(visitor, subject) if subject else set()
+    purchased = _purchased(visitor, subject, recent) if subject else set()
 
     live = rules.live_rules(placement)
     if placement == "recently_viewed":  # shows history as it is: only exclusions apply
@@ -179,23 +179,36 @@ def _active_model() -> Any:
         return None
 
 
-def _purchased(visitor: Any, subject: str) -> set[str]:
-    """Products this shopper bought: the real-time store's record, then stored events."""
-    bought = {str(p) for p in realtime_call("purchased", subject)}
+_purchases: catalog.TTLCache[tuple[str, tuple[str, ...]], frozenset[str]] = catalog.TTLCache(
+    10_000, 30.0
+)
+
+
+def _purchased(visitor: Any, subject: str, recent: Sequence[str]) -> set[str]:
+    """Products this shopper bought, from stored purchase events.
+
+    Cached per shopper for a few seconds, keyed with their recent items so that a new
+    purchase (which the real-time store records at once) is looked up afresh.
+    """
+    key = (subject, tuple(recent))
+    cached = _purchases.get(key)
+    if cached is not None:
+        return set(cached)
     from ..models import Event
 
     customer_id = getattr(visitor, "customer_id", "") or ""
     rows = Event.objects.filter(type="purchase")
-    rows = (
-        rows.filter(customer_id=customer_id)
-        if customer_id
-        else rows.filter(visitor_id=visitor.visitor_id)
-    )
+    if customer_id:
+        rows = rows.filter(customer_id=customer_id)
+    else:
+        rows = rows.filter(visitor_id=visitor.visitor_id)
     try:
-        bought.update(rows.values_list("product_id", flat=True).distinct()[:1000])
+        bought = frozenset(rows.values_list("product_id", flat=True).distinct()[:1000])
     except Exception:
         logger.exception("Could not read past purchases; not excluding them this time")
-    return bought
+        return set()
+    _purchases.set(key, bought)
+    return set(bought)
 
 
 def _collect(resolved: _Resolved, target: int) -> list[tuple[Candidate, ProductInfo]]:
@@ -249,7 +262,8 @@ def _arrange(
     relevance = 1.0 - np.arange(len(pool), dtype=float) / len(pool)
     relevance = rules.adjust_relevance(relevance, infos, resolved.rules)
     categories = diversity.primary_categories([info.category_ids for info in infos])
-    one_category = req.category_id is not None
+    # "similar" is meant to be alike, and a category filter is one category by request.
+    one_category = req.category_id is not None or req.placement not in DIVERSIFIED
     order = diversity.rerank(
         relevance,
         categories,
