@@ -7,7 +7,6 @@ order history agrees with the events.
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from datetime import timedelta
@@ -286,11 +285,6 @@ class Command(BaseCommand):
         order_numbers: list[str],
         now: Any,
     ) -> int:
-        fast = (
-            {"validate_products": False}
-            if "validate_products" in inspect.signature(track).parameters
-            else {}
-        )
         pid = [str(p.pk) for p in products]
         tracked = 0
         for ago, kind, s, session, product, category, query, qty, order in plan.events:
@@ -304,7 +298,6 @@ class Command(BaseCommand):
                 tracked += len(
                     track_order(
                         **who,
-                        **fast,
                         order_id=order_numbers[order],
                         currency="EUR",
                         lines=[
@@ -323,7 +316,7 @@ class Command(BaseCommand):
                 fields["category_id"] = CATEGORIES[category].slug
             if query:
                 fields["query"] = query
-            if track(kind, **who, **fast, **fields) is not None:
+            if track(kind, **who, **fields) is not None:
                 tracked += 1
         return tracked
 
