@@ -26,13 +26,11 @@ def _visitor(request: HttpRequest) -> Any:
     return get_visitor(request)
 
 
-def consent_state(request: HttpRequest) -> str:
-    """ "granted", "denied" or "unknown" for this request's shopper."""
-    try:
-        from personalization_plugin.privacy.consent import consent_state as _state
-    except ImportError:
-        return str(getattr(_visitor(request), "consent", "unknown"))
-    return str(_state(request))
+def consent_state(request: HttpRequest) -> dict[str, Any]:
+    """`privacy.consent.consent_state`: consent, mode, gpc, can_track, ask."""
+    from personalization_plugin.privacy.consent import consent_state as _state
+
+    return dict(_state(request))
 
 
 def _url(name: str) -> str:
@@ -61,10 +59,8 @@ def tracking_context(request: HttpRequest | None) -> dict[str, Any]:
     if not endpoint:
         return {"enabled": False}
     try:
-        visitor = _visitor(request)
-        token = _intake_token(visitor)
+        token = _intake_token(_visitor(request))
         state = consent_state(request)
-        can_track = bool(visitor.can_track)
     except Exception:
         logger.exception("Tracking script not rendered: the visitor could not be resolved.")
         return {"enabled": False}
@@ -72,17 +68,15 @@ def tracking_context(request: HttpRequest | None) -> dict[str, Any]:
         "enabled": True,
         "endpoint": endpoint,
         "token": token,
-        "consent": state,
-        "consent_mode": plugin_settings.CONSENT_MODE,
-        "can_track": can_track,
+        "consent": state["consent"],
+        "consent_mode": state["mode"],
+        "can_track": bool(state["can_track"]),
     }
 
 
 def banner_context(request: HttpRequest | None) -> dict[str, Any]:
     """Context for `storefront_widgets/consent_banner.html`; shown only when it matters."""
     if request is None or not plugin_settings.ENABLED:
-        return {"show": False}
-    if plugin_settings.CONSENT_MODE != "required":
         return {"show": False}
     try:
         state = consent_state(request)
@@ -91,7 +85,7 @@ def banner_context(request: HttpRequest | None) -> dict[str, Any]:
         return {"show": False}
     action = _url(CONSENT_URL_NAME)
     return {
-        "show": state == "unknown" and bool(action),
+        "show": bool(state.get("ask")) and bool(action),
         "action": action,
         "next": request.get_full_path(),
         "request": request,

@@ -11,6 +11,7 @@ display-ready products, so a list costs one batched product lookup whatever its 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import graphene
@@ -37,6 +38,8 @@ logger = logging.getLogger("personalization_plugin.graphql")
 MAX_EXPORT_EVENTS = 1000
 # Cookies set by mutations, copied onto the HTTP response by PersonalizationGraphQLView.
 RESPONSE_COOKIES_ATTR = "_personalization_graphql_cookies"
+# Tells VisitorMiddleware the consent mutation already decided the visitor cookie.
+RESPONSE_COOKIES_DONE_ATTR = "_personalization_graphql_cookies_done"
 
 
 def _visitor(request: HttpRequest) -> Any:
@@ -127,41 +130,40 @@ class Query:
 
 
 def export_current_shopper(request: HttpRequest, first: int | None) -> dict[str, Any]:
-    from django.db.models import Q
-
-    from ..models import Event
-    from ..tracking.realtime import get_realtime
+    """The requesting shopper's export (`privacy.export.export_subject`), never anyone else's."""
+    from ..privacy.export import export_subject
 
     count = 100 if first is None else first
     if not 0 <= count <= MAX_EXPORT_EVENTS:
         raise GraphQLError(f"first must be between 0 and {MAX_EXPORT_EVENTS}, got {count}.")
     visitor = _visitor(request)
-    mine = Q(visitor_id=visitor.visitor_id)
-    if visitor.customer_id:
-        mine |= Q(customer_id=visitor.customer_id)
-    events = Event.objects.filter(mine).order_by("-occurred_at")
-    try:
-        recent = list(get_realtime().recently_viewed(visitor.subject))
-    except Exception:
-        logger.exception("Recently viewed products unavailable for the data export.")
-        recent = []
+    if visitor.is_new and not visitor.customer_id:
+        data: dict[str, Any] = {"subjects": [], "events": [], "realtime": {}, "consent": []}
+    else:
+        data = export_subject(
+            visitor_id=None if visitor.is_new else visitor.visitor_id,
+            customer_id=visitor.customer_id or None,
+        )
+    rows = list(reversed(data["events"]))
+    realtime = data.get("realtime", {}).get(visitor.subject) or {}
     return {
         "visitor_id": visitor.visitor_id,
         "customer_id": visitor.customer_id,
         "consent": visitor.consent,
-        "event_count": events.count(),
+        "event_count": len(rows),
         "events": [
             MyDataEvent(
-                type=e.type,
-                product_id=e.product_id,
-                category_id=e.category_id,
-                query=e.query,
-                placement=e.placement,
-                occurred_at=e.occurred_at,
+                type=row["type"],
+                product_id=row["product_id"],
+                category_id=row["category_id"],
+                query=row["query"],
+                placement=row["placement"],
+                occurred_at=datetime.fromisoformat(row["occurred_at"]),
             )
-            for e in events[:count]
+            for row in rows[:count]
         ],
-        "recently_viewed": recent,
+        "recently_viewed": list(realtime.get("recently_viewed") or []),
+        "export": data,
     }
 
 
@@ -314,6 +316,8 @@ class SetConsent(graphene.Mutation):
             cookies = {}
             setattr(request, RESPONSE_COOKIES_ATTR, cookies)
         cookies.update(carrier.cookies)
+        if getattr(carrier, "_personalization_cookies_done", False):
+            setattr(request, RESPONSE_COOKIES_DONE_ATTR, True)
         return SetConsentPayload(consent="granted" if granted else "denied", errors=[])
 
 

@@ -204,6 +204,10 @@ class MyData(graphene.ObjectType):
         required=True,
         description="Stored events, newest first (at most `first`).",
     )
+    export = graphene.JSONString(
+        required=True,
+        description="The complete export document (subjects, events, real-time state, consent), as served by the my-data download.",
+    )
     recently_viewed = graphene.List(
         graphene.NonNull(graphene.String),
         required=True,

@@ -22,7 +22,7 @@ from graphql import ExecutionResult, GraphQLError
 
 from ..exceptions import PersonalizationError
 from .limits import check_query_length, validation_rules
-from .schema import RESPONSE_COOKIES_ATTR
+from .schema import RESPONSE_COOKIES_ATTR, RESPONSE_COOKIES_DONE_ATTR
 
 logger = logging.getLogger("personalization_plugin.graphql")
 INTERNAL_ERROR = "Internal error; it has been logged. Try again later."
@@ -44,6 +44,8 @@ class PersonalizationGraphQLView(GraphQLView):
         response = super().dispatch(request, *args, **kwargs)
         for cookie in (getattr(request, RESPONSE_COOKIES_ATTR, None) or {}).values():
             response.cookies[cookie.key] = cookie
+        if getattr(request, RESPONSE_COOKIES_DONE_ATTR, False):
+            response._personalization_cookies_done = True  # type: ignore[attr-defined]
         return response
 
     def execute_graphql_request(

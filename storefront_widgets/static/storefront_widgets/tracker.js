@@ -33,12 +33,11 @@
       recommendation_id: list.getAttribute("data-sp-recommendation-id") || "",
       position: isNaN(position) ? null : position
     };
-    if (cfg.spToken) event.token = cfg.spToken;
     return event;
   }
 
   function send(events) {
-    var body = JSON.stringify({ events: events });
+    var body = JSON.stringify({ token: cfg.spToken || "", events: events });
     var sent = false;
     try {
       sent = navigator.sendBeacon && navigator.sendBeacon(cfg.spEndpoint, new Blob([body], { type: "application/json" }));
