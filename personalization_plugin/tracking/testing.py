@@ -17,6 +17,10 @@ def reset_tracking_state() -> None:
     get_local_realtime().clear()
     for store in realtime_instances.values():
         store._epoch = None
+    from .backends import _redis as backend_instances
+
+    for backend in backend_instances.values():
+        backend._group_ready = False  # type: ignore[attr-defined]
     products.clear_cache()
     ratelimit.reset()
     forget_cached_consent()
