@@ -14,3 +14,7 @@ class PersonalizationConfig(AppConfig):
         from .tracking import receivers
 
         receivers.connect()
+
+        from .engine import erasure as engine_erasure
+
+        engine_erasure.register()  # drops erased shoppers' factors from model artifacts

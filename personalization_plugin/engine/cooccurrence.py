@@ -95,3 +95,30 @@ def viewed_together(data: Interactions, k: int = 50, shrink: float = 1.0) -> sp.
     )
     baskets = basket_matrix(keys, data.item_index, data.n_items)
     return top_k_rows(lift_matrix(baskets, shrink), k)
+
+
+def followed_by(data: Interactions, k: int = 50, window: int = 3) -> sp.csr_matrix:
+    """Top-k "viewed next" lists (sequential rules): j counts for i when j comes up to
+    `window` steps after i in the same session (weight 1 / steps). Session data is
+    strongly sequential, so this is what session-kNN studies find hardest to beat."""
+    log = data.log
+    keys = np.where(
+        log.session != "",
+        np.char.add("s:", log.session.astype(str)),
+        _fallback_keys(log.subject, log.timestamp, SESSION_GAP_SECONDS),
+    )
+    _, key = np.unique(keys, return_inverse=True)
+    order = np.lexsort((log.timestamp, key))
+    key, item = key[order], data.item_index[order]
+    rows, cols, vals = [], [], []
+    for step in range(1, window + 1):
+        same = (key[step:] == key[:-step]) & (item[step:] != item[:-step])
+        rows.append(item[:-step][same])
+        cols.append(item[step:][same])
+        vals.append(np.full(int(same.sum()), 1.0 / step, np.float32))
+    n = data.n_items
+    m = sp.coo_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+    ).tocsr()
+    m.sum_duplicates()
+    return top_k_rows(m, k)

@@ -49,6 +49,7 @@ class ArtifactModel:
         self.viewed_rows = sparse_from_arrays("viewed", arrays)
         self.ease_rows = sparse_from_arrays("ease", arrays) if "ease_shape" in arrays else None
         self.session_rows = _row_normalised(self.similar_rows) + _row_normalised(self.viewed_rows)
+        self.followed_rows = _row_normalised(sparse_from_arrays("followed", arrays))
         self.popularity: np.ndarray = arrays["popularity"]
         self.trending_scores: np.ndarray = arrays["trending"]
         self.price: np.ndarray = arrays["price"]
@@ -146,11 +147,16 @@ class ArtifactModel:
         context = (history + recent_binary).tocsr()
         has_recent = np.diff(recent.indptr) > 0
         core_users = np.where(has_recent, -1, users)  # fold recent items in: refit the row
-        total = p.get("w_core", 1.0) * _normalise(self.core.score(core_users, context))
+        w_core = p.get("w_core", 1.0) if self.ease_rows is None else p.get("w_core_with_ease", 0.0)
+        total = np.zeros((len(users), self.n_items), dtype=np.float32)
+        if w_core:
+            total += w_core * _normalise(self.core.score(core_users, context))
         if self.ease_rows is not None and p.get("w_ease", 0.0):
             total += p["w_ease"] * _normalise(_dense(context @ self.ease_rows))
         if p.get("w_session", 0.0) and has_recent.any():
             total += p["w_session"] * _normalise(_dense(recent @ self.session_rows))
+        if p.get("w_sequence", 0.0) and has_recent.any():
+            total += p["w_sequence"] * _normalise(_dense(recent @ self.followed_rows))
         total += p.get("w_pop", 0.0) * self._pop_norm[None, :]
         return total
 

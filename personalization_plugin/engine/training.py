@@ -44,7 +44,10 @@ def train(algorithm: str | None = None, progress: bool = False, **overrides: Any
     """
     started = time.perf_counter()
     params = BuildParams.from_settings(algorithm, **overrides)
+    stages = _Stages(progress)
+    stages.next("reading events")
     log = load_events()
+    stages.next("reading the catalog")
     snapshot = snapshot_catalog()
     sensitive = snapshot.sensitive_products(plugin_settings.SENSITIVE_CATEGORIES)
     weights = plugin_settings.EVENT_WEIGHTS
@@ -61,8 +64,11 @@ def train(algorithm: str | None = None, progress: bool = False, **overrides: Any
             "No product events to learn from yet: track views, cart adds and purchases "
             "(or import past orders) and train again."
         )
+    stages.next("holdout evaluation")
     metrics = _holdout_metrics(log, params, weights, half_life, sensitive)
+    stages.next(f"fitting {params.algorithm}")
     arrays, info = build_arrays(data, params, snapshot, progress=progress)
+    stages.next("writing the artifact")
     seconds = time.perf_counter() - started
     version = new_version_name()
     manifest = {
@@ -94,6 +100,7 @@ def train(algorithm: str | None = None, progress: bool = False, **overrides: Any
         training_seconds=round(seconds, 3),
     )
     registry.activate(mv)
+    stages.close()
     logger.info(
         "Trained personalization model %s in %.1f s (%s).",
         version,
@@ -117,3 +124,30 @@ def _holdout_metrics(log, params: BuildParams, weights, half_life, sensitive) ->
     except Exception:  # metrics are informative; they never block a model
         logger.exception("Holdout evaluation failed; the model is trained without metrics.")
         return {}
+
+
+class _Stages:
+    """A tqdm bar over training's stages (fitting shows implicit's own bar inside)."""
+
+    NAMES = 5
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.NAMES, desc="training", unit="stage")
+        self.started = False
+
+    def next(self, name: str) -> None:
+        if self.bar is None:
+            return
+        if self.started:
+            self.bar.update(1)
+        self.started = True
+        self.bar.set_description(name)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.close()

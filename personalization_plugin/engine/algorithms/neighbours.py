@@ -75,31 +75,55 @@ class EASE(ItemKNN):
     """EASE (Steck 2019): closed-form item-item regression with a zero diagonal.
 
     B = I - P / diag(P) with P = (X^T X + lambda I)^-1. Dense in items, so it is only
-    fitted when the catalog is small (`max_items`); the learned B is kept as its top-k
-    entries per item so serving stays a sparse lookup.
+    fitted when the catalog is small (`max_items`). With `k > 0` only each item's k
+    largest weights are kept (a sparse lookup for serving); with `k = 0` the dense B is
+    kept for evaluation (`dense`, not saved).
     """
 
     name = "ease"
+    dense: np.ndarray | None = None
 
     def fit(self, matrix: sp.csr_matrix, progress: bool = False) -> EASE:
         n_items = matrix.shape[1]
         x = sp.csr_matrix(matrix, dtype=np.float32)
         if self.params.get("binary", True):
             x.data[:] = 1.0
-        gram = (x.T @ x).toarray()
+        gram = np.asarray((x.T @ x).toarray(), dtype=np.float32)
         gram[np.diag_indices(n_items)] += float(self.params.get("l2", 200.0))
         with threadpool_limits(limits=int(self.params.get("threads", 2)), user_api="blas"):
-            # float32 halves memory and time; the regularised Gram matrix is well conditioned
-            p = np.linalg.inv(gram)
+            p = _spd_inverse(gram)
         del gram
         p /= -np.diag(p)[None, :]
         p[np.diag_indices(n_items)] = 0.0
-        self.similarity = _keep_top_k(p, int(self.params.get("k", 0)))
+        k = int(self.params.get("k", 0))
         self.n_items = n_items
+        if k > 0:
+            self.similarity = keep_top_k(p, k)
+        else:
+            self.dense = p
+            self.similarity = sp.csr_matrix((n_items, n_items), dtype=np.float32)
         return self
 
+    def score(self, users: np.ndarray, context: sp.csr_matrix) -> np.ndarray:
+        if self.dense is not None:
+            return np.asarray(context @ self.dense, dtype=np.float32)
+        return super().score(users, context)
 
-def _keep_top_k(dense: np.ndarray, k: int) -> sp.csr_matrix:
+
+def _spd_inverse(gram: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive definite float32 matrix by Cholesky (half the
+    work of a general inverse; the regularised Gram matrix is well conditioned)."""
+    from scipy.linalg import lapack
+
+    chol, info = lapack.spotrf(gram, lower=1, overwrite_a=1)
+    if info != 0:
+        return np.linalg.inv(gram).astype(np.float32)
+    inv, info = lapack.spotri(chol, lower=1, overwrite_c=1)
+    lower = np.tril(inv)
+    return lower + np.tril(inv, -1).T
+
+
+def keep_top_k(dense: np.ndarray, k: int) -> sp.csr_matrix:
     """Rows of `dense` as CSR keeping each row's k largest entries (all when k <= 0)."""
     if k <= 0 or k >= dense.shape[1]:
         return sp.csr_matrix(dense)

@@ -1,0 +1,42 @@
+"""`manage.py personalization_train [--algorithm als|bpr|item_knn|bm25|ease]`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ...engine.algorithms import ALGORITHMS
+
+
+class Command(BaseCommand):
+    help = "Train a recommendation model on the stored events and make it the active one."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--algorithm",
+            choices=sorted(set(ALGORITHMS) - {"popularity"}),
+            help='Collaborative core to fit (default: PERSONALIZATION["ALGORITHM"]).',
+        )
+        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from ...engine.training import NotEnoughData, train
+
+        try:
+            mv = train(algorithm=options["algorithm"], progress=not options["no_progress"])
+        except NotEnoughData as exc:
+            raise CommandError(str(exc)) from None
+        metrics = ", ".join(f"{k} {v:.4f}" for k, v in mv.metrics.items() if isinstance(v, float))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Model {mv.version} ({mv.algorithm}) is active: {mv.n_users} shoppers, "
+                f"{mv.n_items} products, {mv.n_interactions} interactions, "
+                f"trained in {mv.training_seconds:.1f} s."
+            )
+        )
+        self.stdout.write(
+            f"Holdout (last 10% of time): {metrics}"
+            if metrics
+            else "Too few events for a holdout evaluation yet."
+        )

@@ -1,0 +1,32 @@
+"""Background tasks (django-tasks). Enqueue training from anywhere:
+
+    from personalization_plugin.tasks import train_model
+    train_model.enqueue()                 # PERSONALIZATION["ALGORITHM"]
+    train_model.enqueue(algorithm="bpr")
+
+Run a worker for the configured TASKS backend (e.g. `manage.py db_worker` with
+django-tasks' database backend); with the immediate backend it runs in-line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tasks import task
+
+
+@task()
+def train_model(algorithm: str | None = None) -> dict[str, Any]:
+    """Train and activate a new model version; returns a JSON-able summary."""
+    from .engine.training import train
+
+    mv = train(algorithm=algorithm)
+    return {
+        "version": mv.version,
+        "algorithm": mv.algorithm,
+        "n_users": mv.n_users,
+        "n_items": mv.n_items,
+        "n_interactions": mv.n_interactions,
+        "training_seconds": mv.training_seconds,
+        "metrics": mv.metrics,
+    }
