@@ -49,7 +49,8 @@ def test_orders_match_the_purchase_events(seeded):
 def test_creates_admin_login_and_home_page_content(seeded, django_user_model):
     admin = django_user_model.objects.get(username="admin")
     assert admin.is_superuser and admin.check_password("admin")
-    assert len(HomePage.objects.get().body) > 0
+    body = HomePage.objects.get().body
+    assert [b.block_type for b in body][:2] == ["hero", "recommendations"]
 
 
 def test_some_shoppers_have_accounts_and_some_are_anonymous(seeded):

@@ -7,7 +7,6 @@ order history agrees with the events.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -25,8 +24,9 @@ from personalization_plugin.tracking.api import track, track_order
 from personalization_plugin.tracking.backends import get_backend
 
 from ...demo.catalog import CATEGORIES, PAIRS, generate_products
+from ...demo.home_content import fill_home_page
 from ...demo.simulation import Catalog, Plan, make_shoppers, simulate
-from ...models import Category, HomePage, Order, OrderLine, Product
+from ...models import Category, Order, OrderLine, Product
 
 SHOPPER_DOMAIN = "shoppers.example"
 FIRST = (
@@ -120,7 +120,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             products = self._catalog(rng, opts["products"], now)
             self._admin()
-            self._home_page()
+            fill_home_page()
         catalog = _catalog_arrays(rng, products)
         shoppers = make_shoppers(rng, catalog, opts["shoppers"])
         plan = simulate(rng, catalog, shoppers, opts["events"])
@@ -172,49 +172,6 @@ class Command(BaseCommand):
         User = get_user_model()
         if not User.objects.filter(username="admin").exists():
             User.objects.create_superuser("admin", "admin@hearth-and-field.example", "admin")
-
-    def _home_page(self) -> None:
-        home = HomePage.objects.first()
-        if home is None or home.body:
-            return
-        home.body = json.dumps(
-            [
-                {
-                    "type": "hero",
-                    "value": {
-                        "heading": "Good things for home and garden",
-                        "text": "Linen that softens with every wash, stoneware made by hand, tools that outlast "
-                        "their owners, and seeds for a windowsill or a whole plot.",
-                        "button_text": "See what's new",
-                        "button_link": "/products/?sort=new",
-                    },
-                },
-                {
-                    "type": "product_grid",
-                    "value": {
-                        "title": "New arrivals",
-                        "source": "new",
-                        "category_slug": "",
-                        "count": 8,
-                    },
-                },
-                {
-                    "type": "text",
-                    "value": "<h2>Made to last, chosen with care</h2><p>Every piece in the shop is "
-                    "something we would use at home. Free returns for 30 days.</p>",
-                },
-                {
-                    "type": "product_grid",
-                    "value": {
-                        "title": "Little treats under €25",
-                        "source": "cheap",
-                        "category_slug": "",
-                        "count": 8,
-                    },
-                },
-            ]
-        )
-        home.save_revision().publish()
 
     def _users(self, rng: np.random.Generator, has_account: np.ndarray) -> list[str]:
         """Accounts for some shoppers; returns each shopper's customer id ("" when anonymous)."""
