@@ -56,7 +56,7 @@ def serve(
     request: HttpRequest,
     placement: str,
     *,
-    first: int | None,
+    first: int | None = None,
     product_id: str | None = None,
     cart: list[str] | None = None,
     category_id: str | None = None,
