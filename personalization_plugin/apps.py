@@ -18,3 +18,7 @@ class PersonalizationConfig(AppConfig):
         from .engine import erasure as engine_erasure
 
         engine_erasure.register()  # drops erased shoppers' factors from model artifacts
+
+        from .serving import cache as serving_cache
+
+        serving_cache.register_eraser()  # drops erased shoppers' cached recommendation lists

@@ -25,9 +25,10 @@ from .types import (
 
 def clear_caches() -> None:
     """Drop every in-process serving cache (product facts, rules, cached lists)."""
-    from . import catalog, placements, rules
+    from . import catalog, fallbacks, placements, rules
 
     catalog.clear()
+    fallbacks._boards.clear()
     placements._purchases.clear()
     rules.forget_rules()
     cache.clear()

@@ -168,10 +168,29 @@ def _newest_cart_item(req: ServingRequest) -> str:
     return req.cart[-1] if req.cart else ""
 
 
+TRENDING_TTL = 1.0  # seconds a trending board is reused: it is global, not per shopper
+TRENDING_BOARD = 100
+_boards: catalog.TTLCache[tuple[str, int], list[tuple[str, float]]] = catalog.TTLCache(
+    2_000, TRENDING_TTL
+)
+
+
+def trending_board(category_id: str | None, size: int) -> list[tuple[str, float]]:
+    """The real-time trending board, reused for a second across requests."""
+    size = max(size, TRENDING_BOARD)
+    key = (category_id or "", size)
+    board = _boards.get(key)
+    if board is None:
+        pairs = realtime_call("trending", n=size, category_id=category_id)
+        board = [(str(pid), float(score)) for pid, score in pairs]
+        _boards.set(key, board)
+    return board
+
+
 def trending(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
     """Time-decayed trending from the real-time store (no model needed)."""
-    pairs = realtime_call("trending", n=n + len(exclude), category_id=req.category_id)
-    kept = [(str(pid), float(score)) for pid, score in pairs if str(pid) not in exclude][:n]
+    board = trending_board(req.category_id, n + len(exclude))
+    kept = [(pid, score) for pid, score in board if pid not in exclude][:n]
     return _wrap(kept, "trending", req.category_id or "", from_model=False)
 
 

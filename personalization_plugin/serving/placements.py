@@ -218,6 +218,10 @@ def _collect(resolved: _Resolved, target: int) -> list[tuple[Candidate, ProductI
     pool: list[tuple[Candidate, ProductInfo]] = []
     for source in fallbacks.chain_for(req.placement, req.personal):
         missing = target - len(pool)
+        if source is fallbacks.catalog_fallback:
+            # Reading the catalog is the costly last resort: only to fill the list itself,
+            # never just to give diversity more to choose from.
+            missing = req.limit - len(pool)
         if missing <= 0:
             break
         proposed = [
