@@ -69,7 +69,7 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
 lint: install-dev
-	$(VENV)/bin/ruff check personalization_plugin storefront_widgets example_site tests benchmarks
+	$(VENV)/bin/ruff check $(wildcard personalization_plugin storefront_widgets example_site tests benchmarks)
 
 typecheck: install-dev
 	$(VENV)/bin/mypy

@@ -40,3 +40,12 @@ def personalization(settings: Any):
         settings.PERSONALIZATION = {**settings.PERSONALIZATION, **values}
 
     return change
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_test_model_dir() -> Iterator[None]:
+    """Model artifacts written by tests live in a per-process temp dir, removed at the end."""
+    yield
+    import shutil
+
+    shutil.rmtree(settings.PERSONALIZATION["MODEL_DIR"], ignore_errors=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +19,8 @@ from example_site.settings import PERSONALIZATION as _DEMO  # noqa: E402
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+# Unique per test process, so concurrent runs on one machine never share Redis keys or model files.
+RUN_ID = f"{WORKER}-{os.getpid()}"
 
 if os.environ.get("PERSONALIZATION_TEST_DB") == "postgres":
     DATABASES = {
@@ -37,8 +40,8 @@ REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 PERSONALIZATION = {
     **_DEMO,
     "REDIS_URL": None,  # the embedded backend by default; Redis tests opt in via fixtures
-    "KEY_PREFIX": f"sptest-{WORKER}",
-    "MODEL_DIR": str(ROOT / "var" / f"test-models-{WORKER}"),
+    "KEY_PREFIX": f"sptest-{RUN_ID}",
+    "MODEL_DIR": os.path.join(tempfile.gettempdir(), f"sp-test-models-{RUN_ID}"),
 }
 STATICFILES_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 STORAGES = {
