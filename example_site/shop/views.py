@@ -80,7 +80,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @cache_control(max_age=86400, public=True)
 def product_image(request: HttpRequest, pk: int) -> HttpResponse:
-    product = get_object_or_404(Product, pk=pk)
+    product = get_object_or_404(Product.objects.select_related("category"), pk=pk)
     return HttpResponse(product_svg(product), content_type="image/svg+xml")
 
 
