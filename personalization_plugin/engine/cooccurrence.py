@@ -18,9 +18,6 @@ import scipy.sparse as sp
 
 from .interactions import Interactions
 
-ORDER_WINDOW_SECONDS = 24 * 3600.0
-SESSION_GAP_SECONDS = 30 * 60.0
-
 
 def basket_matrix(
     keys: np.ndarray, item_index: np.ndarray, n_items: int, max_size: int = 50
@@ -67,33 +64,16 @@ def top_k_rows(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
     return sp.csr_matrix((m.data[keep].astype(np.float32), m.indices[keep], indptr), shape=m.shape)
 
 
-def _fallback_keys(subjects: np.ndarray, timestamps: np.ndarray, window: float) -> np.ndarray:
-    buckets = np.floor(timestamps / window).astype(np.int64).astype(str)
-    return np.char.add(np.char.add(subjects.astype(str), "|"), buckets)
-
-
 def bought_together(data: Interactions, k: int = 50, shrink: float = 1.0) -> sp.csr_matrix:
     """Top-k "bought together" lists: same order, else same subject within a day."""
-    log = data.log
-    is_purchase = log.type == "purchase"
-    keys = np.where(
-        log.order != "",
-        np.char.add("o:", log.order.astype(str)),
-        _fallback_keys(log.subject, log.timestamp, ORDER_WINDOW_SECONDS),
-    )[is_purchase]
-    baskets = basket_matrix(keys, data.item_index[is_purchase], data.n_items)
+    is_purchase = data.log.type == "purchase"
+    baskets = basket_matrix(data.order_key[is_purchase], data.item_index[is_purchase], data.n_items)
     return top_k_rows(lift_matrix(baskets, shrink), k)
 
 
 def viewed_together(data: Interactions, k: int = 50, shrink: float = 1.0) -> sp.csr_matrix:
     """Top-k "viewed together" lists: same session, else same subject within 30 minutes."""
-    log = data.log
-    keys = np.where(
-        log.session != "",
-        np.char.add("s:", log.session.astype(str)),
-        _fallback_keys(log.subject, log.timestamp, SESSION_GAP_SECONDS),
-    )
-    baskets = basket_matrix(keys, data.item_index, data.n_items)
+    baskets = basket_matrix(data.session_key, data.item_index, data.n_items)
     return top_k_rows(lift_matrix(baskets, shrink), k)
 
 
@@ -101,14 +81,8 @@ def followed_by(data: Interactions, k: int = 50, window: int = 3) -> sp.csr_matr
     """Top-k "viewed next" lists (sequential rules): j counts for i when j comes up to
     `window` steps after i in the same session (weight 1 / steps). Session data is
     strongly sequential, so this is what session-kNN studies find hardest to beat."""
-    log = data.log
-    keys = np.where(
-        log.session != "",
-        np.char.add("s:", log.session.astype(str)),
-        _fallback_keys(log.subject, log.timestamp, SESSION_GAP_SECONDS),
-    )
-    _, key = np.unique(keys, return_inverse=True)
-    order = np.lexsort((log.timestamp, key))
+    key = data.session_key
+    order = np.lexsort((data.log.timestamp, key))
     key, item = key[order], data.item_index[order]
     rows, cols, vals = [], [], []
     for step in range(1, window + 1):
