@@ -193,3 +193,20 @@ def widget_placements(stream: Any) -> set[str]:
         elif isinstance(block, RecommendationsBlock):
             found.add(str(child.value.get("placement") or "for_you"))
     return found
+
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
+
+
+@register.filter
+def sp_price(product: Any) -> str:
+    """A product's price for display: "€12.50", or "12.50 SEK" for other currencies."""
+    price = getattr(product, "price", None)
+    if price is None:
+        return ""
+    amount = f"{price:.2f}"
+    currency = getattr(product, "currency", "") or ""
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    if symbol:
+        return f"{symbol}{amount}"
+    return f"{amount} {currency}".strip()

@@ -97,7 +97,7 @@ def test_eager_items_show_image_with_alt_title_price_and_reason(catalog: list) -
     product = next(p for p in catalog if str(p.pk) == product_id)
     assert img["alt"] == product.title
     assert product.title in html
-    assert f"{product.price:.2f} EUR" in html
+    assert f"€{product.price:.2f}" in html
     assert 'class="sp-item__reason"' in html
 
 

@@ -1,0 +1,62 @@
+"""A shopper in a real browser: lazy widgets fill, clicks are recorded, the next page
+reflects them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from personalization_plugin.models import Event
+from personalization_plugin.tracking.backends import get_backend
+
+pytestmark = pytest.mark.browser
+
+FOR_YOU_ITEM = 'ul[data-sp-placement="for_you"] a[data-sp-product]'
+
+
+def _wait_for_event(**filters: Any) -> Event:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        get_backend().flush()
+        event = Event.objects.filter(**filters).first()
+        if event is not None:
+            return event
+        time.sleep(0.2)
+    raise AssertionError(f"No event matching {filters} was recorded within 10 s.")
+
+
+def test_widgets_fill_and_a_click_is_recorded_and_remembered(
+    seeded_store: Any, page: Any, artifacts: Path
+) -> None:
+    base = seeded_store.url
+    page.goto(base + "/")
+    page.wait_for_selector(FOR_YOU_ITEM, timeout=15_000)
+    assert page.locator('section[hx-get][data-sp-lazy="for_you"]').count() == 0
+    page.screenshot(path=str(artifacts / "home-widgets.png"), full_page=True)
+
+    link = page.locator(FOR_YOU_ITEM).nth(1)
+    product_id = link.get_attribute("data-sp-product")
+    position = int(link.get_attribute("data-sp-position"))
+    recommendation_id = page.locator('ul[data-sp-placement="for_you"]').get_attribute(
+        "data-sp-recommendation-id"
+    )
+    link.click()
+    page.wait_for_load_state("load")
+
+    click = _wait_for_event(type="click", placement="for_you", product_id=product_id)
+    assert click.position == position
+    assert click.payload.get("recommendation_id", recommendation_id) == recommendation_id
+    impression = _wait_for_event(type="impression", placement="for_you")
+    assert impression.position is not None
+
+    page.goto(base + "/")
+    # Lazy widgets below the fold load when scrolled into view.
+    page.locator('[data-sp-lazy="recently_viewed"]').scroll_into_view_if_needed()
+    recent = f'ul[data-sp-placement="recently_viewed"] a[data-sp-product="{product_id}"]'
+    page.wait_for_selector(recent, timeout=15_000)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_selector('ul[data-sp-placement="trending"] a[data-sp-product]', timeout=15_000)
+    page.screenshot(path=str(artifacts / "home-after-click.png"), full_page=True)
