@@ -127,7 +127,7 @@ def test_checkout_rejects_a_missing_address_and_keeps_the_cart(client_with_cart,
     assert Order.objects.count() == 0
 
 
-def test_another_visitor_cannot_see_an_order_confirmation(client_with_cart, client, product):
+def test_another_visitor_cannot_see_an_order_confirmation(client_with_cart, product):
     from django.test import Client
 
     client_with_cart.post("/checkout/", {"name": "A", "email": "a@example.com", "address": "x"})
