@@ -84,7 +84,24 @@ DEFAULTS: dict[str, Any] = {
     "GRAPHQL_MAX_FIELDS": 200,
     "GRAPHQL_MAX_QUERY_LENGTH": 10_000,
     "GRAPHQL_INTROSPECTION": True,
+    # Hour of the day (UTC) for the daily retraining by `personalization_schedule`; None = off.
+    "TRAINING_HOUR": None,
 }
+
+# Settings the store owner may override in the Wagtail admin (`site_settings`). Their
+# saved values are re-read at most every OVERLAY_SECONDS, and at once after a save.
+OVERRIDABLE = {
+    "ENABLED",
+    "CONSENT_MODE",
+    "EVENT_WEIGHTS",
+    "RETENTION_DAYS",
+    "MAX_CATEGORY_SHARE",
+    "MMR_LAMBDA",
+    "DISCOVERY_EVERY",
+    "SENSITIVE_CATEGORIES",
+    "TRAINING_HOUR",
+}
+OVERLAY_SECONDS = 5.0
 
 # Settings that hold a dotted path and are resolved to the object on access.
 IMPORT_STRINGS = {"ADAPTER"}
@@ -95,6 +112,8 @@ class PluginSettings:
 
     def __init__(self) -> None:
         self._cache: dict[str, Any] = {}
+        self._overlay: tuple[float, dict[str, Any]] = (float("-inf"), {})
+        self._loading_overlay = False
 
     @property
     def user_settings(self) -> dict[str, Any]:
@@ -103,15 +122,49 @@ class PluginSettings:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in DEFAULTS:
             raise AttributeError(f"Unknown PERSONALIZATION setting {name!r}")
+        if name in OVERRIDABLE:
+            owner = self.owner_overrides()
+            if name in owner:
+                value = owner[name]
+                if name == "EVENT_WEIGHTS":
+                    value = {**self._uncached("EVENT_WEIGHTS"), **value}
+                return value
         if name in self._cache:
             return self._cache[name]
-        value = self.user_settings.get(name, DEFAULTS[name])
-        if name == "EVENT_WEIGHTS":
-            value = {**DEFAULTS["EVENT_WEIGHTS"], **(value or {})}
+        value = self._uncached(name)
         if name in IMPORT_STRINGS and isinstance(value, str):
             value = import_string(value)
         self._cache[name] = value
         return value
+
+    def _uncached(self, name: str) -> Any:
+        value = self.user_settings.get(name, DEFAULTS[name])
+        if name == "EVENT_WEIGHTS":
+            value = {**DEFAULTS["EVENT_WEIGHTS"], **(value or {})}
+        return value
+
+    def owner_overrides(self) -> dict[str, Any]:
+        """The store owner's saved overrides (`site_settings`), cached a few seconds."""
+        import time
+
+        loaded_at, values = self._overlay
+        if time.monotonic() - loaded_at < OVERLAY_SECONDS or self._loading_overlay:
+            return values
+        self._loading_overlay = True
+        try:
+            from .site_settings import load_overrides
+
+            values = load_overrides()
+        except Exception:  # no table yet, no DB access here (checks, async code): defaults
+            values = {}
+        finally:
+            self._loading_overlay = False
+        self._overlay = (time.monotonic(), values)
+        return values
+
+    def forget_overrides(self) -> None:
+        """Re-read the owner's overrides on next access (called when they are saved)."""
+        self._overlay = (float("-inf"), {})
 
     @property
     def event_backend(self) -> str:
@@ -132,6 +185,7 @@ class PluginSettings:
 
     def reload(self) -> None:
         self._cache.clear()
+        self.forget_overrides()
 
 
 plugin_settings = PluginSettings()

@@ -123,3 +123,8 @@ class MerchandisingRule(models.Model):
         if self.starts_at and now < self.starts_at:
             return False
         return not (self.ends_at and now >= self.ends_at)
+
+
+# Models with their own home, imported here so Django finds them.
+from .experiments.models import Experiment  # noqa: E402,F401
+from .site_settings import PersonalizationSettings  # noqa: E402,F401

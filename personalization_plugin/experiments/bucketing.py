@@ -1,0 +1,138 @@
+"""Which arm a visitor is in: a hash of experiment id and visitor id, nothing stored.
+
+The same visitor always lands in the same arm of an experiment (sticky across requests,
+processes and servers), different experiments split independently, and analysis can
+re-derive every visitor's arm from the stored events alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db.models.signals import post_delete, post_save
+
+from .models import Experiment
+
+CONTROL = "control"
+TREATMENT = "treatment"
+REFRESH_SECONDS = 5.0
+_SCALE = float(2**64)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """The arm of one experiment a visitor is served."""
+
+    experiment_id: int
+    name: str  # CONTROL or TREATMENT
+    strategy: str  # Experiment.Strategy value
+
+    @property
+    def serves_baseline(self) -> bool:
+        """True when this arm gets the non-personalized popular/trending list."""
+        return self.strategy == Experiment.Strategy.BASELINE
+
+
+@dataclass(frozen=True)
+class _Live:
+    """A plain copy of a running or shipped experiment (safe to share across threads)."""
+
+    id: int
+    placement: str
+    holdout: float
+    control: str
+    treatment: str
+    shipped_arm: str  # "" while running
+
+
+def bucket(experiment_id: int, visitor_id: str) -> float:
+    """A number in [0, 1), uniform over visitors and fixed for (experiment, visitor)."""
+    digest = hashlib.blake2b(f"{experiment_id}:{visitor_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / _SCALE
+
+
+def arm_name(experiment_id: int, visitor_id: str, holdout_percent: float) -> str:
+    return CONTROL if bucket(experiment_id, visitor_id) < holdout_percent / 100.0 else TREATMENT
+
+
+def arms_of(experiment_id: int, visitor_ids: Iterable[str], holdout_percent: float) -> np.ndarray:
+    """Boolean array: True where the visitor is in the control arm (for analysis)."""
+    ids = list(visitor_ids)
+    buckets = np.fromiter((bucket(experiment_id, v) for v in ids), dtype=float, count=len(ids))
+    return buckets < holdout_percent / 100.0
+
+
+_lock = threading.Lock()
+_loaded: tuple[float, dict[str, _Live]] = (float("-inf"), {})
+
+
+def _load() -> dict[str, _Live]:
+    rows = Experiment.objects.filter(
+        status__in=[Experiment.Status.RUNNING, Experiment.Status.SHIPPED]
+    ).order_by("created_at")
+    return {
+        e.placement: _Live(
+            id=e.pk,
+            placement=e.placement,
+            holdout=float(e.holdout_percent),
+            control=e.control_strategy,
+            treatment=e.treatment_strategy,
+            shipped_arm=e.winner if e.status == Experiment.Status.SHIPPED else "",
+        )
+        for e in rows
+    }
+
+
+def live_experiments() -> dict[str, _Live]:
+    """Running and shipped experiments by placement, re-read every REFRESH_SECONDS."""
+    global _loaded
+    loaded_at, live = _loaded
+    if time.monotonic() - loaded_at < REFRESH_SECONDS:
+        return live
+    with _lock:
+        try:
+            live = _load()
+        except Exception:  # serving never fails because experiments could not be read
+            import logging
+
+            logging.getLogger("personalization_plugin.experiments").exception(
+                "Could not read experiments; serving without them"
+            )
+            live = {}
+        _loaded = (time.monotonic(), live)
+    return live
+
+
+def forget(**kwargs: Any) -> None:
+    global _loaded
+    _loaded = (float("-inf"), {})
+
+
+post_save.connect(forget, sender=Experiment, dispatch_uid="sp-experiments-save")
+post_delete.connect(forget, sender=Experiment, dispatch_uid="sp-experiments-delete")
+
+
+def assign(visitor: Any, placement: str) -> Arm | None:
+    """The arm `visitor` gets on `placement`, or None when no experiment applies.
+
+    Only visitors whose history may be used take part: the others get the
+    non-personalized list anyway and are never tracked, so they could not be measured.
+    After an experiment is shipped everyone gets the winning arm.
+    """
+    live = live_experiments().get(placement)
+    if live is None:
+        return None
+    if live.shipped_arm:
+        strategy = live.control if live.shipped_arm == CONTROL else live.treatment
+        return Arm(live.id, live.shipped_arm, strategy)
+    visitor_id = getattr(visitor, "visitor_id", "") if visitor is not None else ""
+    if not visitor_id or not getattr(visitor, "can_personalize", False):
+        return None
+    name = arm_name(live.id, visitor_id, live.holdout)
+    return Arm(live.id, name, live.control if name == CONTROL else live.treatment)

@@ -1,0 +1,94 @@
+"""The experiment a store owner runs on one placement: control arm vs treatment arm."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+# "recently_viewed" only replays a shopper's own history: nothing to compare there.
+EXPERIMENT_PLACEMENTS: tuple[str, ...] = (
+    "for_you",
+    "similar",
+    "bought_together",
+    "cart",
+    "trending",
+    "category_top",
+)
+
+
+class Experiment(models.Model):
+    """An A/B test on one placement with a holdout.
+
+    `holdout_percent` of the visitors (chosen by a hash of experiment id and visitor id,
+    so the choice is sticky and needs no storage) get the control arm; the rest get the
+    treatment arm. Results are derived from stored events by re-computing that hash.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Running"
+        STOPPED = "stopped", "Stopped"
+        SHIPPED = "shipped", "Shipped (everyone gets the winner)"
+
+    class Strategy(models.TextChoices):
+        PERSONALIZED = "personalized", "Personalized (the active model)"
+        BASELINE = "baseline", "Baseline: popular / trending, not personalized"
+
+    name = models.CharField(max_length=100)
+    placement = models.CharField(
+        max_length=32,
+        choices=[(p, p.replace("_", " ").capitalize()) for p in EXPERIMENT_PLACEMENTS],
+    )
+    control_strategy = models.CharField(
+        max_length=16, choices=Strategy.choices, default=Strategy.BASELINE
+    )
+    treatment_strategy = models.CharField(
+        max_length=16, choices=Strategy.choices, default=Strategy.PERSONALIZED
+    )
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Share of visitors (1-50 %) held out in the control arm.",
+    )
+    attribution_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="An order counts as caused by a recommendation when it contains a "
+        "recommended item the shopper clicked at most this many days before.",
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    winner = models.CharField(max_length=16, blank=True, help_text='"control" or "treatment"')
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("manage_models", "Can train, evaluate and roll back recommendation models"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.placement}, {self.get_status_display().lower()})"
+
+    def clean(self) -> None:
+        if self.control_strategy == self.treatment_strategy:
+            raise ValidationError(
+                {
+                    "treatment_strategy": "Pick a different strategy for each arm, or there is nothing to compare."
+                }
+            )
+        if self.status in (self.Status.RUNNING, self.Status.SHIPPED):
+            clash = Experiment.objects.filter(
+                placement=self.placement, status__in=[self.Status.RUNNING, self.Status.SHIPPED]
+            ).exclude(pk=self.pk)
+            if clash.exists():
+                raise ValidationError(
+                    {"placement": f"{clash.first()} already runs on this placement; stop it first."}
+                )
+
+    def strategy_of(self, arm: str) -> str:
+        return self.control_strategy if arm == "control" else self.treatment_strategy

@@ -1,0 +1,132 @@
+"""Settings the store owner changes in the Wagtail admin, overriding PERSONALIZATION.
+
+Every field is optional: an empty field means "use the value from settings.py". The
+non-empty ones are read by `conf.plugin_settings` through `overrides()`, cached for a
+few seconds per process and dropped at once when the settings are saved here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.signals import post_delete, post_save
+from wagtail.contrib.settings.models import BaseGenericSetting
+
+from .tracking.events import EventType
+
+WEIGHTED_EVENTS = ("view", "click", "cart_add", "cart_remove", "checkout", "purchase")
+
+
+def _validate_weights(value: Any) -> None:
+    if value in (None, ""):
+        return
+    if not isinstance(value, dict):
+        raise ValidationError(
+            'Give event weights as a JSON object, e.g. {"view": 1, "purchase": 10}.'
+        )
+    known = {t.value for t in EventType}
+    for key, weight in value.items():
+        if key not in known:
+            raise ValidationError(
+                f"{key!r} is not an event type; use one of: {', '.join(sorted(known))}."
+            )
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise ValidationError(f"The weight of {key!r} must be a number, got {weight!r}.")
+
+
+class PersonalizationSettings(BaseGenericSetting):
+    """The owner's overrides of the PERSONALIZATION settings (one row per install)."""
+
+    class Consent(models.TextChoices):
+        IMPLIED = "implied", "Implied: track unless the shopper declines"
+        REQUIRED = "required", "Required: store nothing until the shopper agrees"
+
+    enabled = models.BooleanField(
+        null=True,
+        blank=True,
+        verbose_name="Personalization on",
+        help_text="Off: no tracking and only non-personalized lists. Empty: settings.py decides.",
+    )
+    consent_mode = models.CharField(max_length=8, blank=True, choices=Consent.choices)
+    event_weights = models.JSONField(
+        null=True,
+        blank=True,
+        validators=[_validate_weights],
+        help_text='How much each action counts when training, e.g. {"view": 1, "cart_add": 4, "purchase": 10}.',
+    )
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Events older than this many days are deleted.",
+    )
+    max_category_share = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.05), MaxValueValidator(1.0)],
+        help_text="Largest share of one category in a list (0.05-1).",
+    )
+    mmr_lambda = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        verbose_name="Relevance vs variety",
+        help_text="1 = relevance only; lower values favour variety (MMR lambda).",
+    )
+    discovery_every = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(50)],
+        help_text="One discovery item from outside a shopper's usual categories every N items (0 = off).",
+    )
+    sensitive_categories = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Category ids never used for personalization, separated by commas.",
+    )
+    training_hour = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(23)],
+        help_text="Hour of the day (UTC, 0-23) for the daily retraining run by `personalization_schedule`.",
+    )
+
+    class Meta:
+        verbose_name = "Personalization settings"
+
+    def overrides(self) -> dict[str, Any]:
+        """The PERSONALIZATION keys this row sets (empty fields are left out)."""
+        values: dict[str, Any] = {
+            "ENABLED": self.enabled,
+            "CONSENT_MODE": self.consent_mode or None,
+            "EVENT_WEIGHTS": self.event_weights or None,
+            "RETENTION_DAYS": self.retention_days,
+            "MAX_CATEGORY_SHARE": self.max_category_share,
+            "MMR_LAMBDA": self.mmr_lambda,
+            "DISCOVERY_EVERY": self.discovery_every,
+            "SENSITIVE_CATEGORIES": [
+                c.strip() for c in self.sensitive_categories.split(",") if c.strip()
+            ]
+            or None,
+            "TRAINING_HOUR": self.training_hour,
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+
+def load_overrides() -> dict[str, Any]:
+    """The saved overrides, without creating the row (a read never writes)."""
+    row = PersonalizationSettings.objects.order_by("pk").first()
+    return row.overrides() if row is not None else {}
+
+
+def _forget(**kwargs: Any) -> None:
+    from .conf import plugin_settings
+
+    plugin_settings.forget_overrides()
+
+
+post_save.connect(_forget, sender=PersonalizationSettings, dispatch_uid="sp-site-settings-save")
+post_delete.connect(_forget, sender=PersonalizationSettings, dispatch_uid="sp-site-settings-del")
