@@ -80,3 +80,12 @@ def test_if_empty_leaves_a_seeded_store_alone(seeded):
 def test_refuses_to_seed_over_an_existing_catalog_without_reset(seeded):
     with pytest.raises(CommandError, match="--reset"):
         call_command("seed_demo", *SMALL, stdout=StringIO())
+
+
+def test_with_consent_required_the_simulated_shoppers_have_granted_consent(db, personalization):
+    from personalization_plugin.models import PrivacyChoice
+
+    personalization(CONSENT_MODE="required")
+    call_command("seed_demo", *SMALL, stdout=StringIO())
+    assert PrivacyChoice.objects.filter(consent="granted").count() == 50
+    assert Event.objects.count() >= 2000

@@ -19,7 +19,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from personalization_plugin.models import Event
+from personalization_plugin.conf import plugin_settings
+from personalization_plugin.models import Event, PrivacyChoice
 from personalization_plugin.tracking.api import track, track_order
 from personalization_plugin.tracking.backends import get_backend
 
@@ -127,6 +128,7 @@ class Command(BaseCommand):
         visitor_ids = [rng.bytes(16).hex() for _ in range(shoppers.count)]
         with transaction.atomic():
             customer_ids = self._users(rng, shoppers.has_account)
+            self._consent(visitor_ids, customer_ids)
             order_numbers = self._orders(plan, products, customer_ids, visitor_ids, now)
         tracked = self._track(plan, products, visitor_ids, customer_ids, order_numbers, now)
         get_backend().flush()
@@ -144,6 +146,21 @@ class Command(BaseCommand):
                 is_staff=False, email__endswith="@" + SHOPPER_DOMAIN
             ).delete()
             Event.objects.all().delete()
+            # Only grants are dropped: a shopper's opt-out must survive any reset.
+            PrivacyChoice.objects.filter(consent=PrivacyChoice.Consent.GRANTED).delete()
+
+    def _consent(self, visitor_ids: list[str], customer_ids: list[str]) -> None:
+        """Under CONSENT_MODE="required", the simulated shoppers are ones who accepted the banner."""
+        if plugin_settings.CONSENT_MODE != "required":
+            return
+        subjects = [
+            f"c:{c}" if c else f"v:{v}" for v, c in zip(visitor_ids, customer_ids, strict=True)
+        ]
+        PrivacyChoice.objects.bulk_create(
+            (PrivacyChoice(subject=s, consent=PrivacyChoice.Consent.GRANTED) for s in subjects),
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
 
     def _catalog(self, rng: np.random.Generator, count: int, now: Any) -> list[Product]:
         categories = Category.objects.bulk_create(
