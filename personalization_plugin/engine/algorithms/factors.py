@@ -109,10 +109,20 @@ class ALS(FactorModel):
 
 
 class BPR(FactorModel):
-    """Bayesian Personalised Ranking via implicit. Fold-in uses the ALS solve as an
-    approximation, which keeps real-time updates cheap."""
+    """Bayesian Personalised Ranking via implicit.
+
+    BPR has no closed-form user step, so a subject is folded in as the weighted mean of
+    their items' factors (implicit keeps the item bias in the last column and a constant
+    1 in the users' last column, which is kept)."""
 
     name = "bpr"
+
+    def fold_in(self, items: np.ndarray, values: np.ndarray) -> np.ndarray:
+        y = self.item_factors[items]
+        w = np.asarray(values, dtype=np.float32)
+        user = (w[:, None] * y).sum(axis=0) / max(float(w.sum()), 1e-9)
+        user[-1] = 1.0
+        return user.astype(np.float32)
 
     def _make(self) -> Any:
         from implicit.cpu.bpr import BayesianPersonalizedRanking
