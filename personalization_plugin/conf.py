@@ -84,6 +84,21 @@ DEFAULTS: dict[str, Any] = {
     "GRAPHQL_MAX_FIELDS": 200,
     "GRAPHQL_MAX_QUERY_LENGTH": 10_000,
     "GRAPHQL_INTROSPECTION": True,
+    # Segments (personalization_plugin.segments): seconds a shopper's cached profile lives
+    # without activity, and seconds compiled segment definitions are trusted per process.
+    "SEGMENT_PROFILE_TTL": 3600,
+    "SEGMENT_CACHE_SECONDS": 30,
+    # Outgoing triggers (personalization_plugin.triggers): idle minutes before a cart counts
+    # as abandoned, product views without a cart add for browse abandonment, the least hours
+    # between two messages to one shopper, and the optional signed webhook.
+    "TRIGGER_CART_IDLE_MINUTES": 60,
+    "TRIGGER_BROWSE_MIN_VIEWS": 3,
+    "TRIGGER_MIN_HOURS_BETWEEN": 24,
+    "TRIGGER_WEBHOOK_URL": None,
+    "TRIGGER_WEBHOOK_SECRET": None,
+    "TRIGGER_WEBHOOK_RETRIES": 4,
+    "TRIGGER_WEBHOOK_BACKOFF_SECONDS": 1.0,
+    "TRIGGER_WEBHOOK_TIMEOUT": 5.0,
     # Hour of the day (UTC) for the daily retraining by `personalization_schedule`; None = off.
     "TRAINING_HOUR": None,
 }

@@ -34,3 +34,9 @@ recommendation_click = Signal()
 # Sent by the plugin after a visitor's anonymous history has been merged into an account.
 # kwargs: visitor_id, customer_id
 visitor_merged = Signal()
+
+# Sent by the plugin when an outgoing trigger fires (`personalization_triggers`), once per
+# occasion and only for shoppers who consented. kwargs: kind ("abandoned_cart",
+# "browse_abandonment", "win_back"), customer_id, idempotency_key, payload (the JSON-able
+# dict also posted to TRIGGER_WEBHOOK_URL, with recommended products).
+trigger_fired = Signal()

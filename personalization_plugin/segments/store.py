@@ -1,0 +1,159 @@
+"""Where profiles and the segment-definition version live: Redis when configured, else
+an in-process LRU. One round trip per request reads both (MGET).
+
+Profiles are written back after each event is folded in (`apply`), so every process
+sees the new state. A missing profile is rebuilt from stored events. The version counter
+changes whenever a segment is saved or deleted, so every process recompiles at once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from ..conf import plugin_settings
+from ..tracking.connection import REDIS_ERRORS, get_redis, is_down, key, mark_down, mark_up
+from . import profile as profiles
+
+MAX_LOCAL = 50_000
+_lock = threading.Lock()
+_local: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+_local_version = [0]
+
+
+def _profile_key(subject: str) -> str:
+    return key("seg", "p", subject)
+
+
+def _version_key() -> str:
+    return key("seg", "version")
+
+
+def _redis() -> Any | None:
+    url = plugin_settings.REDIS_URL
+    if not url or is_down(url):
+        return None
+    return get_redis(url)
+
+
+def _local_get(subject: str) -> dict[str, Any] | None:
+    with _lock:
+        hit = _local.get(subject)
+        if hit is None:
+            return None
+        if hit[0] < time.monotonic():
+            del _local[subject]
+            return None
+        _local.move_to_end(subject)
+        return hit[1]
+
+
+def _local_put(subject: str, raw: dict[str, Any]) -> None:
+    ttl = float(plugin_settings.SEGMENT_PROFILE_TTL)
+    with _lock:
+        _local[subject] = (time.monotonic() + ttl, raw)
+        _local.move_to_end(subject)
+        while len(_local) > MAX_LOCAL:
+            _local.popitem(last=False)
+
+
+def _decode(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    raw = json.loads(value)
+    return raw if raw.get("f") == profiles.FORMAT else None
+
+
+def _write(subject: str, raw: dict[str, Any]) -> None:
+    client = _redis()
+    if client is not None:
+        try:
+            client.set(
+                _profile_key(subject),
+                json.dumps(raw, separators=(",", ":")),
+                ex=int(plugin_settings.SEGMENT_PROFILE_TTL),
+            )
+            mark_up()
+            return
+        except REDIS_ERRORS as exc:
+            mark_down(exc)
+    _local_put(subject, raw)
+
+
+def load(subject: str) -> tuple[dict[str, Any], str]:
+    """(raw profile, segment version) for a subject; rebuilds and caches a missing profile."""
+    client = _redis()
+    if client is not None:
+        try:
+            cached, version = client.mget([_profile_key(subject), _version_key()])
+            mark_up()
+            raw = _decode(cached)
+            if raw is None:
+                raw = profiles.build_from_db(subject)
+                _write(subject, raw)
+            return raw, (version or b"0").decode()
+        except REDIS_ERRORS as exc:
+            mark_down(exc)
+    raw = _local_get(subject)
+    if raw is None:
+        raw = profiles.build_from_db(subject)
+        _local_put(subject, raw)
+    return raw, str(_local_version[0])
+
+
+def apply(subject: str, type: str, **fields: Any) -> None:
+    """Fold a new event of `subject` into its cached profile (building it first if needed)."""
+    raw, _ = load(subject)
+    profiles.apply_event(raw, type, **fields)
+    _write(subject, raw)
+
+
+def invalidate(subject: str) -> None:
+    """Drop a cached profile; the next read rebuilds it from stored events."""
+    forget({subject})
+
+
+def forget(subjects: set[str]) -> int:
+    """Erase cached profiles (an eraser for `privacy.erasure`); returns how many existed."""
+    removed = 0
+    with _lock:
+        for subject in subjects:
+            removed += 1 if _local.pop(subject, None) is not None else 0
+    client = _redis()
+    if client is not None and subjects:
+        try:
+            removed += int(client.delete(*[_profile_key(s) for s in subjects]))
+        except REDIS_ERRORS as exc:
+            mark_down(exc)
+    return removed
+
+
+def version() -> str:
+    """The current segment-definition version (changes when any segment changes)."""
+    client = _redis()
+    if client is not None:
+        try:
+            return (client.get(_version_key()) or b"0").decode()
+        except REDIS_ERRORS as exc:
+            mark_down(exc)
+    return str(_local_version[0])
+
+
+def bump_version() -> None:
+    with _lock:
+        _local_version[0] += 1
+    client = _redis()
+    if client is not None:
+        try:
+            client.incr(_version_key())
+        except REDIS_ERRORS as exc:
+            mark_down(exc)
+
+
+def clear_local() -> None:
+    """Drop every in-process profile (tests)."""
+    with _lock:
+        _local.clear()

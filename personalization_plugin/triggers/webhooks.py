@@ -1,0 +1,128 @@
+"""Signed webhook delivery with retries.
+
+The body is JSON; headers carry:
+    X-Personalization-Timestamp   unix seconds when signed
+    X-Personalization-Signature   "sha256=" + hex HMAC-SHA256(secret, timestamp + "." + body)
+    Idempotency-Key               the firing's key: a receiver drops repeats
+A receiver checks the signature with `verify_signature`. Connection errors, timeouts,
+429 and 5xx are retried with exponential backoff (backoff, 2x backoff, 4x ...); other
+4xx answers are final. Errors and logs name the host only, never the URL's path or query
+(which may carry tokens) and never the secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..exceptions import PersonalizationError
+
+logger = logging.getLogger("personalization_plugin.triggers")
+
+SIGNATURE_HEADER = "X-Personalization-Signature"
+TIMESTAMP_HEADER = "X-Personalization-Timestamp"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class WebhookNotConfigured(PersonalizationError):
+    """A webhook URL is set without a secret (unsigned posts are refused)."""
+
+
+@dataclass
+class Delivery:
+    ok: bool
+    attempts: int
+    status: int | None = None
+    error: str = ""
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value for a body signed at `timestamp`."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(
+    secret: str,
+    body: bytes,
+    timestamp: str,
+    signature: str,
+    *,
+    tolerance: float = 300.0,
+    now: float | None = None,
+) -> bool:
+    """Whether a received webhook is authentic and fresh (within `tolerance` seconds)."""
+    try:
+        age = abs((now if now is not None else time.time()) - float(timestamp))
+    except ValueError:
+        return False
+    return age <= tolerance and hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}{f':{parts.port}' if parts.port else ''}"
+
+
+def deliver(
+    url: str,
+    secret: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    *,
+    retries: int = 4,
+    backoff: float = 1.0,
+    timeout: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivery:
+    """POST `payload` signed; retry transient failures up to `retries` more times."""
+    if not secret:
+        raise WebhookNotConfigured(
+            'PERSONALIZATION["TRIGGER_WEBHOOK_URL"] is set but TRIGGER_WEBHOOK_SECRET is not; '
+            "set a long random secret so receivers can verify the signature."
+        )
+    body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    error, status = "", None
+    for attempt in range(1, retries + 2):
+        timestamp = str(int(time.time()))
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "storefront-personalization-webhook/1",
+                TIMESTAMP_HEADER: timestamp,
+                SIGNATURE_HEADER: sign(secret, timestamp, body),
+                IDEMPOTENCY_HEADER: idempotency_key,
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                status = response.status
+            return Delivery(ok=True, attempts=attempt, status=status)
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+            error = f"{_host(url)} answered HTTP {exc.code}"
+            if exc.code < 500 and exc.code != 429:
+                break
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            error = f"{_host(url)} unreachable ({type(reason).__name__})"
+        if attempt <= retries:
+            delay = backoff * 2 ** (attempt - 1)
+            logger.warning(
+                "Webhook attempt %d failed: %s; retrying in %.1fs.", attempt, error, delay
+            )
+            sleep(delay)
+    logger.error("Webhook %s not delivered: %s.", idempotency_key, error)
+    return Delivery(ok=False, attempts=attempt, status=status, error=error)
