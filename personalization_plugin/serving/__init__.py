@@ -29,6 +29,7 @@ def clear_caches() -> None:
 
     catalog.clear()
     fallbacks._boards.clear()
+    fallbacks._global_lists.clear()
     placements._purchases.clear()
     rules.forget_rules()
     cache.clear()

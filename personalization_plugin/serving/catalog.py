@@ -11,7 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..adapters import ProductInfo, get_adapter
 from ..exceptions import UnknownProduct
@@ -119,24 +119,35 @@ def category_names(ids: Sequence[str]) -> dict[str, str]:
     return names
 
 
+CATEGORY_INDEX_TTL = 300.0
+_category_index: dict[str, Any] = {"built": float("-inf"), "ids": {}}
+_index_lock = threading.Lock()
+
+
 def catalog_order(
     n: int,
     *,
+    category_id: str | None = None,
     exclude: Collection[str] = (),
     accept: Callable[[ProductInfo], bool] | None = None,
 ) -> list[ProductInfo]:
     """The last fallback: available products in the adapter's own catalog order.
 
-    Reads the catalog batch by batch and stops as soon as `n` products pass `accept`,
-    so an empty store with a big catalog still answers after one or two batches.
+    Without a category the catalog is read batch by batch and the scan stops as soon as
+    `n` products pass `accept`, so an empty store with a big catalog answers after one
+    or two batches. With a category, products are looked up through a per-process
+    index of the catalog by category (one full read every CATEGORY_INDEX_TTL seconds),
+    so a category whose products are all sold out does not cost a full scan per request.
     """
+    if category_id is not None:
+        ids = [pid for pid in _category_ids(category_id) if pid not in exclude]
+        return _first_accepted(ids, n, accept)
     chosen: list[ProductInfo] = []
-    batch_size = max(100, 4 * n)
-    for batch in get_adapter().iter_products(batch_size=batch_size):
+    for batch in get_adapter().iter_products(batch_size=max(100, 4 * n)):
         for info in batch:
-            _products.set(info.id, info)
             if not info.available or info.id in exclude:
                 continue
+            _products.set(info.id, info)
             if accept is not None and not accept(info):
                 continue
             chosen.append(info)
@@ -145,6 +156,38 @@ def catalog_order(
     return chosen
 
 
+def _first_accepted(
+    ids: Sequence[str], n: int, accept: Callable[[ProductInfo], bool] | None
+) -> list[ProductInfo]:
+    chosen: list[ProductInfo] = []
+    step = max(32, 4 * n)
+    for start in range(0, len(ids), step):
+        found = get_products(ids[start : start + step])
+        for pid in ids[start : start + step]:
+            info = found.get(pid)
+            if info is None or not info.available or (accept is not None and not accept(info)):
+                continue
+            chosen.append(info)
+            if len(chosen) >= n:
+                return chosen
+    return chosen
+
+
+def _category_ids(category_id: str) -> list[str]:
+    """Ids of the products in a category, in catalog order (as of the last full read)."""
+    with _index_lock:
+        if time.monotonic() - _category_index["built"] > CATEGORY_INDEX_TTL:
+            index: dict[str, list[str]] = {}
+            for batch in get_adapter().iter_products(batch_size=1000):
+                for info in batch:
+                    if info.published:
+                        for cid in info.category_ids:
+                            index.setdefault(cid, []).append(info.id)
+            _category_index.update(built=time.monotonic(), ids=index)
+        return list(_category_index["ids"].get(category_id, ()))
+
+
 def clear() -> None:
     _products.clear()
+    _category_index.update(built=float("-inf"), ids={})
     _category_names.clear()

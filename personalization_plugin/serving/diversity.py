@@ -111,11 +111,10 @@ def item_vectors(model: Any, ids: Sequence[str]) -> np.ndarray | None:
         return None
     if factors is None:
         return None
-    factors = np.asarray(factors, dtype=float)
-    if factors.ndim != 2:
+    if getattr(factors, "ndim", 0) != 2:
         return None
     rows = np.array([positions.get(pid, -1) for pid in ids], dtype=np.int64)
     vectors = np.zeros((len(ids), factors.shape[1]))
     known = rows >= 0
-    vectors[known] = factors[rows[known]]
+    vectors[known] = factors[rows[known]]  # only the candidates' rows: never copy the whole matrix
     return vectors

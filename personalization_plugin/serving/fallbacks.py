@@ -99,6 +99,33 @@ def realtime_call(name: str, *args: Any, **kwargs: Any) -> list[Any]:
         return []
 
 
+GLOBAL_TTL = 300.0  # a model's global lists only change when a new version is trained
+_global_lists: catalog.TTLCache[tuple[str, str, str, int], Scored] = catalog.TTLCache(
+    5_000, GLOBAL_TTL
+)
+
+
+def _global_list(
+    name: str, req: ServingRequest, category_id: str | None, n: int, exclude: Collection[str]
+) -> Scored:
+    """A model list that is the same for every shopper (popular, new, trending), reused.
+
+    Each costs a pass over every item; it is fetched once per model version in a size
+    bucket large enough for the exclusions, then filtered per request.
+    """
+    if req.model is None:
+        return []
+    size = 64
+    while size < n + len(exclude):
+        size *= 2
+    key = (str(req.model.version), name, category_id or "", size)
+    scored = _global_lists.get(key)
+    if scored is None:
+        scored = _call_model(name, req, n=size, category_id=category_id)
+        _global_lists.set(key, scored)
+    return [(pid, s) for pid, s in scored if pid not in exclude][:n]
+
+
 def _wrap(scored: Scored, code: str, anchor: str = "", from_model: bool = True) -> list[Candidate]:
     return [Candidate(pid, float(score), code, anchor, from_model) for pid, score in scored]
 
@@ -198,12 +225,12 @@ def model_trending(req: ServingRequest, n: int, exclude: Collection[str]) -> lis
     """Trending as of training: stands in when the real-time store is empty or down."""
     if req.model is None or not hasattr(req.model, "trending"):
         return []
-    scored = _call_model("trending", req, n=n, category_id=req.category_id, exclude=exclude)
+    scored = _global_list("trending", req, req.category_id, n, exclude)
     return _wrap(scored, "trending", req.category_id or "")
 
 
 def popular(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
-    scored = _call_model("popular", req, n=n, category_id=req.category_id, exclude=exclude)
+    scored = _global_list("popular", req, req.category_id, n, exclude)
     return _wrap(scored, "popular", req.category_id or "")
 
 
@@ -217,24 +244,26 @@ def popular_in_product_category(
     categories = info.category_ids if info else ()
     out: list[Candidate] = []
     for cid in categories[:2]:
-        scored = _call_model("popular", req, n=n, category_id=cid, exclude=exclude)
+        scored = _global_list("popular", req, cid, n, exclude)
         out += _wrap(scored, "similar", req.product_id)
     return out
 
 
 def category_top(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
-    scored = _call_model("popular", req, n=n, category_id=req.category_id, exclude=exclude)
+    scored = _global_list("popular", req, req.category_id, n, exclude)
     return _wrap(scored, "category_top", req.category_id or "")
 
 
 def new_arrivals(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
-    scored = _call_model("new_arrivals", req, n=n, category_id=req.category_id, exclude=exclude)
+    scored = _global_list("new_arrivals", req, req.category_id, n, exclude)
     return _wrap(scored, "new")
 
 
 def catalog_fallback(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
     """The adapter's own catalog order: answers with no model, no events and no Redis."""
-    infos = catalog.catalog_order(n, exclude=exclude, accept=req.accept)
+    infos = catalog.catalog_order(
+        n, category_id=req.category_id, exclude=exclude, accept=req.accept
+    )
     return [
         Candidate(info.id, 0.0, "popular", from_model=False, text="Picked from our range")
         for info in infos

@@ -310,11 +310,17 @@ def _with_discovery(
             resolved, usual, taken | {c.product_id for c, _ in outside}, len(slots)
         )
     result = list(chosen)
-    for slot, (cand, info) in zip(slots, outside, strict=False):
-        if usual.intersection(result[slot][1].category_ids) if slot < len(result) else True:
-            discovery = Candidate(cand.product_id, cand.score, "discovery", "", cand.from_model)
-            result.insert(slot, (discovery, info))
-    result = _dedupe(result)
+    fresh = iter(outside)
+    for slot in slots:
+        if slot < len(result) and not usual.intersection(result[slot][1].category_ids):
+            continue  # this slot already holds something different
+        pick = next(fresh, None)
+        if pick is None:
+            break
+        cand, info = pick
+        result.insert(
+            slot, (Candidate(cand.product_id, cand.score, "discovery", "", cand.from_model), info)
+        )
     return result[: req.limit]
 
 

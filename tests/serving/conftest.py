@@ -67,6 +67,8 @@ def serving_store(personalization: Any) -> Iterator[Catalog]:
     TestAdapter.products = {}
     TestAdapter.categories = {}
     TestAdapter.calls = []
+    TestAdapter.scans = 0
+    TestAdapter.batches = 0
     _reset()
     yield Catalog()
     _reset()

@@ -303,3 +303,24 @@ def test_a_failing_model_method_falls_back(catalog, model, alice):
     model.personal = {alice.subject: scored(1)}
     result = recommend("for_you", visitor=alice, limit=8)
     assert len(result.items) == 8
+
+
+@pytest.mark.django_db
+def test_a_sold_out_category_does_not_rescan_the_catalog_per_request(catalog, no_model):
+    from .adapter import TestAdapter
+
+    catalog.fill(20, ["chairs"])
+    catalog.add(product("lamp", "lamps", in_stock=False))
+    assert recommend("category_top", category_id="lamps").items == []
+    assert recommend("category_top", category_id="lamps").items == []
+    assert TestAdapter.scans == 1
+
+
+@pytest.mark.django_db
+def test_empty_store_fallback_reads_only_the_first_catalog_batch(catalog, no_model):
+    from .adapter import TestAdapter
+
+    catalog.fill(2000)
+    result = recommend("trending", limit=8)
+    assert ids(result) == [str(k) for k in range(1, 9)]
+    assert TestAdapter.batches == 1
