@@ -9,19 +9,25 @@ mixins from its own view adds them with `validation_rules()`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
     ASTValidationRule,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
+    parse,
     specified_rules,
+    validate,
+    validate_schema,
 )
 from graphql.validation.rules.custom.no_schema_introspection import (
     NoSchemaIntrospectionCustomRule,
@@ -132,6 +138,38 @@ def validation_rules() -> list[type[ASTValidationRule]]:
     if not plugin_settings.GRAPHQL_INTROSPECTION:
         rules.append(NoSchemaIntrospectionCustomRule)
     return rules
+
+
+def _limits_key() -> tuple[Any, ...]:
+    return (
+        plugin_settings.GRAPHQL_MAX_DEPTH,
+        plugin_settings.GRAPHQL_MAX_FIELDS,
+        plugin_settings.GRAPHQL_MAX_ALIASES,
+        plugin_settings.GRAPHQL_INTROSPECTION,
+    )
+
+
+@lru_cache(maxsize=512)
+def _validated(
+    schema: GraphQLSchema, query: str, limits: tuple[Any, ...]
+) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
+    schema_errors = validate_schema(schema)
+    if schema_errors:
+        return parse("{ __typename }"), tuple(schema_errors)
+    document = parse(query, max_tokens=plugin_settings.GRAPHQL_MAX_QUERY_LENGTH)
+    return document, tuple(validate(schema, document, validation_rules()))
+
+
+def validated_document(
+    schema: GraphQLSchema, query: str
+) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
+    """The parsed document and its validation errors (with the plugin's limits).
+
+    Cached per (schema, query text, limits): parsing and validating cost more than
+    executing a small query, and a storefront sends the same few queries again and
+    again. Raises GraphQLError for a syntax error.
+    """
+    return _validated(schema, query, _limits_key())
 
 
 def check_query_length(query: str) -> None:

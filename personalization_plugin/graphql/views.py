@@ -13,15 +13,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 
 from ..exceptions import PersonalizationError
-from .limits import check_query_length, validation_rules
+from .limits import check_query_length, validated_document
 from .schema import RESPONSE_COOKIES_ATTR, RESPONSE_COOKIES_DONE_ATTR
 
 logger = logging.getLogger("personalization_plugin.graphql")
@@ -57,21 +57,46 @@ class PersonalizationGraphQLView(GraphQLView):
         operation_name: str | None,
         show_graphiql: bool = False,
     ) -> ExecutionResult | None:
-        if query:
-            try:
-                check_query_length(query)
-            except GraphQLError as exc:
-                return ExecutionResult(data=None, errors=[exc])
-        self.validation_rules = validation_rules()
+        """graphene-django's execution, with parsing and validation cached per query text
+        (a storefront sends the same few queries over and over) and never a 500."""
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest("Must provide query string."))
         try:
-            return super().execute_graphql_request(
-                request, data, query, variables, operation_name, show_graphiql
+            check_query_length(query)
+            document, errors = validated_document(self.schema.graphql_schema, query)
+        except GraphQLError as exc:
+            return ExecutionResult(data=None, errors=[exc])
+        if errors:
+            return ExecutionResult(data=None, errors=list(errors))
+        operation = get_operation_ast(document, operation_name)
+        if request.method and request.method.lower() == "get":
+            if operation is not None and operation.operation != OperationType.QUERY:
+                if show_graphiql:
+                    return None
+                raise HttpError(
+                    HttpResponseNotAllowed(
+                        ["POST"],
+                        f"Can only perform a {operation.operation.value} operation from a POST request.",
+                    )
+                )
+        try:
+            return execute(
+                self.schema.graphql_schema,
+                document,
+                root_value=self.get_root_value(request),
+                context_value=self.get_context(request),
+                variable_values=variables,
+                operation_name=operation_name,
+                middleware=self.get_middleware(request),
+                execution_context_class=self.execution_context_class,
             )
-        except HttpError:
-            raise
-        except Exception:
-            logger.exception("GraphQL request failed before execution.")
-            return ExecutionResult(data=None, errors=[GraphQLError(INTERNAL_ERROR)])
+        except Exception as exc:
+            logger.exception("GraphQL execution failed.")
+            return ExecutionResult(
+                data=None, errors=[GraphQLError(INTERNAL_ERROR, original_error=exc)]
+            )
 
     @staticmethod
     def format_error(error: Any) -> dict[str, Any]:

@@ -1,0 +1,225 @@
+"""What the storefront surfaces cost a page: home page render time with and without the
+widgets, and the GraphQL `recommendations` query's latency over 100k products.
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/page.py [--runs 300] [--items 100000]
+
+1. The demo home page (seed_demo at a small size, in-memory SQLite), fetched through the
+   Django test client with the whole middleware stack. "with widgets" is the page as
+   shipped: lazy placeholders for recently viewed / for you / trending plus the tracking
+   script and the consent banner tags. "without" renders the same page from copies of its
+   templates with every storefront_widgets tag removed (and the body's recommendation
+   block skipped). Rounds alternate so both see the same machine. Target: ratio <= 1.2.
+2. POST /graphql/ `recommendations(placement, first: 10)` with the full item selection
+   (product id, title, url, price, currency, image, stock; reason; position), for
+   shoppers the model knows (signed visitor cookies), over a 100k-product in-memory
+   catalog and a model built by the engine (the serving benchmark's synthetic store).
+   Baseline in the same run: `serving.recommend()` called directly with the same
+   arguments, so the ratio is the cost of the HTTP + GraphQL layer. Target: p99 <= 15 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+WIDGET_TAG = re.compile(
+    r"{%\s*(recommendations|trending|recently_viewed|bought_together|cart_suggestions|"
+    r"storefront_assets|storefront_tracking|storefront_consent_banner)\b[^%]*%}"
+)
+QUERY = """query($placement: RecommendationPlacement!, $productId: ID) {
+  recommendations(placement: $placement, productId: $productId, first: 10) {
+    placement modelVersion recommendationId
+    items { productId score reason reasonCode position
+            product { id title url price currency imageUrl inStock } } } }"""
+
+
+def _serving_bench():
+    spec = importlib.util.spec_from_file_location(
+        "serving_bench", ROOT / "benchmarks" / "serving.py"
+    )
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def ms(samples: list[float]) -> tuple[float, float]:
+    values = np.asarray(samples) * 1000.0
+    return float(np.percentile(values, 50)), float(np.percentile(values, 99))
+
+
+def timed(call: Callable[[int], object], runs: int, warmup: int = 20) -> list[float]:
+    for k in range(warmup):
+        call(k)
+    out = []
+    for k in range(runs):
+        started = time.perf_counter()
+        call(k)
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def stripped_templates(folder: Path) -> None:
+    """Copies of the home page's templates without any storefront_widgets tag."""
+    site = ROOT / "example_site"
+    base = (site / "templates" / "base.html").read_text()
+    home = (site / "shop" / "templates" / "shop" / "home_page.html").read_text()
+    home = home.replace(
+        "{% for block in page.body %}{% include_block block %}{% endfor %}",
+        "{% for block in page.body %}{% if block.block_type != 'recommendations' and "
+        "block.block_type != 'recently_viewed' %}{% include_block block %}{% endif %}{% endfor %}",
+    )
+    (folder / "shop").mkdir(parents=True, exist_ok=True)
+    (folder / "base.html").write_text(WIDGET_TAG.sub("", base))
+    (folder / "shop" / "home_page.html").write_text(WIDGET_TAG.sub("", home))
+
+
+def home_page(runs: int) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client, override_settings
+
+    call_command(
+        "seed_demo",
+        products=200,
+        shoppers=100,
+        events=4000,
+        seed=3,
+        verbosity=0,
+        stdout=open(os.devnull, "w"),
+    )
+    client = Client()
+    with_html = client.get("/").content.decode()
+    assert 'hx-get="/widgets/p/for_you/' in with_html, "the home page should carry lazy widgets"
+    folder = Path(tempfile.mkdtemp(prefix="sp-page-"))
+    stripped_templates(folder)
+    templates = [{**settings.TEMPLATES[0], "DIRS": [folder, *settings.TEMPLATES[0]["DIRS"]]}]
+    with override_settings(TEMPLATES=templates):
+        without_html = client.get("/").content.decode()
+    assert "hx-get" not in without_html and "data-sp-" not in without_html
+
+    with_times: list[float] = []
+    without_times: list[float] = []
+    rounds = 6
+    for _ in range(rounds):
+        with_times += timed(lambda k: client.get("/"), runs // rounds)
+        with override_settings(TEMPLATES=templates):
+            without_times += timed(lambda k: client.get("/"), runs // rounds)
+    w50, w99 = ms(with_times)
+    b50, b99 = ms(without_times)
+    print("Home page through the test client (seed_demo: 200 products)")
+    print(f"{'':<22}{'p50 ms':>9}{'p99 ms':>9}")
+    print(f"{'without widgets':<22}{b50:>9.2f}{b99:>9.2f}")
+    print(f"{'with lazy widgets':<22}{w50:>9.2f}{w99:>9.2f}")
+    print(f"ratio with/without: p50 {w50 / b50:.2f}x, p99 {w99 / b99:.2f}x (target <= 1.2x)")
+    print(f"page size: {len(without_html):,} -> {len(with_html):,} bytes")
+
+
+def graphql(runs: int, n_items: int, n_visitors: int) -> None:
+    from django.conf import settings
+    from django.test import Client
+
+    bench = _serving_bench()
+    settings.PERSONALIZATION = {**settings.PERSONALIZATION, "ADAPTER": bench.BenchAdapter}
+    from personalization_plugin.conf import plugin_settings
+    from personalization_plugin.engine import registry
+    from personalization_plugin.serving import clear_caches, recommend
+    from personalization_plugin.tracking.identity import Visitor, sign_visitor_id
+
+    plugin_settings.reload()
+    clear_caches()
+    rng = np.random.default_rng(11)
+    print(
+        f"\nBuilding {n_items:,} products and a model for {n_visitors:,} visitors ...", flush=True
+    )
+    bench.BenchAdapter.products = bench.build_catalog(n_items, rng)
+    model, data, seconds, _ = bench.build_model(
+        n_items, n_visitors, bench.BenchAdapter.products, rng
+    )
+    print(f"engine build {seconds:.1f} s; {data.matrix.nnz:,} interactions", flush=True)
+    registry.get_active_model = lambda: model
+
+    sample = rng.choice(data.n_users, size=200, replace=False)
+    visitor_ids = [str(data.subject_ids[u])[2:] for u in sample]
+    clients = []
+    for vid in visitor_ids:
+        c = Client()
+        c.cookies[plugin_settings.VISITOR_COOKIE] = sign_visitor_id(vid)
+        c.cookies[plugin_settings.CONSENT_COOKIE] = "granted"
+        clients.append(c)
+    visitors = [Visitor(visitor_id=vid, consent="granted") for vid in visitor_ids]
+    popular = [p for p, _ in model.popular(n=2000)]
+    products = [popular[k] for k in rng.integers(0, len(popular), runs + 100)]
+
+    def post(k: int, placement: str, product_id: str | None = None) -> None:
+        response = clients[k % len(clients)].post(
+            "/graphql/",
+            {"query": QUERY, "variables": {"placement": placement, "productId": product_id}},
+            content_type="application/json",
+        )
+        body = response.json()
+        assert response.status_code == 200 and "errors" not in body, body
+        assert len(body["data"]["recommendations"]["items"]) == 10
+
+    cases: dict[str, tuple[Callable[[int], object], Callable[[int], object]]] = {
+        "for_you": (
+            lambda k: recommend("for_you", visitor=visitors[k % len(visitors)], limit=10),
+            lambda k: post(k, "FOR_YOU"),
+        ),
+        "similar": (
+            lambda k: recommend("similar", product_id=products[k], limit=10),
+            lambda k: post(k, "SIMILAR", products[k]),
+        ),
+        "trending": (
+            lambda k: recommend("trending", limit=10),
+            lambda k: post(k, "TRENDING"),
+        ),
+    }
+    gc.collect()
+    gc.freeze()
+    print(f"GraphQL recommendations(first: 10), {n_items:,} products, {runs} requests each")
+    print(
+        f"{'placement':<12}{'direct p50':>11}{'p99':>8}{'GraphQL p50':>13}{'p99':>8}{'p50 ratio':>11}"
+    )
+    for name, (direct, over_http) in cases.items():
+        d50, d99 = ms(timed(direct, runs))
+        g50, g99 = ms(timed(over_http, runs))
+        verdict = "ok" if g99 <= 15 else "over the 15 ms target"
+        print(
+            f"{name:<12}{d50:>11.2f}{d99:>8.2f}{g50:>13.2f}{g99:>8.2f}{g50 / d50:>10.1f}x  {verdict}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--visitors", type=int, default=30_000)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    home_page(args.runs)
+    graphql(args.runs, args.items, args.visitors)
+
+
+if __name__ == "__main__":
+    main()
