@@ -56,37 +56,29 @@ class EventArrays:
     amount: np.ndarray  # float per event (price x quantity, purchases)
     ts: np.ndarray  # float unix time per event
     day: np.ndarray  # int store-local day ordinal per event
+    product: np.ndarray | None = None  # str per event
+    category: np.ndarray | None = None  # str per event
+    query: np.ndarray | None = None  # str per event (lowercased)
 
     @classmethod
     def load(cls, until: datetime | None = None) -> EventArrays:
+        """Every profile-relevant stored event (before `until`), in one query."""
         from django.utils import timezone
 
         from ..models import Event
+        from ..segments.profile import PROFILE_TYPES
 
-        rows = Event.objects.filter(
-            type__in=["view", "category_view", "search", "cart_add", "cart_remove", "purchase"]
-        )
+        rows = Event.objects.filter(type__in=PROFILE_TYPES)
         if until is not None:
             rows = rows.filter(occurred_at__lt=until)
-        data = list(
-            rows.values_list(
-                "visitor_id", "customer_id", "type", "order_id", "price", "quantity", "occurred_at"
-            )
-        )
+        fields = ("visitor_id", "customer_id", "type", "order_id", "price", "quantity")
+        data = list(rows.values_list(*fields, "occurred_at", "product_id", "category_id", "query"))
         if not data:
-            empty = np.array([], dtype=object)
-            return cls(
-                empty,
-                np.array([], dtype=np.int64),
-                empty,
-                empty,
-                np.zeros(0),
-                np.zeros(0),
-                np.zeros(0, dtype=np.int64),
-            )
-        visitor, customer, kind, order, price, qty, when = (
-            list(col) for col in zip(*data, strict=True)
-        )
+            none = np.array([], dtype=object)
+            return cls(none, np.zeros(0, np.int64), none, none, np.zeros(0), np.zeros(0),
+                       np.zeros(0, np.int64), none, none, none)  # fmt: skip
+        cols = list(zip(*data, strict=True))
+        visitor, customer, kind, order, price, qty, when, product, category, query = cols
         keys = np.array(
             [f"c:{c}" if c else f"v:{v}" for v, c in zip(visitor, customer, strict=True)],
             dtype=object,
@@ -106,6 +98,9 @@ class EventArrays:
             amount,
             ts,
             day,
+            np.array(product, dtype=object),
+            np.array(category, dtype=object),
+            np.array([q.lower() for q in query], dtype=object),
         )
 
 
