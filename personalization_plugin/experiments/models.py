@@ -7,15 +7,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-# "recently_viewed" only replays a shopper's own history: nothing to compare there.
-EXPERIMENT_PLACEMENTS: tuple[str, ...] = (
-    "for_you",
-    "similar",
-    "bought_together",
-    "cart",
-    "trending",
-    "category_top",
-)
+# The placements whose lists differ between personalized and non-personalized serving
+# ("trending" and "category_top" are the same for everyone; "recently_viewed" only
+# replays a shopper's own history).
+EXPERIMENT_PLACEMENTS: tuple[str, ...] = ("for_you", "similar", "bought_together", "cart")
 
 
 class Experiment(models.Model):

@@ -31,8 +31,6 @@ class Migration(migrations.Migration):
                             ("similar", "Similar"),
                             ("bought_together", "Bought together"),
                             ("cart", "Cart"),
-                            ("trending", "Trending"),
-                            ("category_top", "Category top"),
                         ],
                         max_length=32,
                     ),
