@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -70,7 +71,24 @@ def recommend(
     request = _resolve(
         placement, visitor, product_id, cart, category_id, limit, min_price, max_price
     )
+    if _serves_baseline(visitor, placement):
+        # An experiment's baseline arm: the non-personalized trending/popular list.
+        seen = [*request.req.cart, *([request.req.product_id] if request.req.product_id else [])]
+        baseline = _resolve("trending", None, None, seen, None, limit, min_price, max_price)
+        return replace(_serve(baseline), placement=placement)
     return _serve(request)
+
+
+def _serves_baseline(visitor: Any, placement: str) -> bool:
+    """True when an experiment puts this visitor in its non-personalized baseline arm."""
+    try:
+        from ..experiments import assign
+
+        arm = assign(visitor, placement)
+    except Exception:  # an experiment must never break a storefront page
+        logger.exception("Could not assign an experiment arm; serving as usual")
+        return False
+    return arm is not None and arm.serves_baseline
 
 
 class _Resolved:
@@ -246,10 +264,10 @@ def _serve(resolved: _Resolved) -> RecommendationList:
         pool = _collect(resolved, POOL_FACTOR * req.limit)
         chosen = _arrange(resolved, pool)
     items = _explain(resolved, chosen)
-    used_model = req.model is not None and any(c.from_model for c, _ in chosen)
+    used_model = any(c.from_model for c, _ in chosen)
     return RecommendationList(
         placement=req.placement,
-        model_version=str(req.model.version) if used_model else "",
+        model_version=str(req.model.version) if req.model is not None and used_model else "",
         recommendation_id=uuid.uuid4().hex,
         items=items,
     )
