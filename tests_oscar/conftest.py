@@ -57,7 +57,7 @@ class OscarStore:
         title: str,
         *,
         price: str | None = "10.00",
-        stock: int | None = 5,
+        stock: int | None = 50,
         category: str = "Chairs",
         public: bool = True,
         parent: Any = None,
