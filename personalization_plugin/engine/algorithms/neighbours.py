@@ -6,6 +6,7 @@ matrix, so known and unknown subjects (a session's last few views) are served al
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,11 @@ class ItemKNN(Recommender):
         return CosineRecommender(K=int(self.params.get("k", 100)))
 
     def fit(self, matrix: sp.csr_matrix, progress: bool = False) -> ItemKNN:
-        with threadpool_limits(limits=1, user_api="blas"):
+        from implicit.utils import ParameterWarning
+
+        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+            # implicit's own BM25 weighting hands its kernel a COO matrix and warns about it
+            warnings.simplefilter("ignore", ParameterWarning)
             model = self._make()
             model.fit(sp.csr_matrix(matrix, dtype=np.float32), show_progress=progress)
         sim = model.similarity.tocsr().astype(np.float32)
