@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from graphql import GraphQLError
 
 from ..exceptions import PersonalizationError, RateLimited, TrackingNotAllowed, UnknownProduct
+from ..segments.graphql import SegmentsQuery
 from ..serving.types import InvalidRecommendationRequest
 from ..serving.types import RecommendationList as ServedList
 from .limits import check_first
@@ -88,7 +89,7 @@ FIRST_DESCRIPTION = (
 )
 
 
-class Query:
+class Query(SegmentsQuery):
     """Mixin: read-only personalization fields for a store's root Query type."""
 
     recommendations = graphene.Field(

@@ -34,7 +34,7 @@ class RecommendationPlacement(graphene.Enum):
 
     @property
     def description(self) -> str:
-        return PLACEMENT_DESCRIPTIONS.get(self.value, self.value)
+        return PLACEMENT_DESCRIPTIONS.get(str(self.value), str(self.value))
 
 
 EVENT_DESCRIPTIONS = {
@@ -61,7 +61,7 @@ class TrackEventType(graphene.Enum):
 
     @property
     def description(self) -> str:
-        return EVENT_DESCRIPTIONS.get(self.value, self.value)
+        return EVENT_DESCRIPTIONS.get(str(self.value), str(self.value))
 
 
 class RecommendedProduct(graphene.ObjectType):

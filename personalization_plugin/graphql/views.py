@@ -82,7 +82,7 @@ class PersonalizationGraphQLView(GraphQLView):
                     )
                 )
         try:
-            return execute(
+            result = execute(
                 self.schema.graphql_schema,
                 document,
                 root_value=self.get_root_value(request),
@@ -92,6 +92,9 @@ class PersonalizationGraphQLView(GraphQLView):
                 middleware=self.get_middleware(request),
                 execution_context_class=self.execution_context_class,
             )
+            if not isinstance(result, ExecutionResult):  # only async resolvers return awaitables
+                raise TypeError("Async resolvers are not supported by this synchronous view.")
+            return result
         except Exception as exc:
             logger.exception("GraphQL execution failed.")
             return ExecutionResult(
@@ -107,6 +110,6 @@ class PersonalizationGraphQLView(GraphQLView):
             ):
                 logger.error("GraphQL resolver error", exc_info=original)
                 return {**error.formatted, "message": INTERNAL_ERROR}
-            return error.formatted
+            return dict(error.formatted)
         logger.error("GraphQL error", exc_info=error)
         return {"message": INTERNAL_ERROR}
