@@ -1,0 +1,174 @@
+"""Server-rendered SVG charts: no JavaScript, no CDN, readable without styles.
+
+Each function returns a complete `<svg>` element (marked safe; every label is escaped)
+that scales to its container through its viewBox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+PALETTE = ("#2e6f95", "#e07a2f", "#3a9d5d", "#b8405e", "#7b61a8", "#8c7b3a", "#4a8fa8")
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 48
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    values: Mapping[date, float]
+
+
+def _number(value: float) -> str:
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
+    if value >= 1000:
+        return f"{value / 1000:.1f}k"
+    return f"{value:.0f}" if value == int(value) else f"{value:.2f}"
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** len(str(int(value))) / 10
+    for step in (1, 2, 2.5, 5, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return value
+
+
+def _svg(body: list[str], title: str, height: int = HEIGHT) -> SafeString:
+    return mark_safe(
+        f'<svg class="sp-chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'font-family="system-ui, sans-serif" font-size="11">'
+        f"<title>{escape(title)}</title>{''.join(body)}</svg>"
+    )
+
+
+def empty(title: str, message: str) -> SafeString:
+    return _svg(
+        [
+            f'<rect x="1" y="1" width="{WIDTH - 2}" height="{HEIGHT - 2}" rx="6" '
+            'fill="#f7f7f7" stroke="#ddd"/>',
+            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#666" '
+            f'font-size="13">{escape(message)}</text>',
+        ],
+        title,
+    )
+
+
+def line_chart(
+    series: Sequence[Series],
+    days: Sequence[date],
+    *,
+    title: str,
+    value_format: Callable[[float], str] = _number,
+) -> SafeString:
+    """One line per series over `days` (missing days count as 0), with a legend."""
+    if not days or not any(any(s.values.values()) for s in series):
+        return empty(title, "No data yet for this period.")
+    top = _nice_max(max((max(s.values.values(), default=0) for s in series), default=0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(1, len(days) - 1)
+
+    def x(i: int) -> float:
+        return LEFT + i * step
+
+    def y(v: float) -> float:
+        return TOP + plot_h * (1 - v / top)
+
+    body = _grid(top, plot_w, plot_h, value_format)
+    for i in sorted({0, len(days) // 2, len(days) - 1}):
+        body.append(
+            f'<text x="{x(i):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" fill="#555">'
+            f"{days[i]:%d %b}</text>"
+        )
+    for k, s in enumerate(series):
+        color = PALETTE[k % len(PALETTE)]
+        points = " ".join(f"{x(i):.1f},{y(s.values.get(d, 0)):.1f}" for i, d in enumerate(days))
+        body.append(
+            f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2" '
+            f'data-series="{escape(s.label)}"/>'
+        )
+        for i, d in enumerate(days):
+            v = s.values.get(d, 0)
+            if v:
+                body.append(
+                    f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" fill="{color}">'
+                    f"<title>{escape(s.label)} {d:%d %b}: {escape(value_format(v))}</title></circle>"
+                )
+    body += _legend([s.label for s in series])
+    return _svg(body, title)
+
+
+def _grid(
+    top: float, plot_w: float, plot_h: float, value_format: Callable[[float], str]
+) -> list[str]:
+    body = []
+    for frac in (0, 0.25, 0.5, 0.75, 1):
+        gy = TOP + plot_h * (1 - frac)
+        body.append(
+            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{gy:.1f}" y2="{gy:.1f}" '
+            f'stroke="{"#999" if frac == 0 else "#e5e5e5"}"/>'
+        )
+        body.append(
+            f'<text x="{LEFT - 6}" y="{gy + 4:.1f}" text-anchor="end" fill="#555">'
+            f"{escape(value_format(top * frac))}</text>"
+        )
+    return body
+
+
+def _legend(labels: Sequence[str]) -> list[str]:
+    body, lx = [], LEFT
+    for k, label in enumerate(labels):
+        color = PALETTE[k % len(PALETTE)]
+        body.append(
+            f'<rect x="{lx}" y="{HEIGHT - 16}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{lx + 14}" y="{HEIGHT - 7}" fill="#333">{escape(label)}</text>'
+        )
+        lx += 24 + 7 * len(label)
+    return body
+
+
+def bar_chart(
+    bars: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    value_format: Callable[[float], str] = _number,
+    empty_message: str = "No data yet for this period.",
+) -> SafeString:
+    """Horizontal bars, one per (label, value), longest scale to the widest bar."""
+    if not bars:
+        return empty(title, empty_message)
+    row, label_w = 26, 130
+    height = TOP + row * len(bars) + 8
+    top = max(v for _, v in bars) or 1.0
+    plot_w = WIDTH - label_w - 80
+    body = []
+    for k, (label, value) in enumerate(bars):
+        by = TOP + k * row
+        w = plot_w * value / top
+        color = PALETTE[k % len(PALETTE)]
+        body.append(
+            f'<text x="{label_w - 8}" y="{by + 15}" text-anchor="end" fill="#333">'
+            f"{escape(label)}</text>"
+            f'<rect x="{label_w}" y="{by + 3}" width="{max(w, 1):.1f}" height="{row - 8}" '
+            f'fill="{color}" rx="2"><title>{escape(label)}: {escape(value_format(value))}</title></rect>'
+            f'<text x="{label_w + max(w, 1) + 6:.1f}" y="{by + 15}" fill="#333">'
+            f"{escape(value_format(value))}</text>"
+        )
+    return _svg(body, title, height)
+
+
+def percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def money(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"

@@ -1,0 +1,70 @@
+"""Admin forms: each validates what the owner typed and says how to fix it."""
+
+from __future__ import annotations
+
+from django import forms
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from ..models import Experiment, MerchandisingRule
+from ..serving.types import PLACEMENTS
+
+
+class MerchandisingRuleForm(WagtailAdminModelForm):
+    placement = forms.ChoiceField(
+        required=False,
+        choices=[("", "Every placement"), *((p, p.replace("_", " ")) for p in PLACEMENTS)],
+    )
+
+    class Meta:
+        model = MerchandisingRule
+        fields = [
+            "action",
+            "target_type",
+            "target_id",
+            "placement",
+            "position",
+            "strength",
+            "starts_at",
+            "ends_at",
+            "enabled",
+            "note",
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The end must be after the start.")
+        action, target = data.get("action"), data.get("target_type")
+        if action == MerchandisingRule.Action.PIN and target != MerchandisingRule.Target.PRODUCT:
+            self.add_error("target_type", "Only a product can be pinned to a position.")
+        if target == MerchandisingRule.Target.PRODUCT and data.get("target_id"):
+            self._check_product(str(data["target_id"]).strip())
+        return data
+
+    def _check_product(self, product_id: str) -> None:
+        from ..adapters import get_adapter
+
+        try:
+            known = get_adapter().get_products([product_id])
+        except Exception:  # the store is unreachable: let the rule through rather than block
+            return
+        if product_id not in known:
+            self.add_error(
+                "target_id",
+                f"No product has the id {product_id!r}; use the product's id in your store.",
+            )
+
+
+class ExperimentForm(WagtailAdminModelForm):
+    class Meta:
+        model = Experiment
+        fields = [
+            "name",
+            "placement",
+            "control_strategy",
+            "treatment_strategy",
+            "holdout_percent",
+            "attribution_days",
+            "note",
+        ]

@@ -1,0 +1,24 @@
+"""The summary panel on the Wagtail admin home page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wagtail.admin.ui.components import Component
+
+from ..reports import dashboard as reports
+from . import charts
+
+
+class SummaryPanel(Component):
+    name = "personalization_summary"
+    order = 150
+    template_name = "personalization_plugin/admin/home_panel.html"
+
+    def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
+        summary = reports.summary()
+        return {
+            "summary": summary,
+            "ctr": charts.percent(summary.ctr_7d),
+            "attributed": charts.money(summary.attributed_revenue_7d),
+        }

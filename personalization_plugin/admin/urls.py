@@ -1,0 +1,15 @@
+"""URLs of the plugin's custom admin views (mounted under /admin/personalization/)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("models/", views.models_page, name="models"),
+    path("models/<str:action>/", views.model_action, name="model_action"),
+    path("experiments/<int:pk>/results/", views.experiment_results, name="experiment_results"),
+    path("experiments/<int:pk>/<str:action>/", views.experiment_action, name="experiment_action"),
+]

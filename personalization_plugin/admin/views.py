@@ -1,0 +1,305 @@
+"""Admin views that are not plain model CRUD: dashboard, model page, experiment results.
+
+Every view checks its permission (403 otherwise); every action is POST-only, CSRF
+protected by Django's middleware, and reports its outcome as a Wagtail message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from wagtail.log_actions import log
+
+from ..exceptions import PersonalizationError
+from ..experiments.bucketing import CONTROL, TREATMENT
+from ..experiments.metrics import analyse
+from ..models import Experiment, ModelVersion
+from ..reports import dashboard as reports
+from . import charts
+from .permissions import (
+    CHANGE_EXPERIMENTS,
+    MANAGE_MODELS,
+    VIEW_EXPERIMENTS,
+    VIEW_REPORTS,
+    require,
+)
+
+logger = logging.getLogger("personalization_plugin.admin")
+
+PERIODS = (7, 30, 90)
+EVENT_LABELS = {
+    "view": "Product views",
+    "cart_add": "Cart adds",
+    "purchase": "Order lines",
+    "impression": "Recommendations seen",
+    "click": "Recommendation clicks",
+}
+
+
+def _period(request: HttpRequest) -> int:
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        return 30
+    return days if days in PERIODS else 30
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    require(request.user, VIEW_REPORTS)
+    days = _period(request)
+    day_list = reports.day_range(days)
+    per_type = reports.events_per_day(days)
+    events_chart = charts.line_chart(
+        [charts.Series(EVENT_LABELS[t], per_type.get(t, {})) for t in reports.TRACKED_TYPES],
+        day_list,
+        title=f"Events per day, last {days} days",
+    )
+    placements = reports.ctr_by_placement(days)
+    ctr_chart = charts.bar_chart(
+        [(p.placement.replace("_", " "), p.ctr) for p in placements],
+        title="Click-through rate by placement",
+        value_format=charts.percent,
+        empty_message="No recommendation impressions recorded yet.",
+    )
+    revenue = reports.revenue_per_day(days)
+    revenue_chart = charts.line_chart(
+        [
+            charts.Series("All orders", {r.day: r.revenue for r in revenue}),
+            charts.Series("After a recommendation click", {r.day: r.attributed for r in revenue}),
+        ],
+        day_list,
+        title="Revenue per day",
+        value_format=charts.money,
+    )
+    segments = reports.segment_sizes(days)
+    segment_chart = charts.bar_chart(
+        segments.latest[:12],
+        title="Segment sizes",
+        empty_message=(
+            "No segment sizes recorded yet: run `manage.py personalization_segments`."
+            if segments.available
+            else "Segments are not installed."
+        ),
+    )
+    health = reports.data_health()
+    consent = reports.consent()
+    consent_chart = charts.bar_chart(
+        [("Granted", consent.granted), ("Declined", consent.denied)]
+        if consent.granted + consent.denied
+        else [],
+        title="Consent choices",
+        empty_message="No consent choices recorded yet.",
+    )
+    total_revenue = sum(r.revenue for r in revenue)
+    attributed = sum(r.attributed for r in revenue)
+    context = {
+        "page_title": "Personalization dashboard",
+        "header_icon": "view",
+        "days": days,
+        "periods": PERIODS,
+        "events_chart": events_chart,
+        "ctr_chart": ctr_chart,
+        "revenue_chart": revenue_chart,
+        "segment_chart": segment_chart,
+        "consent_chart": consent_chart,
+        "placements": placements,
+        "health": health,
+        "consent": consent,
+        "total_revenue": total_revenue,
+        "attributed_revenue": attributed,
+        "attributed_share": attributed / total_revenue if total_revenue else None,
+        "model": reports.active_model(),
+        "experiments": Experiment.objects.filter(status=Experiment.Status.RUNNING),
+    }
+    return TemplateResponse(request, "personalization_plugin/admin/dashboard.html", context)
+
+
+def models_page(request: HttpRequest) -> HttpResponse:
+    require(request.user, VIEW_REPORTS, MANAGE_MODELS)
+    versions = list(ModelVersion.objects.order_by("-created_at")[:20])
+    context = {
+        "page_title": "Recommendation models",
+        "header_icon": "cogs",
+        "active": next((v for v in versions if v.is_active), None),
+        "versions": versions,
+        "can_manage": request.user.has_perm(MANAGE_MODELS),
+    }
+    return TemplateResponse(request, "personalization_plugin/admin/models.html", context)
+
+
+@require_POST
+def model_action(request: HttpRequest, action: str) -> HttpResponse:
+    """Train now, evaluate, roll back or activate a version (POST, manage_models)."""
+    require(request.user, MANAGE_MODELS)
+    try:
+        text = _run_model_action(request, action)
+    except ModelVersion.DoesNotExist:
+        messages.error(request, "That model version no longer exists.")
+    except PersonalizationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, text)
+    return redirect("personalization_admin:models")
+
+
+def _run_model_action(request: HttpRequest, action: str) -> str:
+    from ..engine import registry
+
+    if action == "train":
+        from ..tasks import train_model
+
+        result = train_model.enqueue()
+        return _task_outcome(
+            result,
+            lambda value: f"Trained and activated {value['version']}.",
+            "Training queued; the new model becomes active when the worker finishes it.",
+        )
+    if action == "evaluate":
+        from .tasks import evaluate_models
+
+        result = evaluate_models.enqueue()
+        return _task_outcome(
+            result,
+            lambda value: "Evaluation finished: see the comparison below.",
+            "Evaluation queued; results appear here when the worker finishes it.",
+        )
+    if action == "rollback":
+        mv = registry.rollback()
+        log(instance=mv, action="personalization.model.rollback", user=request.user)
+        return f"Rolled back: {mv.version} is active again."
+    if action == "activate":
+        mv = registry.activate(ModelVersion.objects.get(pk=request.POST.get("version")))
+        log(instance=mv, action="personalization.model.activate", user=request.user)
+        return f"{mv.version} is now active."
+    raise PersonalizationError(f"Unknown model action {action!r}.")
+
+
+def _task_outcome(result: Any, done: Any, queued: str) -> str:
+    """A message for an enqueued task: finished already (immediate backend) or queued."""
+    from django_tasks.base import TaskResultStatus
+
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        return str(done(result.return_value))
+    if result.status == TaskResultStatus.FAILED:
+        last = result.errors[-1].traceback.strip().splitlines()[-1] if result.errors else ""
+        reason = last.split(": ", 1)[-1] if ": " in last else "see the worker log"
+        raise PersonalizationError(f"{result.task.name} failed: {reason}")
+    return queued
+
+
+def experiment_results(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request.user, VIEW_EXPERIMENTS, CHANGE_EXPERIMENTS, VIEW_REPORTS)
+    experiment = get_object_or_404(Experiment, pk=pk)
+    result = analyse(experiment)
+    rows = _result_rows(result)
+    context = {
+        "page_title": f"Experiment: {experiment.name}",
+        "header_icon": "resubmit",
+        "experiment": experiment,
+        "result": result,
+        "rows": rows,
+        "can_change": request.user.has_perm(CHANGE_EXPERIMENTS),
+        "winner_choices": [
+            (CONTROL, experiment.control_strategy),
+            (TREATMENT, experiment.treatment_strategy),
+        ],
+    }
+    return TemplateResponse(
+        request, "personalization_plugin/admin/experiment_results.html", context
+    )
+
+
+def _result_rows(result: Any) -> list[dict[str, Any]]:
+    c, t, tests = result.control, result.treatment, result.comparisons
+    pct, money = charts.percent, charts.money
+    return [
+        {"label": "Visitors", "control": c.visitors, "treatment": t.visitors},
+        {"label": "Impressions", "control": c.impressions, "treatment": t.impressions},
+        {
+            "label": "Click-through rate",
+            "control": pct(c.ctr),
+            "treatment": pct(t.ctr),
+            "test": tests["ctr"],
+        },
+        {
+            "label": "Add-to-cart rate",
+            "control": pct(c.add_to_cart_rate),
+            "treatment": pct(t.add_to_cart_rate),
+            "test": tests["add_to_cart_rate"],
+        },
+        {
+            "label": "Conversion rate",
+            "control": pct(c.conversion_rate),
+            "treatment": pct(t.conversion_rate),
+            "test": tests["conversion_rate"],
+        },
+        {
+            "label": "Revenue per visitor",
+            "control": money(c.revenue_per_visitor),
+            "treatment": money(t.revenue_per_visitor),
+            "test": tests["revenue_per_visitor"],
+        },
+        {
+            "label": "Average order value",
+            "control": money(c.average_order_value),
+            "treatment": money(t.average_order_value),
+        },
+        {"label": "Revenue", "control": money(c.revenue), "treatment": money(t.revenue)},
+        {
+            "label": "Revenue after a recommendation click",
+            "control": money(c.attributed_revenue),
+            "treatment": money(t.attributed_revenue),
+        },
+    ]
+
+
+@require_POST
+def experiment_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Start, stop or ship the winner of an experiment (POST, change_experiment)."""
+    require(request.user, CHANGE_EXPERIMENTS)
+    experiment = get_object_or_404(Experiment, pk=pk)
+    now = timezone.now()
+    if action == "start" and experiment.status == Experiment.Status.DRAFT:
+        experiment.status, experiment.started_at = Experiment.Status.RUNNING, now
+        clash = Experiment.objects.filter(
+            placement=experiment.placement,
+            status__in=[Experiment.Status.RUNNING, Experiment.Status.SHIPPED],
+        ).exclude(pk=experiment.pk)
+        if clash.exists():
+            messages.error(
+                request, f"{clash.first()} already runs on this placement; stop it first."
+            )
+            return redirect("personalization_admin:experiment_results", pk=pk)
+    elif action == "stop" and experiment.status in (
+        Experiment.Status.RUNNING,
+        Experiment.Status.SHIPPED,
+    ):
+        experiment.status = Experiment.Status.STOPPED
+        experiment.ended_at = experiment.ended_at or now
+    elif action == "ship" and experiment.status in (
+        Experiment.Status.RUNNING,
+        Experiment.Status.STOPPED,
+    ):
+        winner = request.POST.get("winner", "")
+        if winner not in (CONTROL, TREATMENT):
+            messages.error(request, 'Choose the winner to ship: "control" or "treatment".')
+            return redirect("personalization_admin:experiment_results", pk=pk)
+        experiment.status, experiment.winner = Experiment.Status.SHIPPED, winner
+        experiment.ended_at = experiment.ended_at or now
+    else:
+        messages.error(
+            request,
+            f"Cannot {action} an experiment that is {experiment.get_status_display().lower()}.",
+        )
+        return redirect("personalization_admin:experiment_results", pk=pk)
+    experiment.save()
+    log(instance=experiment, action=f"personalization.experiment.{action}", user=request.user)
+    messages.success(request, f"{experiment.name}: {experiment.get_status_display().lower()}.")
+    return redirect("personalization_admin:experiment_results", pk=pk)

@@ -1,0 +1,107 @@
+"""All of the plugin's Wagtail admin wiring, in one place.
+
+A "Personalization" menu holds the dashboard, merchandising rules, experiments, the
+model page and the settings. Other parts of the plugin add their own entries with one
+line here: register a viewset whose `menu_hook` is `MENU_HOOK`, or register a
+menu item function on `MENU_HOOK`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import include, path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.contrib.settings.registry import register_setting
+
+from .admin import permissions, urls
+from .admin.panels import SummaryPanel
+from .admin.viewsets import MENU_HOOK, ExperimentViewSet, MerchandisingRuleViewSet
+from .site_settings import PersonalizationSettings
+
+register_setting(icon="cogs")(PersonalizationSettings)
+
+
+class PermissionMenuItem(MenuItem):
+    """A menu item shown only to users holding one of `perms`."""
+
+    def __init__(self, *args: Any, perms: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.perms = perms
+
+    def is_shown(self, request: Any) -> bool:
+        return permissions.has_any(request.user, self.perms)
+
+
+personalization_menu = Menu(
+    register_hook_name=MENU_HOOK, construct_hook_name="construct_personalization_menu"
+)
+
+
+@hooks.register("register_admin_menu_item")
+def register_personalization_menu() -> SubmenuMenuItem:
+    return SubmenuMenuItem(
+        "Personalization", personalization_menu, icon_name="user", name="personalization", order=250
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_admin_urls() -> list:
+    return [path("personalization/", include((urls.urlpatterns, "personalization_admin")))]
+
+
+@hooks.register("register_admin_viewset")
+def register_viewsets() -> list:
+    return [MerchandisingRuleViewSet(), ExperimentViewSet()]
+
+
+@hooks.register(MENU_HOOK)
+def dashboard_menu_item() -> MenuItem:
+    return PermissionMenuItem(
+        "Dashboard",
+        reverse("personalization_admin:dashboard"),
+        icon_name="view",
+        order=10,
+        perms=(permissions.VIEW_REPORTS,),
+    )
+
+
+@hooks.register(MENU_HOOK)
+def models_menu_item() -> MenuItem:
+    return PermissionMenuItem(
+        "Models",
+        reverse("personalization_admin:models"),
+        icon_name="cogs",
+        order=400,
+        perms=(permissions.VIEW_REPORTS, permissions.MANAGE_MODELS),
+    )
+
+
+@hooks.register(MENU_HOOK)
+def settings_menu_item() -> MenuItem:
+    return PermissionMenuItem(
+        "Settings",
+        reverse("wagtailsettings:edit", args=["personalization", "personalizationsettings"]),
+        icon_name="cog",
+        order=500,
+        perms=(permissions.CHANGE_SETTINGS,),
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def add_summary_panel(request: Any, panels: list) -> None:
+    if permissions.has_any(request.user, (permissions.VIEW_REPORTS,)):
+        panels.append(SummaryPanel())
+
+
+@hooks.register("register_permissions")
+def register_permissions() -> Any:
+    """Offer the plugin's permissions in Wagtail's group editor."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    return Permission.objects.filter(content_type__app_label="personalization").filter(
+        Q(codename__in=["view_personalization", "manage_models"])
+        | Q(codename__endswith="_personalizationsettings")
+    )
