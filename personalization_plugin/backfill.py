@@ -1,0 +1,282 @@
+"""Backfill: events from a store's past orders or from a CSV file, stored idempotently.
+
+A store that installs the plugin has months of orders the engine can learn from on day
+one. `import_orders` reads them through the adapter's `iter_orders(since)`;
+`import_csv` reads the generic CSV format (`timestamp,user,item,event[,quantity,price,
+session]`). Every event gets an id derived from what it records (order id and line, or
+the CSV row and how often that exact row occurred before), and rows are inserted with
+`bulk_create(ignore_conflicts=True)` on the unique `event_id`: running an import again
+stores nothing new.
+
+History bypasses the live intake (no real-time state, no product check: products may
+have been deleted since) but not privacy: shoppers who opted out are skipped, and with
+CONSENT_MODE="required" only shoppers with recorded consent are imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.utils.dateparse import parse_datetime
+
+from .adapters import PastOrder, get_adapter
+from .exceptions import InvalidEvent, PersonalizationError
+from .tracking.events import EventType, TrackedEvent, build_event
+from .tracking.identity import Visitor
+
+CSV_COLUMNS = ("timestamp", "user", "item", "event", "quantity", "price", "session")
+REQUIRED_COLUMNS = 4
+CSV_EVENTS = {
+    "view": EventType.VIEW,
+    "cart": EventType.CART_ADD,
+    "cart_add": EventType.CART_ADD,
+    "remove": EventType.CART_REMOVE,
+    "cart_remove": EventType.CART_REMOVE,
+    "purchase": EventType.PURCHASE,
+}
+EXPECTED_ROW = (
+    "timestamp,user,item,event[,quantity,price,session] with timestamp in unix seconds or "
+    f"ISO 8601 and event one of {', '.join(sorted(CSV_EVENTS))}"
+)
+
+Progress = Callable[[int], None]
+
+
+class MalformedRow(PersonalizationError, ValueError):
+    """A CSV row does not fit the format; `line` is its 1-based line number in the file."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        self.line = line
+        super().__init__(f"Line {line}: {problem}. Expected {EXPECTED_ROW}.")
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows or order lines read, events newly stored, skips."""
+
+    read: int = 0
+    stored: int = 0
+    already_stored: int = 0
+    not_consented: int = 0
+    invalid: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def event_id_for(*parts: object) -> str:
+    """A deterministic 32-character event id (the width of `Event.event_id`)."""
+    text = "\x1f".join(str(p) for p in parts)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# ---- past orders ---------------------------------------------------------------------
+
+
+def order_events(order: PastOrder) -> list[TrackedEvent]:
+    """One "purchase" event per order line, with ids stable across runs."""
+    customer = str(order.customer_id or "")
+    visitor = f"cust-{customer}" if customer else f"order-{order.order_id}"
+    return [
+        build_event(
+            EventType.PURCHASE,
+            visitor_id=visitor,
+            customer_id=customer,
+            order_id=order.order_id,
+            product_id=line.product_id,
+            quantity=line.quantity,
+            price=line.price,
+            currency=order.currency,
+            occurred_at=order.placed_at,
+            payload={"source": "import"},
+            event_id=event_id_for("order", order.order_id, number, line.product_id),
+        )
+        for number, line in enumerate(order.lines, start=1)
+    ]
+
+
+def import_orders(
+    orders: Iterable[PastOrder] | None = None,
+    *,
+    since: datetime | None = None,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Store purchase events for past orders (default: the adapter's `iter_orders(since)`).
+
+    An order with an invalid line is skipped whole and named in `report.errors`.
+    """
+    if orders is None:
+        orders = get_adapter().iter_orders(since)  # type: ignore[attr-defined]
+    report = ImportReport()
+    batch: list[TrackedEvent] = []
+    for order in orders:
+        try:
+            events = order_events(order)
+        except InvalidEvent as exc:
+            report.invalid += 1
+            report.errors.append(f"Order {order.order_id}: {exc}")
+            continue
+        report.read += len(events)
+        batch.extend(events)
+        if len(batch) >= batch_size:
+            _store(batch, report)
+            batch = []
+        if progress:
+            progress(1)
+    _store(batch, report)
+    return report
+
+
+# ---- CSV -----------------------------------------------------------------------------
+
+
+def _timestamp(raw: str, line: int) -> datetime:
+    text = raw.strip()
+    try:
+        return datetime.fromtimestamp(float(text), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    parsed = parse_datetime(text)
+    if parsed is None:
+        raise MalformedRow(line, f"timestamp {raw!r} is neither unix seconds nor ISO 8601")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _row_event(row: list[str], line: int, occurrence: int, customers: bool) -> TrackedEvent:
+    if len(row) < REQUIRED_COLUMNS or len(row) > len(CSV_COLUMNS):
+        raise MalformedRow(line, f"it has {len(row)} fields")
+    values = dict(zip(CSV_COLUMNS, (v.strip() for v in row), strict=False))
+    kind = CSV_EVENTS.get(values["event"].lower())
+    if kind is None:
+        raise MalformedRow(line, f"event {values['event']!r} is unknown")
+    if not values["user"] or not values["item"]:
+        raise MalformedRow(line, "user and item must not be empty")
+    when = _timestamp(values["timestamp"], line)
+    session = values.get("session", "")
+    user = values["user"]
+    try:
+        return build_event(
+            kind,
+            visitor_id=f"cust-{user}" if customers else user,
+            customer_id=user if customers else "",
+            product_id=values["item"],
+            quantity=values.get("quantity") or 1,
+            price=values.get("price") or None,
+            session_id=session,
+            order_id=(session or f"csv-{user}-{values['timestamp']}")
+            if kind == EventType.PURCHASE
+            else None,
+            occurred_at=when,
+            payload={"source": "import"},
+            event_id=event_id_for("csv", ",".join(row), occurrence),
+        )
+    except InvalidEvent as exc:
+        raise MalformedRow(line, str(exc).rstrip(".")) from None
+
+
+def read_csv_events(
+    path: str | Path, *, skip_invalid: bool = False, customers: bool = False
+) -> Iterator[tuple[int, TrackedEvent | MalformedRow]]:
+    """(line number, event) per data row; a malformed row raises MalformedRow, or is
+    yielded as the error when `skip_invalid`. A header line is recognised and skipped."""
+    seen: Counter[str] = Counter()
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.reader(handle), start=1):
+            if not row or (line == 1 and row[0].strip().lower() == "timestamp"):
+                continue
+            key = ",".join(row)
+            seen[key] += 1
+            try:
+                yield line, _row_event(row, line, seen[key], customers)
+            except MalformedRow as exc:
+                if not skip_invalid:
+                    raise
+                yield line, exc
+
+
+def import_csv(
+    path: str | Path,
+    *,
+    skip_invalid: bool = False,
+    customers: bool = False,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Store the events of a CSV file in the generic format.
+
+    The whole file is checked before anything is stored, so without `skip_invalid` a
+    malformed row raises MalformedRow (naming its line) and stores nothing. With it,
+    malformed rows are counted in `report.invalid` and listed in `report.errors`.
+    `customers=True` treats `user` as a customer id rather than a visitor id.
+    """
+    if not skip_invalid:
+        for _ in read_csv_events(path, customers=customers):
+            pass
+    report = ImportReport()
+    batch: list[TrackedEvent] = []
+    for _, item in read_csv_events(path, skip_invalid=skip_invalid, customers=customers):
+        if progress:
+            progress(1)
+        if isinstance(item, MalformedRow):
+            report.invalid += 1
+            if len(report.errors) < 20:
+                report.errors.append(str(item))
+            continue
+        report.read += 1
+        batch.append(item)
+        if len(batch) >= batch_size:
+            _store(batch, report)
+            batch = []
+    _store(batch, report)
+    return report
+
+
+def count_rows(path: str | Path) -> int:
+    """Lines in a file (for the progress bar's total), read in large binary blocks."""
+    with Path(path).open("rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+
+
+# ---- storing -------------------------------------------------------------------------
+
+
+def _consented(events: list[TrackedEvent]) -> list[TrackedEvent]:
+    """Events of shoppers who may be tracked, by their recorded choice (one query)."""
+    from .models import PrivacyChoice
+
+    subjects = {f"v:{e.visitor_id}" for e in events} | {
+        f"c:{e.customer_id}" for e in events if e.customer_id
+    }
+    choices = dict(
+        PrivacyChoice.objects.filter(subject__in=subjects).values_list("subject", "consent")
+    )
+
+    def allowed(event: TrackedEvent) -> bool:
+        consent = choices.get(f"c:{event.customer_id}") if event.customer_id else None
+        consent = consent or choices.get(f"v:{event.visitor_id}") or "unknown"
+        return Visitor(visitor_id=event.visitor_id, consent=consent).can_track
+
+    return [e for e in events if allowed(e)]
+
+
+def _store(events: list[TrackedEvent], report: ImportReport) -> None:
+    from .models import Event
+    from .tracking.backends.base import write_events
+
+    if not events:
+        return
+    kept = _consented(events)
+    report.not_consented += len(events) - len(kept)
+    ids = [e.event_id for e in kept]
+    existing = set(Event.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
+    fresh = [e for e in kept if e.event_id not in existing]
+    # Two equal events in one batch (same order line twice) would count twice: dedupe here.
+    unique = list({e.event_id: e for e in fresh}.values())
+    write_events(unique)
+    report.stored += len(unique)
+    report.already_stored += len(kept) - len(unique)

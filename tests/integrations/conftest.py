@@ -1,0 +1,23 @@
+"""Fixtures for platform integration tests: clean in-process tracking state per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from personalization_plugin.tracking.testing import reset_tracking_state
+
+
+@pytest.fixture(autouse=True)
+def integration_settings(settings: Any) -> Iterator[None]:
+    settings.PERSONALIZATION = {
+        **settings.PERSONALIZATION,
+        "ADAPTER": "shop.adapter.ShopAdapter",
+        "CONSENT_MODE": "implied",
+        "FLUSH_INTERVAL": 0,
+    }
+    reset_tracking_state()
+    yield
+    reset_tracking_state()
