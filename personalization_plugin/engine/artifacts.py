@@ -50,7 +50,7 @@ def _write_files(
 ) -> dict[str, Any]:
     npz = target / ARRAYS_FILE
     with npz.open("wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, **arrays)  # type: ignore[arg-type]
         fh.flush()
         os.fsync(fh.fileno())
     manifest = {

@@ -15,9 +15,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import cooccurrence
-from .algorithms import Recommender, make
+from .algorithms import make
 from .algorithms.base import sparse_to_arrays
-from .algorithms.neighbours import keep_top_k
+from .algorithms.neighbours import EASE, ItemKNN, keep_top_k
 from .catalog import CatalogSnapshot, catalog_arrays
 from .interactions import Interactions, event_weights
 
@@ -91,7 +91,7 @@ def build_arrays(
     *,
     now: float | None = None,
     progress: bool = False,
-    prefit_ease: Recommender | None = None,
+    prefit_ease: EASE | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Fit the core model and every lookup table; returns (arrays, info) where info
     holds per-part timings and what was fitted. `prefit_ease` reuses an EASE model
@@ -110,7 +110,7 @@ def build_arrays(
     arrays.update({f"core_{k}": v for k, v in core.to_arrays().items()})
     lap("core")
 
-    knn = make("item_knn", k=params.neighbours).fit(data.matrix)
+    knn = ItemKNN(k=params.neighbours).fit(data.matrix)
     arrays.update(
         sparse_to_arrays("similar", cooccurrence.top_k_rows(knn.similarity, params.neighbours))
     )
@@ -118,12 +118,10 @@ def build_arrays(
 
     info["ease"] = 0 < data.n_items <= params.ease_max_items
     if info["ease"]:
-        if prefit_ease is not None:
-            similarity = keep_top_k(prefit_ease.dense, params.ease_k)  # type: ignore[attr-defined]
+        if prefit_ease is not None and prefit_ease.dense is not None:
+            similarity = keep_top_k(prefit_ease.dense, params.ease_k)
         else:
-            similarity = (
-                make("ease", l2=params.ease_l2, k=params.ease_k).fit(data.matrix).similarity
-            )  # type: ignore[attr-defined]
+            similarity = EASE(l2=params.ease_l2, k=params.ease_k).fit(data.matrix).similarity
         arrays.update(sparse_to_arrays("ease", similarity))
         lap("ease")
 

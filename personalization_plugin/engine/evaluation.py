@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from .algorithms import Recommender, make
 from .algorithms.base import mask_rows, top_n
+from .algorithms.neighbours import EASE
 from .builder import BuildParams, build_arrays
 from .interactions import EventLog, Interactions, build_interactions
 from .serving_model import ArtifactModel, recency_rows
@@ -206,7 +207,7 @@ def scorer_of(model: Recommender) -> Scorer:
 
 
 def shipped_model(
-    data: Interactions, params: BuildParams, prefit_ease: Recommender | None = None
+    data: Interactions, params: BuildParams, prefit_ease: EASE | None = None
 ) -> ArtifactModel:
     arrays, _ = build_arrays(data, params, prefit_ease=prefit_ease)
     return ArtifactModel(arrays, {"version": "evaluation", "params": params.to_dict()})
@@ -238,7 +239,7 @@ def compare(
     data = cases.data
     codes = _category_codes(data.item_ids, item_categories)
     scorers: dict[str, Scorer] = {}
-    ease = None
+    ease: EASE | None = None
     for name in baselines:
         spec = dict(BASELINES[name])
         if name == "ease":
@@ -246,7 +247,7 @@ def compare(
                 continue
             spec["l2"] = params.ease_l2
         fitted = make(spec.pop("name"), **spec).fit(data.matrix)
-        ease = fitted if name == "ease" else ease
+        ease = fitted if isinstance(fitted, EASE) else ease
         scorers[name] = scorer_of(fitted)
     model = shipped_model(data, params, prefit_ease=ease)
     scorers = {"default": model.score_batch, **scorers}

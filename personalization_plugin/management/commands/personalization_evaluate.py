@@ -91,6 +91,7 @@ class Command(BaseCommand):
                 categories = read_item_categories(items)
         else:
             log = load_events()
+        split: Split | None
         if options["test"]:
             split = Split(log, read_events_csv(options["test"], options["format"]))
         else:
