@@ -89,3 +89,30 @@ def page(browser: Any) -> Iterator[Any]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def small_store(transactional_db: None, live_server: Any) -> Any:
+    """Eight products and a home page, no trained model: serving's fallbacks fill the lists."""
+    from decimal import Decimal
+
+    from shop.models import Category, Product
+
+    from personalization_plugin.serving import clear_caches
+    from personalization_plugin.tracking.realtime import get_local_realtime
+
+    clear_caches()
+    get_local_realtime().clear()
+    _home_page()
+    category = Category.objects.create(name="Candles", slug="candles")
+    for n in range(1, 9):
+        Product.objects.create(
+            title=f"Beeswax Candle {n}",
+            slug=f"candle-{n}",
+            price=Decimal("9.50") + n,
+            stock=5,
+            category=category,
+        )
+    yield live_server
+    clear_caches()
+    get_local_realtime().clear()
