@@ -177,22 +177,41 @@ def bought_with_product(req: ServingRequest, n: int, exclude: Collection[str]) -
     )
 
 
+MAX_CART_ANCHORS = 5
+
+
 def bought_with_cart(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
-    if not req.cart:
-        return []
-    scored = _call_model("bought_together", req, list(req.cart), n=n, exclude=exclude)
-    return _wrap(scored, "bought_with", _newest_cart_item(req))
+    """Basket completion: ranked on the whole cart at once."""
+    return _from_cart("bought_together", "bought_with", req, n, exclude)
 
 
 def viewed_with_cart(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    return _from_cart("viewed_together", "similar", req, n, exclude)
+
+
+def _from_cart(
+    method: str, code: str, req: ServingRequest, n: int, exclude: Collection[str]
+) -> list[Candidate]:
     if not req.cart:
         return []
-    scored = _call_model("viewed_together", req, list(req.cart), n=n, exclude=exclude)
-    return _wrap(scored, "similar", _newest_cart_item(req))
-
-
-def _newest_cart_item(req: ServingRequest) -> str:
-    return req.cart[-1] if req.cart else ""
+    scored = _call_model(method, req, list(req.cart), n=n, exclude=exclude)
+    if len(req.cart) == 1:
+        return _wrap(scored, code, req.cart[0])
+    # The reason names the cart item a suggestion really goes with, found item by item.
+    partners = {
+        pid: {p for p, _ in _call_model(method, req, [pid], n=max(n, 50))}
+        for pid in req.cart[:MAX_CART_ANCHORS]
+    }
+    return [
+        Candidate(
+            pid,
+            float(score),
+            code,
+            next((anchor for anchor, found in partners.items() if pid in found), ""),
+            True,
+        )
+        for pid, score in scored
+    ]
 
 
 TRENDING_TTL = 1.0  # seconds a trending board is reused: it is global, not per shopper

@@ -102,3 +102,12 @@ def test_reasons_name_only_the_shoppers_own_products(catalog, model, alice):
     assert all(
         "Someone Else" not in item.reason for item in recommend("for_you", visitor=alice).items
     )
+
+
+def test_cart_suggestion_names_the_cart_item_it_goes_with(catalog, model):
+    catalog.fill(10)
+    catalog.add(product("desk", title="Oak Desk"), product("bed", title="Pine Bed"))
+    model.bought_with = {"desk": scored(3), "bed": scored(4)}
+    reasons = {i.product.id: i.reason for i in recommend("cart", cart=["desk", "bed"]).items}
+    assert reasons["3"] == "Often bought with Oak Desk"
+    assert reasons["4"] == "Often bought with Pine Bed"
