@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -72,11 +72,18 @@ class TrackedEvent:
         return f"c:{self.customer_id}" if self.customer_id else f"v:{self.visitor_id}"
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        # A flat dict, not dataclasses.asdict(): that deep-copies and is ~5x slower on
+        # the tracking hot path.
+        return json.dumps(
+            {name: getattr(self, name) for name in _FIELD_NAMES}, separators=(",", ":")
+        )
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> TrackedEvent:
         return cls(**json.loads(raw))
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(TrackedEvent))
 
 
 def _clean_id(name: str, value: Any, required: bool = False) -> str:

@@ -228,6 +228,7 @@ class RedisRealtime(RealtimeStore):
         self.url = url
         self.fallback = fallback
         self._epoch: float | None = None
+        self._counter = 0
 
     @property
     def client(self) -> Any:
@@ -253,37 +254,46 @@ class RedisRealtime(RealtimeStore):
         pipe.execute()
 
     def queue(self, pipe: Any, event: TrackedEvent, category_ids: Iterable[str] = ()) -> None:
-        """Queue the commands for one event onto a pipeline (run by the caller)."""
-        kind, pid, subject, ts = event.type, event.product_id, event.subject, _timestamp(event)
-        if kind == EventType.VIEW:
-            rv = key("rv", subject)
-            pipe.lrem(rv, 0, pid)
-            pipe.lpush(rv, pid)
-            pipe.ltrim(rv, 0, int(plugin_settings.RECENTLY_VIEWED_SIZE) - 1)
-            pipe.expire(rv, STATE_TTL_SECONDS)
-        if kind in RECENT_ITEM_TYPES and pid:
-            ri = key("ri", subject)
-            pipe.lrem(ri, 0, pid)
-            pipe.lpush(ri, pid)
-            pipe.ltrim(ri, 0, RECENT_ITEMS_SIZE - 1)
-            pipe.expire(ri, STATE_TTL_SECONDS)
-        cart = key("cart", subject)
-        if kind == EventType.CART_ADD:
-            pipe.zadd(cart, {pid: ts})
-            pipe.expire(cart, STATE_TTL_SECONDS)
-        elif kind == EventType.CART_REMOVE:
-            pipe.zrem(cart, pid)
-        elif kind == EventType.PURCHASE:
-            pipe.delete(cart)
-        weight = trending_weight(kind)
-        if weight and pid:
-            increment = weight * self._growth(ts)
-            for category in {event.category_id, *category_ids} - {""}:
-                board = key("trend", "cat", category)
-                pipe.zincrby(board, increment, pid)
-                pipe.zremrangebyrank(board, 0, -TRENDING_SIZE - 1)
-            pipe.zincrby(key("trend"), increment, pid)
-            pipe.zremrangebyrank(key("trend"), 0, -TRENDING_SIZE - 1)
+        """Queue the update for one event onto a pipeline (run by the caller).
+
+        One server-side script per event does every list, cart and trending update, so a
+        tracked event costs one round trip together with the XADD.
+        """
+        kind, pid, subject = event.type, event.product_id, event.subject
+        cart_op = {
+            EventType.CART_ADD: "add",
+            EventType.CART_REMOVE: "remove",
+            EventType.PURCHASE: "clear",
+        }.get(EventType(kind), "")
+        weight = trending_weight(kind) if pid else 0.0
+        ts = _timestamp(event)
+        increment = weight * self._growth(ts) if weight else 0.0
+        boards = [key("trend")]
+        if increment:
+            boards += [
+                key("trend", "cat", c) for c in sorted({event.category_id, *category_ids} - {""})
+            ]
+        self._counter = (self._counter + 1) % TRIM_EVERY
+        keys = [key("rv", subject), key("ri", subject), key("cart", subject), *boards]
+        # EVAL rather than EVALSHA: survives SCRIPT FLUSH / a restarted server, and redis-py
+        # would add a SCRIPT EXISTS round trip per pipeline for registered scripts.
+        pipe.eval(
+            _STATE_LUA,
+            len(keys),
+            *keys,
+            *[
+                pid,
+                "1" if kind == EventType.VIEW else "",
+                int(plugin_settings.RECENTLY_VIEWED_SIZE),
+                "1" if kind in RECENT_ITEM_TYPES and pid else "",
+                RECENT_ITEMS_SIZE,
+                cart_op,
+                repr(ts),
+                repr(increment),
+                STATE_TTL_SECONDS,
+                TRENDING_SIZE if self._counter == 0 else 0,
+            ],
+        )
 
     def _load_epoch(self) -> float:
         if self._epoch is None:
@@ -372,6 +382,37 @@ class RedisRealtime(RealtimeStore):
             pipe.expire(dst_cart, STATE_TTL_SECONDS)
             pipe.execute()
 
+
+# KEYS: recently viewed, recent items, cart, trending boards...
+# ARGV: product, do_viewed, viewed_size, do_recent, recent_size, cart_op, ts, increment, ttl, trim_to
+_STATE_LUA = """
+local pid, ttl = ARGV[1], tonumber(ARGV[9])
+local function push(list, size)
+  redis.call('LREM', list, 0, pid)
+  redis.call('LPUSH', list, pid)
+  redis.call('LTRIM', list, 0, size - 1)
+  redis.call('EXPIRE', list, ttl)
+end
+if ARGV[2] == '1' then push(KEYS[1], tonumber(ARGV[3])) end
+if ARGV[4] == '1' then push(KEYS[2], tonumber(ARGV[5])) end
+if ARGV[6] == 'add' then
+  redis.call('ZADD', KEYS[3], ARGV[7], pid)
+  redis.call('EXPIRE', KEYS[3], ttl)
+elseif ARGV[6] == 'remove' then
+  redis.call('ZREM', KEYS[3], pid)
+elseif ARGV[6] == 'clear' then
+  redis.call('DEL', KEYS[3])
+end
+if tonumber(ARGV[8]) > 0 then
+  local trim = tonumber(ARGV[10])
+  for i = 4, #KEYS do
+    redis.call('ZINCRBY', KEYS[i], ARGV[8], pid)
+    if trim > 0 then redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -trim - 1) end
+  end
+end
+return 1
+"""
+TRIM_EVERY = 64  # boards are trimmed to TRENDING_SIZE on every 64th update
 
 _lock = threading.Lock()
 _local: LocalRealtime | None = None

@@ -188,3 +188,38 @@ def test_bulk_seeding_without_a_request_stores_every_historical_event() -> None:
     assert Event.objects.count() == 2000
     assert CatalogAdapter.calls == []
     assert Event.objects.order_by("occurred_at").first().occurred_at == start
+
+
+def test_batch_sends_redis_writes_when_the_block_ends(use_redis) -> None:
+    from personalization_plugin.tracking.api import batch
+
+    with batch(size=1000):
+        for i in range(1, 11):
+            track("view", visitor_id="vis1", product_id=str(i))
+        assert get_backend().pending() == 0  # nothing sent yet
+    assert get_backend().pending() == 10
+    assert get_realtime().recently_viewed("v:vis1", n=3) == ["10", "9", "8"]
+    get_backend().flush()
+    assert Event.objects.count() == 10
+
+
+def test_batch_sends_a_pipeline_every_size_events(use_redis) -> None:
+    from personalization_plugin.tracking.api import batch
+
+    with batch(size=4):
+        for i in range(1, 10):
+            track("view", visitor_id="vis1", product_id=str(i))
+            if i == 8:
+                assert get_backend().pending() == 8
+    assert get_backend().pending() == 9
+
+
+def test_batch_falls_back_to_the_local_buffer_when_redis_is_down(personalization) -> None:
+    from personalization_plugin.tracking.api import batch
+    from personalization_plugin.tracking.backends import get_local_backend
+
+    personalization(REDIS_URL="redis://127.0.0.1:1/0")
+    with batch():
+        events = [track("view", visitor_id="vis1", product_id=str(i)) for i in range(1, 6)]
+    get_local_backend().flush()
+    assert set(Event.objects.values_list("event_id", flat=True)) == {e.event_id for e in events}

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from threading import Lock
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ..events import TrackedEvent
@@ -155,10 +156,57 @@ def to_model(event: TrackedEvent):  # -> models.Event (imported lazily: apps may
 
 
 def write_events(events: list[TrackedEvent]) -> int:
-    """Insert events, skipping any whose event_id is already stored. Returns len(events)."""
+    """Insert events, skipping any whose event_id is already stored. Returns len(events).
+
+    One multi-row `executemany` with the backend's own "ignore conflicts" SQL (the same
+    statement Django's bulk_create(ignore_conflicts=True) builds), without the ORM's
+    per-field work: flushing is the ingest hot path.
+    """
+    from django.db import connections, router, transaction
+    from django.db.models.constants import OnConflict
+
     from ...models import Event
 
     if not events:
         return 0
-    Event.objects.bulk_create([to_model(e) for e in events], ignore_conflicts=True, batch_size=500)
+    alias = router.db_for_write(Event)
+    connection = connections[alias]
+    ops = connection.ops
+    meta = Event._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(meta.db_table)} "
+        f"({columns}) VALUES ({placeholders}) "
+        f"{ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None) or ''}"
+    ).strip()
+    payload_field = meta.get_field("payload")
+    stored_at = ops.adapt_datetimefield_value(timezone.now())
+    rows = []
+    for e in events:
+        occurred = parse_datetime(e.occurred_at)
+        values = {
+            "event_id": e.event_id,
+            "type": e.type,
+            "visitor_id": e.visitor_id,
+            "customer_id": e.customer_id,
+            "product_id": e.product_id,
+            "category_id": e.category_id,
+            "session_id": e.session_id,
+            "order_id": e.order_id,
+            "query": e.query,
+            "quantity": e.quantity,
+            "price": ops.adapt_decimalfield_value(Decimal(e.price), 12, 2) if e.price else None,
+            "currency": e.currency,
+            "placement": e.placement,
+            "model_version": e.model_version,
+            "position": e.position,
+            "payload": payload_field.get_db_prep_save(e.payload, connection),
+            "occurred_at": ops.adapt_datetimefield_value(occurred),
+            "stored_at": stored_at,
+        }
+        rows.append([values[f.attname] for f in fields])
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
     return len(events)

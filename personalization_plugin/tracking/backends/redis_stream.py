@@ -71,6 +71,10 @@ class RedisStreamBackend(EventBackend):
         mark_up(self.url)
         return True
 
+    def queue(self, pipe: Any, event: TrackedEvent) -> None:
+        """Queue the XADD of one event onto a caller's pipeline (see `api.batch`)."""
+        pipe.xadd(self.stream, {"e": event.to_json()})
+
     def flush(self, reclaim_idle_ms: int = DEFAULT_RECLAIM_IDLE_MS) -> int:
         """Drain the fallback buffer, this consumer's pending entries, idle entries of
         crashed consumers, then everything new. Returns how many events were written."""
