@@ -48,3 +48,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Platforms: the Saleor integration's webhook/catalog models, for tests/integrations.
+INSTALLED_APPS = [*INSTALLED_APPS, "personalization_plugin.integrations.saleor"]  # noqa: F405
