@@ -3,7 +3,7 @@ widgets, and the GraphQL `recommendations` query's latency over 100k products.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/page.py [--runs 300] [--items 100000]
 
-1. The demo home page (seed_demo at a small size, in-memory SQLite), fetched through the
+1. The demo home page (seed_demo at a small size, a temporary SQLite file), fetched through the
    Django test client with the whole middleware stack. "with widgets" is the page as
    shipped: lazy placeholders for recently viewed / for you / trending plus the tracking
    script and the consent banner tags. "without" renders the same page from copies of its
@@ -225,7 +225,12 @@ def main() -> None:
     args = parser.parse_args()
 
     import django
+    from django.conf import settings
 
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        # A file, not :memory:, so the event backend's flush thread sees the same tables.
+        folder = Path(tempfile.mkdtemp(prefix="sp-page-db-"))
+        settings.DATABASES["default"]["NAME"] = str(folder / "bench.sqlite3")
     django.setup()
     from django.core.management import call_command
 

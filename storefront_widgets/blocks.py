@@ -81,3 +81,7 @@ class RecentlyViewedBlock(blocks.StructBlock):
 
     def render(self, value: dict[str, Any], context: dict[str, Any] | None = None) -> SafeString:
         return _render(value, "recently_viewed", context)
+
+
+# Content per segment (one variant per segment plus a default), from the segment engine.
+from personalization_plugin.segments.blocks import SegmentVariantsBlock  # noqa: E402,F401

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
@@ -88,12 +90,24 @@ def render_list(params: WidgetParams, recs: Any, request: HttpRequest | None) ->
     return render_to_string(LIST_TEMPLATE, list_context(params, recs), request=request)
 
 
+@lru_cache(maxsize=1024)
 def render_placeholder(params: WidgetParams) -> str:
-    """The same markup for every visitor, so the page around it stays cacheable."""
+    """The same markup for every visitor, so the page around it stays cacheable.
+
+    Memoized per parameters (a page asks for the same few widgets on every request);
+    the memo is dropped when templates or URLs change (tests, autoreload)."""
     return render_to_string(
         PLACEHOLDER_TEMPLATE,
         {"params": params, "url": params.partial_url(), "heading": params.heading},
     )
+
+
+def _forget_placeholders(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"TEMPLATES", "ROOT_URLCONF", "INSTALLED_APPS", "STATIC_URL"}:
+        render_placeholder.cache_clear()
+
+
+setting_changed.connect(_forget_placeholders)
 
 
 def render_widget(params: WidgetParams, request: HttpRequest | None, *, eager: bool = False) -> str:

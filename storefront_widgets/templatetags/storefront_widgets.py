@@ -210,3 +210,9 @@ def sp_price(product: Any) -> str:
     if symbol:
         return f"{symbol}{amount}"
     return f"{amount} {currency}".strip()
+
+
+# {% if_segment "loyal" %}...{% else %}...{% endif_segment %} (personalization_plugin.segments)
+from personalization_plugin.segments.tags import if_segment  # noqa: E402
+
+register.tag("if_segment", if_segment)
