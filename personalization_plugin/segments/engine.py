@@ -57,7 +57,8 @@ def definitions(version: str | None = None) -> list[SegmentDef]:
     from .builtins import ensure_builtins
     from .models import Segment
 
-    ensure_builtins()
+    if ensure_builtins():
+        version = store.version()  # creating them bumped it
     compiled: list[SegmentDef] = []
     for seg in Segment.objects.filter(enabled=True).order_by("-priority", "slug"):
         try:

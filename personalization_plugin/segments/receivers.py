@@ -61,12 +61,25 @@ def _safe(func: Callable[..., None]) -> Callable[..., None]:
     return receiver
 
 
+def _known(product_ids: list[str]) -> bool:
+    """Whether every product exists: tracking drops events for unknown products, and the
+    profile must not count what was never stored."""
+    from ..exceptions import UnknownProduct
+    from ..tracking.products import require_products
+
+    try:
+        require_products([p for p in product_ids if p])
+    except UnknownProduct:
+        return False
+    return True
+
+
 def _event(type: str) -> Callable[..., None]:
     def handle(**kwargs: Any) -> None:
         from . import store
 
         subject = _who(kwargs)
-        if subject is None:
+        if subject is None or not _known([str(kwargs.get("product_id") or "")]):
             return
         fields: dict[str, Any] = {"ts": _ts(kwargs)}
         if kwargs.get("product_id"):
@@ -91,9 +104,10 @@ def on_order_placed(**kwargs: Any) -> None:
     from . import store
 
     subject = _who(kwargs)
-    if subject is None:
+    lines = list(kwargs.get("lines") or [])
+    if subject is None or not _known([str(line.get("product_id") or "") for line in lines]):
         return
-    for line in kwargs.get("lines") or []:
+    for line in lines:
         store.apply(
             subject,
             "purchase",
