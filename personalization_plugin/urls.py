@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from .privacy import views as privacy_views
 from .tracking import views as tracking_views
@@ -13,4 +13,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("consent/", privacy_views.consent_view, name="consent"),
     path("my-data/", privacy_views.my_data_view, name="my_data"),
     path("forget-me/", privacy_views.forget_me_view, name="forget_me"),
+    path("segments/", include("personalization_plugin.segments.urls")),
 ]

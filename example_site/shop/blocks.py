@@ -11,7 +11,11 @@ from typing import Any
 
 from wagtail import blocks
 
-from storefront_widgets.blocks import RecentlyViewedBlock, RecommendationsBlock
+from storefront_widgets.blocks import (
+    RecentlyViewedBlock,
+    RecommendationsBlock,
+    SegmentVariantsBlock,
+)
 
 
 class HeroBlock(blocks.StructBlock):
@@ -76,3 +80,5 @@ HOME_BLOCKS: list[tuple[str, blocks.Block]] = [
     ("recommendations", RecommendationsBlock()),
     ("recently_viewed", RecentlyViewedBlock()),
 ]
+# Any of the blocks above, per segment: e.g. a different hero for loyal customers.
+HOME_BLOCKS.append(("segment_variants", SegmentVariantsBlock(content=list(HOME_BLOCKS))))
