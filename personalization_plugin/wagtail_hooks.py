@@ -95,6 +95,28 @@ def add_summary_panel(request: Any, panels: list) -> None:
         panels.append(SummaryPanel())
 
 
+@hooks.register("register_log_actions")
+def register_log_actions(actions: Any) -> None:
+    """The plugin's own audit-log actions (model and experiment controls)."""
+    actions.register_action(
+        "personalization.model.rollback", "Roll back model", "Rolled back the model"
+    )
+    actions.register_action(
+        "personalization.model.activate", "Activate model", "Activated a model version"
+    )
+    actions.register_action(
+        "personalization.experiment.start", "Start experiment", "Started the experiment"
+    )
+    actions.register_action(
+        "personalization.experiment.stop", "Stop experiment", "Stopped the experiment"
+    )
+    actions.register_action(
+        "personalization.experiment.ship",
+        "Ship experiment winner",
+        "Shipped the experiment's winner",
+    )
+
+
 @hooks.register("register_permissions")
 def register_permissions() -> Any:
     """Offer the plugin's permissions in Wagtail's group editor."""
