@@ -21,3 +21,16 @@ def integration_settings(settings: Any) -> Iterator[None]:
     reset_tracking_state()
     yield
     reset_tracking_state()
+
+
+@pytest.fixture
+def saleor_app(settings: Any) -> None:
+    """A Saleor App deployment: webhook URLs, the Saleor catalog adapter, Saleor's keys."""
+    from .saleor_payloads import KEY, SECRET
+
+    settings.ROOT_URLCONF = "tests.integrations.saleor_urls"
+    settings.PERSONALIZATION = {
+        **settings.PERSONALIZATION,
+        "ADAPTER": "personalization_plugin.integrations.saleor.adapter.SaleorCatalogAdapter",
+    }
+    settings.PERSONALIZATION_SALEOR = {"JWKS": KEY.jwks, "SECRET_KEY": SECRET}

@@ -124,3 +124,28 @@ def product(product_pk: int, name: str, **extra: Any) -> dict[str, Any]:
             **extra,
         }
     }
+
+
+URL = "/personalization/saleor/webhooks/"
+SECRET = "app-secret-key"
+KEY = SaleorKey()
+
+
+def send(
+    event: str,
+    payload: Any,
+    *,
+    signature: str | None = None,
+    raw: bytes | None = None,
+    **headers: str,
+) -> Any:
+    """POST a webhook as Saleor does: JSON body, Saleor-Event and a JWS by `KEY`."""
+    from django.test import Client
+
+    data = raw if raw is not None else body(payload)
+    sig = KEY.sign(data) if signature is None else signature
+    extra = {"HTTP_SALEOR_EVENT": event, "HTTP_SALEOR_DOMAIN": "shop.example.com"}
+    if sig:
+        extra["HTTP_SALEOR_SIGNATURE"] = sig
+    extra.update({f"HTTP_{k.upper()}": v for k, v in headers.items()})
+    return Client().post(URL, data, content_type="application/json", **extra)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from django.test import Client
 
 from personalization_plugin.integrations.saleor.models import (
     SaleorCheckout,
@@ -17,38 +15,9 @@ from personalization_plugin.models import Event
 from personalization_plugin.tracking.backends import get_backend
 
 from . import saleor_payloads as sp
+from .saleor_payloads import KEY, SECRET, send
 
-pytestmark = pytest.mark.django_db
-URL = "/personalization/saleor/webhooks/"
-SECRET = "app-secret-key"
-KEY = sp.SaleorKey()
-
-
-@pytest.fixture(autouse=True)
-def saleor_app(settings: Any) -> None:
-    settings.ROOT_URLCONF = "tests.integrations.saleor_urls"
-    settings.PERSONALIZATION = {
-        **settings.PERSONALIZATION,
-        "ADAPTER": "personalization_plugin.integrations.saleor.adapter.SaleorCatalogAdapter",
-    }
-    settings.PERSONALIZATION_SALEOR = {"JWKS": KEY.jwks, "SECRET_KEY": SECRET}
-
-
-def send(
-    event: str,
-    payload: Any,
-    *,
-    signature: str | None = None,
-    raw: bytes | None = None,
-    **headers: str,
-):
-    data = raw if raw is not None else sp.body(payload)
-    sig = KEY.sign(data) if signature is None else signature
-    extra = {"HTTP_SALEOR_EVENT": event, "HTTP_SALEOR_DOMAIN": "shop.example.com"}
-    if sig:
-        extra["HTTP_SALEOR_SIGNATURE"] = sig
-    extra.update({f"HTTP_{k.upper()}": v for k, v in headers.items()})
-    return Client().post(URL, data, content_type="application/json", **extra)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("saleor_app")]
 
 
 def stored() -> list[tuple[str, str]]:
