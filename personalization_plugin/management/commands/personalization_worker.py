@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from ...conf import plugin_settings
 from ...tracking.backends import get_backend
@@ -65,7 +65,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         total = 0
         while not stopping["now"] and (deadline is None or time.monotonic() < deadline):
-            close_old_connections()
+            if not connection.in_atomic_block:  # long-running: drop stale connections
+                close_old_connections()
             try:
                 written = (
                     backend.flush(reclaim_idle_ms=options["reclaim_idle_ms"])  # type: ignore[call-arg]
