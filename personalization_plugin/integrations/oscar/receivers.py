@@ -64,8 +64,8 @@ def _price(product: Any, request: Any) -> Any:
     if strategy is None:
         return None
     info = strategy.fetch_for_product(product)
-    price = getattr(info, "price", None)
-    if not getattr(price, "exists", False):
+    price: Any = getattr(info, "price", None)
+    if price is None or not getattr(price, "exists", False):
         return None
     return price.incl_tax if price.is_tax_known else price.excl_tax
 
@@ -93,8 +93,8 @@ def on_basket_addition(
         product_id=tracked_product_id(product),
         price=_price(product, request),
     )
-    basket = getattr(request, "basket", None)
-    if event is not None and getattr(basket, "id", None):
+    basket: Any = getattr(request, "basket", None)
+    if event is not None and basket is not None and basket.id:
         visitor = get_visitor(request)
         cache.set(
             _basket_key(basket.id),

@@ -48,7 +48,7 @@ def _known_products(lines: list[payloads.Line]) -> None:
     )
 
 
-def _identity(obj: dict[str, Any], fallback: str) -> dict[str, str]:
+def _identity(obj: dict[str, Any], fallback: str) -> dict[str, Any]:
     customer = payloads.customer_id(obj)
     visitor = payloads.visitor_id(obj)
     if visitor:
