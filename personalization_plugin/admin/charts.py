@@ -14,8 +14,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 PALETTE = ("#2e6f95", "#e07a2f", "#3a9d5d", "#b8405e", "#7b61a8", "#8c7b3a", "#4a8fa8")
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 48
+# Drawn at about the size a dashboard card shows it, so 12-unit text reads as 12 px.
+WIDTH, HEIGHT = 480, 200
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
+LEGEND_ROW = 18
 
 
 @dataclass(frozen=True)
@@ -46,21 +48,27 @@ def _svg(body: list[str], title: str, height: int = HEIGHT) -> SafeString:
     return mark_safe(
         f'<svg class="sp-chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
-        f'font-family="system-ui, sans-serif" font-size="11">'
+        f'font-family="system-ui, sans-serif" font-size="12">'
         f"<title>{escape(title)}</title>{''.join(body)}</svg>"
     )
 
 
 def empty(title: str, message: str) -> SafeString:
-    return _svg(
-        [
-            f'<rect x="1" y="1" width="{WIDTH - 2}" height="{HEIGHT - 2}" rx="6" '
-            'fill="#f7f7f7" stroke="#ddd"/>',
-            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#666" '
-            f'font-size="13">{escape(message)}</text>',
-        ],
-        title,
+    """A grey box with the reason there is nothing to draw (wrapped to fit)."""
+    import textwrap
+
+    lines = textwrap.wrap(message, 56) or [""]
+    first = HEIGHT / 2 - 9 * (len(lines) - 1)
+    text = "".join(
+        f'<text x="{WIDTH / 2}" y="{first + 18 * k:.0f}" text-anchor="middle" fill="#555" '
+        f'font-size="13">{escape(line)}</text>'
+        for k, line in enumerate(lines)
     )
+    box = (
+        f'<rect x="1" y="1" width="{WIDTH - 2}" height="{HEIGHT - 2}" rx="6" '
+        'fill="#f7f7f7" stroke="#ddd"/>'
+    )
+    return _svg([box, text], title)
 
 
 def line_chart(
@@ -84,9 +92,11 @@ def line_chart(
         return TOP + plot_h * (1 - v / top)
 
     body = _grid(top, plot_w, plot_h, value_format)
-    for i in sorted({0, len(days) // 2, len(days) - 1}):
+    last = len(days) - 1
+    for i in sorted({0, last // 2, last}):
+        anchor = "start" if i == 0 else "end" if i == last else "middle"
         body.append(
-            f'<text x="{x(i):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" fill="#555">'
+            f'<text x="{x(i):.1f}" y="{TOP + plot_h + 16}" text-anchor="{anchor}" fill="#555">'
             f"{days[i]:%d %b}</text>"
         )
     for k, s in enumerate(series):
@@ -103,8 +113,8 @@ def line_chart(
                     f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" fill="{color}">'
                     f"<title>{escape(s.label)} {d:%d %b}: {escape(value_format(v))}</title></circle>"
                 )
-    body += _legend([s.label for s in series])
-    return _svg(body, title)
+    legend, rows = _legend([s.label for s in series], HEIGHT)
+    return _svg(body + legend, title, HEIGHT + rows * LEGEND_ROW)
 
 
 def _grid(
@@ -124,16 +134,21 @@ def _grid(
     return body
 
 
-def _legend(labels: Sequence[str]) -> list[str]:
-    body, lx = [], LEFT
+def _legend(labels: Sequence[str], top: float) -> tuple[list[str], int]:
+    """Legend entries under the plot, wrapped onto as many rows as they need."""
+    body, lx, row = [], float(LEFT), 0
     for k, label in enumerate(labels):
+        width = 24 + 7.2 * len(label)
+        if lx + width > WIDTH and lx > LEFT:
+            lx, row = float(LEFT), row + 1
         color = PALETTE[k % len(PALETTE)]
+        ly = top + row * LEGEND_ROW
         body.append(
-            f'<rect x="{lx}" y="{HEIGHT - 16}" width="10" height="10" fill="{color}"/>'
-            f'<text x="{lx + 14}" y="{HEIGHT - 7}" fill="#333">{escape(label)}</text>'
+            f'<rect x="{lx:.0f}" y="{ly:.0f}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{lx + 14:.0f}" y="{ly + 9:.0f}" fill="#333">{escape(label)}</text>'
         )
-        lx += 24 + 7 * len(label)
-    return body
+        lx += width
+    return body, row + 1
 
 
 def bar_chart(
@@ -146,10 +161,10 @@ def bar_chart(
     """Horizontal bars, one per (label, value), longest scale to the widest bar."""
     if not bars:
         return empty(title, empty_message)
-    row, label_w = 26, 130
+    row, label_w = 26, 120
     height = TOP + row * len(bars) + 8
     top = max(v for _, v in bars) or 1.0
-    plot_w = WIDTH - label_w - 80
+    plot_w = WIDTH - label_w - 60
     body = []
     for k, (label, value) in enumerate(bars):
         by = TOP + k * row

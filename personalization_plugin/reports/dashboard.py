@@ -58,6 +58,10 @@ class PlacementStats:
     def ctr(self) -> float:
         return min(self.clicks, self.impressions) / self.impressions if self.impressions else 0.0
 
+    @property
+    def ctr_percent(self) -> str:
+        return f"{self.ctr * 100:.1f}%"
+
 
 def ctr_by_placement(days: int = 30) -> list[PlacementStats]:
     rows = (

@@ -1,0 +1,51 @@
+"""The owner's dashboard in a real browser, on the seeded demo store with an experiment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from personalization_plugin.models import Experiment
+from tests.browser.conftest import artifacts, browser, page, seeded_store  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def _log_in(page: Any, base: str) -> None:  # noqa: F811
+    page.goto(base + "/admin/login/")
+    page.fill('input[name="username"]', "admin")
+    page.fill('input[name="password"]', "admin")
+    page.click('button[type="submit"]')
+    page.wait_for_url(base + "/admin/")
+
+
+def test_dashboard_and_experiment_results_render_with_demo_data(
+    seeded_store: Any,
+    page: Any,
+    artifacts: Path,  # noqa: F811
+) -> None:
+    call_command(
+        "personalization_demo_experiment", days=14, sessions=4, stdout=open("/dev/null", "w")
+    )
+    experiment = Experiment.objects.get(status="running")
+    base = seeded_store.url
+    _log_in(page, base)
+    assert page.locator(".sp-home-panel").count() == 1
+    page.screenshot(path=str(artifacts / "admin-home.png"), full_page=True)
+
+    page.set_viewport_size({"width": 1280, "height": 1700})  # the admin scrolls inside its own pane
+    page.goto(base + "/admin/personalization/")
+    page.wait_for_selector("#sp-events svg polyline")
+    assert page.locator("svg.sp-chart").count() >= 5
+    assert page.locator("#sp-ctr svg rect[fill]").count() >= 1  # the for_you CTR bar
+    assert "No data yet" not in page.locator("#sp-revenue").inner_text()
+    page.screenshot(path=str(artifacts / "admin-dashboard.png"), full_page=True)
+
+    page.goto(base + f"/admin/personalization/experiments/{experiment.pk}/results/")
+    rows = page.locator("#sp-results tbody tr")
+    assert rows.count() == 9
+    assert "n = " in page.locator("#sp-results").inner_text()
+    page.screenshot(path=str(artifacts / "admin-experiment.png"), full_page=True)
