@@ -158,9 +158,9 @@ def to_model(event: TrackedEvent):  # -> models.Event (imported lazily: apps may
 def write_events(events: list[TrackedEvent]) -> int:
     """Insert events, skipping any whose event_id is already stored. Returns len(events).
 
-    One multi-row `executemany` with the backend's own "ignore conflicts" SQL (the same
-    statement Django's bulk_create(ignore_conflicts=True) builds), without the ORM's
-    per-field work: flushing is the ingest hot path.
+    Multi-row INSERTs with the backend's own "ignore conflicts" SQL (the statement
+    Django's bulk_create(ignore_conflicts=True) builds), without the ORM's per-field
+    work: flushing is the ingest hot path.
     """
     from django.db import connections, router, transaction
     from django.db.models.constants import OnConflict
@@ -175,12 +175,9 @@ def write_events(events: list[TrackedEvent]) -> int:
     meta = Event._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     columns = ", ".join(ops.quote_name(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = (
-        f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(meta.db_table)} "
-        f"({columns}) VALUES ({placeholders}) "
-        f"{ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None) or ''}"
-    ).strip()
+    insert = f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(meta.db_table)} ({columns})"
+    suffix = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None) or ""
+    row_sql = ["%s"] * len(fields)
     payload_field = meta.get_field("payload")
     stored_at = ops.adapt_datetimefield_value(timezone.now())
     rows = []
@@ -207,6 +204,12 @@ def write_events(events: list[TrackedEvent]) -> int:
             "stored_at": stored_at,
         }
         rows.append([values[f.attname] for f in fields])
+    # Multi-row VALUES statements, as many rows each as the backend allows (SQLite caps
+    # the number of variables per statement).
+    step = max(1, ops.bulk_batch_size(fields, rows))
     with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            values_sql = ops.bulk_insert_sql(fields, [row_sql] * len(chunk))
+            cursor.execute(f"{insert} {values_sql} {suffix}".strip(), [v for row in chunk for v in row])
     return len(events)
