@@ -110,3 +110,8 @@ def store(db: Any) -> OscarStore:
     )
     partner = get_model("partner", "Partner").objects.create(name="Warehouse")
     return OscarStore(product_class=product_class, partner=partner)
+
+
+def pytest_configure(config: Any) -> None:
+    # Oscar's haystack simple backend warns on every product save; it indexes nothing by design.
+    config.addinivalue_line("filterwarnings", "ignore:update is not implemented:UserWarning")
