@@ -3,11 +3,15 @@ with only the reports permission."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
+
+# The browser fixtures (seeded demo store, Debian's Chromium), shared with tests/browser.
+from tests.browser.conftest import artifacts, browser, page, seeded_store  # noqa: F401
 
 
 def _login(user: User) -> Client:
@@ -39,3 +43,17 @@ def analyst_client(db: Any) -> Client:
         Permission.objects.get(codename="view_experiment"),
     )
     return _login(user)
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_owner_state() -> Iterator[None]:
+    """Rolled-back settings and experiments must not outlive their test in the
+    per-process caches (a rollback sends no post_delete signal)."""
+    from personalization_plugin.conf import plugin_settings
+    from personalization_plugin.experiments import bucketing
+
+    plugin_settings.forget_overrides()
+    bucketing.forget()
+    yield
+    plugin_settings.forget_overrides()
+    bucketing.forget()

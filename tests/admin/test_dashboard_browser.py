@@ -9,12 +9,11 @@ import pytest
 from django.core.management import call_command
 
 from personalization_plugin.models import Experiment
-from tests.browser.conftest import artifacts, browser, page, seeded_store  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 
-def _log_in(page: Any, base: str) -> None:  # noqa: F811
+def _log_in(page: Any, base: str) -> None:
     page.goto(base + "/admin/login/")
     page.fill('input[name="username"]', "admin")
     page.fill('input[name="password"]', "admin")
@@ -25,7 +24,7 @@ def _log_in(page: Any, base: str) -> None:  # noqa: F811
 def test_dashboard_and_experiment_results_render_with_demo_data(
     seeded_store: Any,
     page: Any,
-    artifacts: Path,  # noqa: F811
+    artifacts: Path,
 ) -> None:
     call_command(
         "personalization_demo_experiment", days=14, sessions=4, stdout=open("/dev/null", "w")
