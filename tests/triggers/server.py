@@ -1,0 +1,51 @@
+"""A tiny real HTTP endpoint on 127.0.0.1 for webhook tests (http.server in a thread)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Endpoint:
+    url: str
+    statuses: list[int] = field(default_factory=list)  # answered in turn; then 200
+    received: list[Received] = field(default_factory=list)
+
+
+@contextmanager
+def endpoint(
+    statuses: list[int] | None = None, path: str = "/hook?token=abc"
+) -> Iterator[Endpoint]:
+    state = Endpoint(url="", statuses=list(statuses or []))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length", "0"))
+            state.received.append(Received(dict(self.headers.items()), self.rfile.read(length)))
+            status = state.statuses.pop(0) if state.statuses else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
