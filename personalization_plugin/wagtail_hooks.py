@@ -127,3 +127,10 @@ def register_permissions() -> Any:
         Q(codename__in=["view_personalization", "manage_models"])
         | Q(codename__endswith="_personalizationsettings")
     )
+
+
+@hooks.register("register_admin_viewset")
+def register_segment_viewset() -> Any:
+    from .segments.admin import SegmentViewSet
+
+    return SegmentViewSet()
