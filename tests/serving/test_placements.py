@@ -324,3 +324,15 @@ def test_empty_store_fallback_reads_only_the_first_catalog_batch(catalog, no_mod
     result = recommend("trending", limit=8)
     assert ids(result) == [str(k) for k in range(1, 9)]
     assert TestAdapter.batches == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("placement", ["similar", "bought_together"])
+def test_full_list_for_a_product_the_model_never_saw(placement, catalog, model):
+    catalog.fill(20, ["chairs", "tables"])
+    catalog.add(product("brand-new", "tables"))
+    model.popular_items = scored(1, 2, 3)
+    model.similar_to = {"1": scored(2)}
+    result = recommend(placement, product_id="brand-new", limit=8)
+    assert len(result.items) == 8
+    assert "brand-new" not in ids(result)
