@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,7 @@ def recommend(
     visitor: Any = None,
     product_id: str | int | None = None,
     cart: Iterable[str | int] | None = None,
-    category_id: str | None = None,
+    category_id: str | int | None = None,
     limit: int = 8,
     min_price: Any = None,
     max_price: Any = None,
@@ -91,26 +92,25 @@ def _serves_baseline(visitor: Any, placement: str) -> bool:
     return arm is not None and arm.serves_baseline
 
 
+@dataclass
 class _Resolved:
-    """A validated request plus its filters, rules and anchor products."""
+    """A validated request plus its filters, live rules and the products reasons may name."""
 
-    def __init__(self, req: ServingRequest, filters: rules.Filters, live: list[rules.Rule]):
-        self.req = req
-        self.filters = filters
-        self.rules = live
-        self.anchors: dict[str, ProductInfo] = {}
+    req: ServingRequest
+    filters: rules.Filters
+    rules: list[rules.Rule]
+    anchors: dict[str, ProductInfo] = field(default_factory=dict)
 
 
-def _resolve(
+def _validate(
     placement: str,
-    visitor: Any,
-    product_id: str | int | None,
-    cart: Iterable[str | int] | None,
-    category_id: str | None,
     limit: int,
+    pid: str | None,
+    category_id: str | None,
     min_price: Any,
     max_price: Any,
-) -> _Resolved:
+) -> tuple[Decimal | None, Decimal | None]:
+    """Reject programming errors with a message saying what to pass; returns the price band."""
     if placement not in PLACEMENTS:
         raise UnknownPlacement(
             f"Unknown placement {placement!r}; use one of: {', '.join(PLACEMENTS)}."
@@ -119,12 +119,11 @@ def _resolve(
         raise InvalidRecommendationRequest(
             f"limit must be a whole number from 1 to {MAX_LIMIT}, got {limit!r}."
         )
-    pid = str(product_id) if product_id not in (None, "") else None
     if placement in NEEDS_PRODUCT and pid is None:
         raise InvalidRecommendationRequest(
             f"The {placement!r} placement needs product_id= (the product on the page)."
         )
-    if placement == "category_top" and not category_id:
+    if placement == "category_top" and category_id is None:
         raise InvalidRecommendationRequest(
             "The 'category_top' placement needs category_id= (the category on the page)."
         )
@@ -136,6 +135,22 @@ def _resolve(
         )
     if pid is not None:
         catalog.require_product(pid)
+    return low, high
+
+
+def _resolve(
+    placement: str,
+    visitor: Any,
+    product_id: str | int | None,
+    cart: Iterable[str | int] | None,
+    category: str | int | None,
+    limit: int,
+    min_price: Any,
+    max_price: Any,
+) -> _Resolved:
+    pid = str(product_id) if product_id not in (None, "") else None
+    category_id = str(category) if category not in (None, "") else None
+    low, high = _validate(placement, limit, pid, category_id, min_price, max_price)
 
     subject = _personal_subject(visitor)
     recent = (
@@ -156,7 +171,7 @@ def _resolve(
             placement,
             excluded_ids=excluded,
             purchased=purchased,
-            category_id=category_id or None,
+            category_id=category_id,
             min_price=low,
             max_price=high,
             rules=live,
@@ -167,15 +182,14 @@ def _resolve(
         model=_active_model(),
         subject=subject,
         product_id=pid,
-        category_id=category_id or None,
+        category_id=category_id,
         cart=cart_ids,
         recent=recent,
         purchased=purchased,
         accept=filters.allows,
     )
-    resolved = _Resolved(req, filters, live)
-    resolved.anchors = catalog.get_products([*recent, *cart_ids, *([pid] if pid else [])])
-    return resolved
+    anchors = catalog.get_products([*recent, *cart_ids, *([pid] if pid else [])])
+    return _Resolved(req, filters, live, anchors)
 
 
 def _personal_subject(visitor: Any) -> str | None:
