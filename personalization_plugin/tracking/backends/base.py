@@ -204,12 +204,20 @@ def write_events(events: list[TrackedEvent]) -> int:
             "stored_at": stored_at,
         }
         rows.append([values[f.attname] for f in fields])
-    # Multi-row VALUES statements, as many rows each as the backend allows (SQLite caps
-    # the number of variables per statement).
-    step = max(1, ops.bulk_batch_size(fields, rows))
     with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # psycopg 3 pipelines executemany() with one prepared statement; a huge
+            # multi-row statement would be re-parsed client-side on every batch.
+            values_sql = ops.bulk_insert_sql(fields, [row_sql])
+            cursor.executemany(f"{insert} {values_sql} {suffix}".strip(), rows)
+            return len(events)
+        # Elsewhere multi-row VALUES statements, as many rows each as the backend allows
+        # (SQLite caps the number of variables per statement).
+        step = max(1, ops.bulk_batch_size(fields, rows))
         for start in range(0, len(rows), step):
             chunk = rows[start : start + step]
             values_sql = ops.bulk_insert_sql(fields, [row_sql] * len(chunk))
-            cursor.execute(f"{insert} {values_sql} {suffix}".strip(), [v for row in chunk for v in row])
+            cursor.execute(
+                f"{insert} {values_sql} {suffix}".strip(), [v for row in chunk for v in row]
+            )
     return len(events)
