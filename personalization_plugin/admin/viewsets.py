@@ -23,6 +23,7 @@ class MerchandisingRuleViewSet(ModelViewSet):
     icon = "pick"
     menu_label = "Merchandising"
     menu_hook = MENU_HOOK
+    menu_order = 100
     add_to_admin_menu = False
     url_prefix = "personalization/rules"
     name = "personalization_rules"
@@ -48,6 +49,7 @@ class ExperimentViewSet(ModelViewSet):
     icon = "resubmit"
     menu_label = "Experiments"
     menu_hook = MENU_HOOK
+    menu_order = 200
     add_to_admin_menu = False
     url_prefix = "personalization/experiments"
     name = "personalization_experiments"
