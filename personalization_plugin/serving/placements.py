@@ -98,7 +98,7 @@ class _Resolved:
 
     req: ServingRequest
     filters: rules.Filters
-    rules: list[rules.Rule]
+    live_rules: list[rules.Rule]
     anchors: dict[str, ProductInfo] = field(default_factory=dict)
 
 
@@ -296,7 +296,7 @@ def _arrange(
         return _with_pins(resolved, [])
     infos = [info for _, info in pool]
     relevance = 1.0 - np.arange(len(pool), dtype=float) / len(pool)
-    relevance = rules.adjust_relevance(relevance, infos, resolved.rules)
+    relevance = rules.adjust_relevance(relevance, infos, resolved.live_rules)
     categories = diversity.primary_categories([info.category_ids for info in infos])
     # "similar" is meant to be alike, and a category filter is one category by request.
     one_category = req.category_id is not None or req.placement not in DIVERSIFIED
@@ -384,7 +384,7 @@ def _with_pins(
     resolved: _Resolved, chosen: list[tuple[Candidate, ProductInfo]]
 ) -> list[tuple[Candidate, ProductInfo]]:
     """Move each live pin's product to its position (if it may be shown at all)."""
-    pins = rules.pins(resolved.rules)
+    pins = rules.pins(resolved.live_rules)
     if not pins:
         return chosen
     infos = catalog.get_products(r.target_id for r in pins)
