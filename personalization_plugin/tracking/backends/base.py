@@ -68,8 +68,11 @@ class EventBackend(ABC):
     name = "base"
 
     @abstractmethod
-    def submit(self, event: TrackedEvent) -> None:
-        """Buffer one validated event. Never blocks on the database except for a size flush."""
+    def submit(self, event: TrackedEvent) -> bool:
+        """Buffer one validated event. Never blocks on the database except for a size flush.
+
+        Returns False when the event went to a fallback buffer instead of this backend's own.
+        """
 
     @abstractmethod
     def flush(self) -> int:

@@ -33,7 +33,7 @@ class LocalBackend(EventBackend):
         self._stop = threading.Event()
         atexit.register(self._flush_at_exit)
 
-    def submit(self, event: TrackedEvent) -> None:
+    def submit(self, event: TrackedEvent) -> bool:
         with self._lock:
             self._buffer.append(event)
             size = len(self._buffer)
@@ -49,6 +49,7 @@ class LocalBackend(EventBackend):
                 self.flush()
             except Exception:
                 logger.exception("Flushing %d buffered events failed; they stay buffered.", size)
+        return True
 
     def flush(self) -> int:
         """Write the whole buffer; on failure the unwritten events go back and the error is raised."""

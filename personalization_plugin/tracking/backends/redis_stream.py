@@ -42,7 +42,7 @@ class RedisStreamBackend(EventBackend):
         self._group_ready = False
 
     @property
-    def client(self) -> redis.Redis:
+    def client(self) -> Any:  # redis-py's annotations don't know decode_responses=False
         return get_redis(self.url)
 
     @property
