@@ -42,6 +42,9 @@ PERSONALIZATION = {
     "REDIS_URL": None,  # the embedded backend by default; Redis tests opt in via fixtures
     "KEY_PREFIX": f"sptest-{RUN_ID}",
     "MODEL_DIR": os.path.join(tempfile.gettempdir(), f"sp-test-models-{RUN_ID}"),
+    # No background flush thread in tests: its own DB connection would write outside the
+    # test's transaction. Tests flush explicitly with get_backend().flush().
+    "FLUSH_INTERVAL": 0,
 }
 STATICFILES_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 STORAGES = {
