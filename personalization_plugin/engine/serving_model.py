@@ -130,6 +130,29 @@ class ArtifactModel:
         mask_rows(scores, seen)
         return self._rank(scores[0], n, exclude)
 
+    def for_subjects(
+        self, subjects: Sequence[str], n: int = 10, batch: int = 256
+    ) -> dict[str, Scored]:
+        """Personal top-n for many known subjects at once (no recent items), for
+        precomputing cached lists; unknown subjects are left out of the result."""
+        rows = [(s, self.subject_pos[s]) for s in subjects if s in self.subject_pos]
+        out: dict[str, Scored] = {}
+        empty = sp.csr_matrix((0, self.n_items), dtype=np.float32)
+        for lo in range(0, len(rows), batch):
+            chunk = rows[lo : lo + batch]
+            users = np.array([u for _, u in chunk], dtype=np.int64)
+            history = self.history[users]
+            recent = (
+                sp.csr_matrix((len(chunk), self.n_items), dtype=np.float32) if len(chunk) else empty
+            )
+            scores = self.score_batch(users, history, recent)
+            mask_rows(scores, history)
+            scores[:, ~self.available] = -np.inf
+            idx, val = top_n(scores, n)
+            for k, (subject, _) in enumerate(chunk):
+                out[subject] = self._to_scored(idx[k], val[k], n, ())
+        return out
+
     def _recent_matrix(self, recent: np.ndarray) -> sp.csr_matrix:
         return sp.csr_matrix(
             (np.ones(recent.size, np.float32), (np.zeros(recent.size, int), recent)),

@@ -146,3 +146,10 @@ def test_new_arrivals_are_newest_first_and_skip_unavailable_products(model):
 
 def test_categories_of_a_product(model):
     assert model.categories_of("B3") == ("cat-B",)
+
+
+def test_batch_recommendations_match_single_calls(model):
+    batch = model.for_subjects(["v:a0", "v:b2", "v:stranger"], n=3)
+    assert set(batch) == {"v:a0", "v:b2"}
+    for subject in ("v:a0", "v:b2"):
+        assert [p for p, _ in batch[subject]] == [p for p, _ in model.for_subject(subject, n=3)]
