@@ -116,6 +116,20 @@ def test_saleor_event_id_header_identifies_a_delivery() -> None:
     assert SaleorProduct.objects.get().title == "Apple Juice"
 
 
+def test_deliveries_older_than_a_week_are_forgotten() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    WebhookDelivery.objects.create(
+        delivery_id="old",
+        event_type="order_created",
+        received_at=timezone.now() - timedelta(days=8),
+    )
+    send("product_updated", sp.product(72, "Apple Juice"))
+    assert list(WebhookDelivery.objects.values_list("event_type", flat=True)) == ["product_updated"]
+
+
 def test_a_rejected_payload_is_not_remembered_so_a_retry_is_processed() -> None:
     response = send("order_created", {"order": {"lines": []}})
     assert response.status_code == 400

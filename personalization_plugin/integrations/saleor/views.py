@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -26,6 +28,8 @@ from .signatures import SIGNATURE_HEADER, InvalidSignature, verify
 
 logger = logging.getLogger("personalization_plugin.integrations.saleor")
 
+# Saleor retries a failed delivery for hours, not days: older ids need not be remembered.
+DELIVERY_MEMORY = timedelta(days=7)
 EVENT_HEADER = "Saleor-Event"
 EVENT_ID_HEADER = "Saleor-Event-Id"
 
@@ -64,6 +68,9 @@ def webhook_view(request: HttpRequest) -> JsonResponse:
     try:
         with transaction.atomic():
             WebhookDelivery.objects.create(delivery_id=key, event_type=event_type)
+            WebhookDelivery.objects.filter(
+                received_at__lt=timezone.now() - DELIVERY_MEMORY
+            ).delete()
             result = handler(payload)
     except IntegrityError:
         return JsonResponse({"status": "duplicate", "event": event_type})
