@@ -52,7 +52,15 @@ def tracked_product_id(product: Any) -> str:
 
 
 class OscarAdapter(BaseStoreAdapter):
-    """The plugin's view of an Oscar catalogue (see the module docstring)."""
+    """The plugin's view of an Oscar catalogue (see the module docstring).
+
+    Creating it connects Oscar's signals too (idempotently), so a shop that configured
+    the adapter but did not list `personalization_plugin.integrations.oscar` in
+    INSTALLED_APPS is still tracked from the plugin's first use on.
+    """
+
+    def __init__(self) -> None:
+        self.connect_signals()
 
     def _queryset(self) -> QuerySet:
         product_model, _, image_model, stock_model, _ = _models()
