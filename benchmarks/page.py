@@ -15,7 +15,10 @@ widgets, and the GraphQL `recommendations` query's latency over 100k products.
    catalog and a model built by the engine (the serving benchmark's synthetic store).
    Baselines in the same run: `serving.recommend()` called directly with the same
    arguments (the ratio is the cost of the HTTP + GraphQL layer), and the floor of the
-   stack, `{ __typename }` through the same client and middleware. Target: p99 <= 15 ms.
+   stack, `{ __typename }` through the same client and middleware. 200 shoppers; the
+   main columns are requests after each shopper's first (serving caches per-shopper
+   facts), "first-request" is each shopper's first request after the caches were
+   cleared. Target: p99 <= 15 ms. The machine is shared: compare ratios, not absolutes.
 """
 
 from __future__ import annotations
@@ -66,6 +69,10 @@ def ms(samples: list[float]) -> tuple[float, float]:
 def timed(call: Callable[[int], object], runs: int, warmup: int = 20) -> list[float]:
     for k in range(warmup):
         call(k)
+    # Whatever the warm-up loaded (catalog caches, model) is long-lived, as in a web
+    # process after startup: keep it out of the collector's way, as the serving benchmark does.
+    gc.collect()
+    gc.freeze()
     out = []
     for k in range(runs):
         started = time.perf_counter()
@@ -115,11 +122,13 @@ def home_page(runs: int) -> None:
 
     with_times: list[float] = []
     without_times: list[float] = []
-    rounds = 6
+    # Short alternating rounds (templates recompiled and warmed at each switch), so both
+    # variants share the machine's load: it is shared, and noisy.
+    rounds = max(1, runs // 10)
     for _ in range(rounds):
-        with_times += timed(lambda k: client.get("/"), runs // rounds)
+        with_times += timed(lambda k: client.get("/"), 10, warmup=3)
         with override_settings(TEMPLATES=templates):
-            without_times += timed(lambda k: client.get("/"), runs // rounds)
+            without_times += timed(lambda k: client.get("/"), 10, warmup=3)
     w50, w99 = ms(with_times)
     b50, b99 = ms(without_times)
     print("Home page through the test client (seed_demo: 200 products)")
@@ -182,11 +191,13 @@ def graphql(runs: int, n_items: int, n_visitors: int) -> None:
             lambda k: post(k, "FOR_YOU"),
         ),
         "similar": (
-            lambda k: recommend("similar", product_id=products[k], limit=10),
+            lambda k: recommend(
+                "similar", visitor=visitors[k % len(visitors)], product_id=products[k], limit=10
+            ),
             lambda k: post(k, "SIMILAR", products[k]),
         ),
         "trending": (
-            lambda k: recommend("trending", limit=10),
+            lambda k: recommend("trending", visitor=visitors[k % len(visitors)], limit=10),
             lambda k: post(k, "TRENDING"),
         ),
     }
@@ -204,16 +215,22 @@ def graphql(runs: int, n_items: int, n_visitors: int) -> None:
         f"floor: POST {{ __typename }} through the same stack: p50 {f50:.2f} ms, p99 {f99:.2f} ms"
     )
     print(
-        f"{'placement':<12}{'direct p50':>11}{'p99':>8}{'GraphQL p50':>13}{'p99':>8}{'p50 ratio':>11}"
+        f"{'placement':<12}{'direct p50':>11}{'p99':>8}{'GraphQL p50':>13}{'p99':>8}"
+        f"{'p50 ratio':>11}{'first-request p50':>19}{'p99':>8}"
     )
+    # Both sides serve the same 200 shoppers and are warmed with one request per shopper
+    # (serving caches per-shopper facts such as past purchases: a shopper's first request
+    # of a session costs more, the ones after it are what these figures show).
     for name, (direct, over_http) in cases.items():
-        clear_caches()  # both start from cold per-visitor caches, so neither rides the other's
-        d50, d99 = ms(timed(direct, runs))
         clear_caches()
-        g50, g99 = ms(timed(over_http, runs))
+        d50, d99 = ms(timed(direct, runs, warmup=len(visitors)))
+        clear_caches()
+        c50, c99 = ms(timed(over_http, len(visitors), warmup=0))  # each shopper's first
+        g50, g99 = ms(timed(over_http, runs, warmup=0))
         verdict = "ok" if g99 <= 15 else "over the 15 ms target"
         print(
-            f"{name:<12}{d50:>11.2f}{d99:>8.2f}{g50:>13.2f}{g99:>8.2f}{g50 / d50:>10.1f}x  {verdict}"
+            f"{name:<12}{d50:>11.2f}{d99:>8.2f}{g50:>13.2f}{g99:>8.2f}{g50 / d50:>10.1f}x"
+            f"{c50:>19.2f}{c99:>8.2f}  {verdict}"
         )
 
 
