@@ -25,11 +25,11 @@ from ..exceptions import InvalidEvent
 from ..privacy.consent import stored_consent
 from .backends import get_backend
 from .backends.redis_stream import RedisStreamBackend
-from .connection import REDIS_ERRORS, is_down, mark_down
+from .connection import REDIS_ERRORS, is_down, mark_down, mark_up
 from .events import PRODUCT_EVENTS, EventType, TrackedEvent, build_event
 from .identity import Visitor, get_visitor
 from .products import require_products
-from .realtime import RedisRealtime, get_realtime
+from .realtime import STATE_LUA, RedisRealtime, get_realtime
 
 
 def track(
@@ -154,14 +154,14 @@ class _Batch:
             return
         if self.pipe is None:
             self.pipe = backend.client.pipeline(transaction=False)
-        try:
-            realtime.queue(self.pipe, event, categories)  # may read the trending epoch
+        try:  # building the arguments may read the trending epoch from Redis
+            args = realtime.script_args(event, categories, backend.stream, event.to_json())
         except REDIS_ERRORS as exc:
             mark_down(exc, backend.url)
             self.items.append((event, categories))
             self.send(backend, realtime)
             return
-        backend.queue(self.pipe, event)
+        self.pipe.eval(STATE_LUA, *args)
         self.items.append((event, categories))
         if len(self.items) >= self.size:
             self.send(backend, realtime)
@@ -218,14 +218,30 @@ def _submit(event: TrackedEvent, categories: tuple[str, ...]) -> None:
         if current is not None:
             current.add(backend, realtime, event, categories)
             return
-        reached_redis = backend.submit(
-            event, also=lambda pipe: realtime.queue(pipe, event, categories)
-        )
-        if not reached_redis:
-            realtime.fallback.record(event, categories)
+        _submit_to_redis(backend, realtime, event, categories)
         return
     realtime.record(event, categories)
     backend.submit(event)
+
+
+def _submit_to_redis(
+    backend: RedisStreamBackend,
+    realtime: RedisRealtime,
+    event: TrackedEvent,
+    categories: tuple[str, ...],
+) -> None:
+    """One EVAL updates real-time state and XADDs the event; the in-process buffer and
+    state stand in when Redis is unreachable."""
+    if not is_down(backend.url):
+        try:
+            args = realtime.script_args(event, categories, backend.stream, event.to_json())
+            backend.client.eval(STATE_LUA, *args)
+            mark_up(backend.url)
+            return
+        except REDIS_ERRORS as exc:
+            mark_down(exc, backend.url)
+    backend.fallback.submit(event)
+    realtime.fallback.record(event, categories)
 
 
 def _fold_extras(fields: dict[str, Any]) -> dict[str, Any]:

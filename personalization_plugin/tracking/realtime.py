@@ -254,17 +254,25 @@ class RedisRealtime(RealtimeStore):
         pipe.execute()
 
     def queue(self, pipe: Any, event: TrackedEvent, category_ids: Iterable[str] = ()) -> None:
-        """Queue the update for one event onto a pipeline (run by the caller).
+        """Queue the update for one event onto a pipeline (run by the caller)."""
+        pipe.eval(STATE_LUA, *self.script_args(event, category_ids))
 
-        One server-side script per event does every list, cart and trending update, so a
-        tracked event costs one round trip together with the XADD.
+    def script_args(
+        self,
+        event: TrackedEvent,
+        category_ids: Iterable[str] = (),
+        stream: str = "",
+        event_json: str = "",
+    ) -> list[Any]:
+        """`numkeys, *keys, *args` for one EVAL of STATE_LUA applying this event.
+
+        With `stream` and `event_json` the same script also XADDs the event, so tracking
+        an event costs one command and one round trip. EVAL rather than EVALSHA: it
+        survives SCRIPT FLUSH or a restarted server, and redis-py would add a SCRIPT
+        EXISTS round trip to every pipeline for a registered script.
         """
         kind, pid, subject = event.type, event.product_id, event.subject
-        cart_op = {
-            EventType.CART_ADD: "add",
-            EventType.CART_REMOVE: "remove",
-            EventType.PURCHASE: "clear",
-        }.get(EventType(kind), "")
+        cart_op = _CART_OPS.get(kind, "")
         weight = trending_weight(kind) if pid else 0.0
         ts = _timestamp(event)
         increment = weight * self._growth(ts) if weight else 0.0
@@ -274,26 +282,23 @@ class RedisRealtime(RealtimeStore):
                 key("trend", "cat", c) for c in sorted({event.category_id, *category_ids} - {""})
             ]
         self._counter = (self._counter + 1) % TRIM_EVERY
-        keys = [key("rv", subject), key("ri", subject), key("cart", subject), *boards]
-        # EVAL rather than EVALSHA: survives SCRIPT FLUSH / a restarted server, and redis-py
-        # would add a SCRIPT EXISTS round trip per pipeline for registered scripts.
-        pipe.eval(
-            _STATE_LUA,
+        keys = [key("rv", subject), key("ri", subject), key("cart", subject)]
+        keys += [stream or keys[0], *boards]
+        return [
             len(keys),
             *keys,
-            *[
-                pid,
-                "1" if kind == EventType.VIEW else "",
-                int(plugin_settings.RECENTLY_VIEWED_SIZE),
-                "1" if kind in RECENT_ITEM_TYPES and pid else "",
-                RECENT_ITEMS_SIZE,
-                cart_op,
-                repr(ts),
-                repr(increment),
-                STATE_TTL_SECONDS,
-                TRENDING_SIZE if self._counter == 0 else 0,
-            ],
-        )
+            pid,
+            "1" if kind == EventType.VIEW else "",
+            int(plugin_settings.RECENTLY_VIEWED_SIZE),
+            "1" if kind in RECENT_ITEM_TYPES and pid else "",
+            RECENT_ITEMS_SIZE,
+            cart_op,
+            repr(ts),
+            repr(increment),
+            STATE_TTL_SECONDS,
+            TRENDING_SIZE if self._counter == 0 else 0,
+            event_json if stream else "",
+        ]
 
     def _load_epoch(self) -> float:
         if self._epoch is None:
@@ -383,9 +388,10 @@ class RedisRealtime(RealtimeStore):
             pipe.execute()
 
 
-# KEYS: recently viewed, recent items, cart, trending boards...
-# ARGV: product, do_viewed, viewed_size, do_recent, recent_size, cart_op, ts, increment, ttl, trim_to
-_STATE_LUA = """
+# KEYS: recently viewed, recent items, cart, event stream, trending boards...
+# ARGV: product, do_viewed, viewed_size, do_recent, recent_size, cart_op, ts, increment,
+#       ttl, trim_to, event_json ("" = no XADD)
+STATE_LUA = """
 local pid, ttl = ARGV[1], tonumber(ARGV[9])
 local function push(list, size)
   redis.call('LREM', list, 0, pid)
@@ -405,13 +411,21 @@ elseif ARGV[6] == 'clear' then
 end
 if tonumber(ARGV[8]) > 0 then
   local trim = tonumber(ARGV[10])
-  for i = 4, #KEYS do
+  for i = 5, #KEYS do
     redis.call('ZINCRBY', KEYS[i], ARGV[8], pid)
     if trim > 0 then redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -trim - 1) end
   end
 end
+if ARGV[11] ~= '' then
+  redis.call('XADD', KEYS[4], '*', 'e', ARGV[11])
+end
 return 1
 """
+_CART_OPS = {
+    EventType.CART_ADD.value: "add",
+    EventType.CART_REMOVE.value: "remove",
+    EventType.PURCHASE.value: "clear",
+}
 TRIM_EVERY = 64  # boards are trimmed to TRENDING_SIZE on every 64th update
 
 _lock = threading.Lock()
