@@ -93,7 +93,7 @@ class EASE(ItemKNN):
         x = sp.csr_matrix(matrix, dtype=np.float32)
         if self.params.get("binary", True):
             x.data[:] = 1.0
-        gram = np.asarray((x.T @ x).toarray(), dtype=np.float32)
+        gram = dense_gram(x)
         gram[np.diag_indices(n_items)] += float(self.params.get("l2", 200.0))
         with threadpool_limits(limits=int(self.params.get("threads", 2)), user_api="blas"):
             p = _spd_inverse(gram)
@@ -115,17 +115,44 @@ class EASE(ItemKNN):
         return super().score(users, context)
 
 
+def dense_gram(x: sp.csr_matrix, block: int = 20_000) -> np.ndarray:
+    """X^T X as a dense float32 array, accumulated over blocks of rows so the sparse
+    intermediate never holds more than one block's item pairs."""
+    n = x.shape[1]
+    gram = np.zeros((n, n), dtype=np.float32)
+    for lo in range(0, x.shape[0], block):
+        part = (x[lo : lo + block].T @ x[lo : lo + block]).tocoo()
+        gram[part.row, part.col] += part.data  # (row, col) pairs are unique within a block
+    return gram
+
+
 def _spd_inverse(gram: np.ndarray) -> np.ndarray:
-    """Inverse of a symmetric positive definite float32 matrix by Cholesky (half the
-    work of a general inverse; the regularised Gram matrix is well conditioned)."""
+    """Inverse of a symmetric positive definite float32 matrix by Cholesky, in place.
+
+    Half the work of a general inverse, and no extra n x n copies: the symmetric input
+    is handed to LAPACK as its (Fortran-ordered) transpose and overwritten."""
     from scipy.linalg import lapack
 
-    chol, info = lapack.spotrf(gram, lower=1, overwrite_a=1)
+    a = gram.T  # same matrix (symmetric), Fortran-contiguous: LAPACK works in place
+    chol, info = lapack.spotrf(a, lower=1, overwrite_a=1, clean=0)
     if info != 0:
         return np.linalg.inv(gram).astype(np.float32)
     inv, info = lapack.spotri(chol, lower=1, overwrite_c=1)
-    lower = np.tril(inv)
-    return lower + np.tril(inv, -1).T
+    if info != 0:
+        return np.linalg.inv(gram).astype(np.float32)
+    _symmetrise_from_lower(inv)
+    return inv
+
+
+def _symmetrise_from_lower(m: np.ndarray, step: int = 1024) -> None:
+    """Copy the lower triangle onto the upper one, block by block (bounded memory)."""
+    n = m.shape[0]
+    for lo in range(0, n, step):
+        hi = min(lo + step, n)
+        diag = m[lo:hi, lo:hi]
+        m[lo:hi, lo:hi] = np.tril(diag) + np.tril(diag, -1).T
+        if hi < n:
+            m[lo:hi, hi:] = m[hi:, lo:hi].T
 
 
 def keep_top_k(dense: np.ndarray, k: int) -> sp.csr_matrix:
