@@ -155,11 +155,18 @@ def _symmetrise_from_lower(m: np.ndarray, step: int = 1024) -> None:
             m[lo:hi, hi:] = m[hi:, lo:hi].T
 
 
-def keep_top_k(dense: np.ndarray, k: int) -> sp.csr_matrix:
-    """Rows of `dense` as CSR keeping each row's k largest entries (all when k <= 0)."""
+def keep_top_k(dense: np.ndarray, k: int, step: int = 1024) -> sp.csr_matrix:
+    """Rows of `dense` as CSR keeping each row's k largest entries (all when k <= 0).
+    Works in blocks of rows, so no n x n index array is ever allocated."""
     if k <= 0 or k >= dense.shape[1]:
         return sp.csr_matrix(dense)
-    part = np.argpartition(-dense, k - 1, axis=1)[:, :k]
-    rows = np.repeat(np.arange(dense.shape[0]), k)
-    vals = np.take_along_axis(dense, part, axis=1).ravel()
-    return sp.csr_matrix((vals, (rows, part.ravel())), shape=dense.shape)
+    n = dense.shape[0]
+    cols = np.empty((n, k), dtype=np.int32)
+    vals = np.empty((n, k), dtype=np.float32)
+    for lo in range(0, n, step):
+        block = np.ascontiguousarray(dense[lo : lo + step])
+        part = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        cols[lo : lo + step] = part
+        vals[lo : lo + step] = np.take_along_axis(block, part, axis=1)
+    rows = np.repeat(np.arange(n), k)
+    return sp.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=dense.shape)
