@@ -223,6 +223,16 @@ def main() -> None:
     plan = event_plan(n)
     print(f"ingest benchmark: {n} events, Redis {REDIS_URL}, {where}, BATCH_SIZE=500")
 
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    start = time.perf_counter()
+    for _ in range(5000):
+        client.ping()
+    ping_rate = 5000 / (time.perf_counter() - start)
+    print(
+        f"  context: bare Redis PING round trips {ping_rate:10,.0f} /s (the ceiling for one call per event)"
+    )
     results = {}
     for label, batched, tag in (
         ("track()", False, "bench-"),

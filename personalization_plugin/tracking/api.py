@@ -11,6 +11,7 @@ nothing is stored and None is returned.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
+from redis.exceptions import NoScriptError
 
 from ..conf import plugin_settings
 from ..exceptions import InvalidEvent
@@ -235,13 +237,26 @@ def _submit_to_redis(
     if not is_down(backend.url):
         try:
             args = realtime.script_args(event, categories, backend.stream, event.to_json())
-            backend.client.eval(STATE_LUA, *args)
+            _run_state_script(backend.client, args)
             mark_up(backend.url)
             return
         except REDIS_ERRORS as exc:
             mark_down(exc, backend.url)
     backend.fallback.submit(event)
     realtime.fallback.record(event, categories)
+
+
+_STATE_SHA = hashlib.sha1(STATE_LUA.encode()).hexdigest()
+
+
+def _run_state_script(client: Any, args: list[Any]) -> None:
+    """EVALSHA (the script body is not resent per event), loading the script if the
+    server does not know it (first use, SCRIPT FLUSH, restarted server)."""
+    try:
+        client.evalsha(_STATE_SHA, *args)
+    except NoScriptError:
+        client.script_load(STATE_LUA)
+        client.evalsha(_STATE_SHA, *args)
 
 
 def _fold_extras(fields: dict[str, Any]) -> dict[str, Any]:

@@ -190,3 +190,11 @@ def test_redis_flush_also_drains_the_fallback_buffer(use_redis) -> None:
     track("view", visitor_id="after", product_id="1")
     get_backend().flush()
     assert set(Event.objects.values_list("visitor_id", flat=True)) == {"during-outage", "after"}
+
+
+def test_tracking_survives_a_flushed_script_cache(use_redis) -> None:
+    track("view", visitor_id="vis1", product_id="1")
+    use_redis.script_flush()
+    track("view", visitor_id="vis1", product_id="2")
+    assert get_backend().pending() == 2
+    assert get_realtime().recently_viewed("v:vis1") == ["2", "1"]
