@@ -28,7 +28,8 @@ class BuildParams:
 
     The served score for a subject is a blend of min-max normalised parts: the
     collaborative core (`algorithm`; weight `w_core`, or `w_core_with_ease` when EASE
-    is fitted), EASE when the catalog has at most `ease_max_items` products, session
+    is fitted), EASE when the catalog has at most `ease_max_items` products (else item-kNN
+    over the history, `w_neighbours`), session
     item-to-item from recent items (neighbours + viewed together, and "viewed next"
     sequential rules; recency weighted) and a small popularity prior.
     """
@@ -47,6 +48,8 @@ class BuildParams:
     # EASE subsumes the factor model on small catalogs (measured on all three data sets)
     w_core_with_ease: float = 0.0
     w_ease: float = 1.0
+    # item-kNN on the whole history: only without EASE, which already covers it
+    w_neighbours: float = 1.0
     w_session: float = 1.0
     w_sequence: float = 1.0
     w_pop: float = 0.05

@@ -176,6 +176,9 @@ class ArtifactModel:
             total += w_core * _normalise(self.core.score(core_users, context))
         if self.ease_rows is not None and p.get("w_ease", 0.0):
             total += p["w_ease"] * _normalise(_dense(context @ self.ease_rows))
+        w_neighbours = p.get("w_neighbours", 0.0) if self.ease_rows is None else 0.0
+        if w_neighbours:
+            total += w_neighbours * _normalise(_dense(context @ self.similar_rows))
         if p.get("w_session", 0.0) and has_recent.any():
             total += p["w_session"] * _normalise(_dense(recent @ self.session_rows))
         if p.get("w_sequence", 0.0) and has_recent.any():
