@@ -13,6 +13,7 @@ Days are calendar days in the store's TIME_ZONE (as proleptic ordinals), so "tod
 from __future__ import annotations
 
 import statistics
+from bisect import insort
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -107,10 +108,12 @@ def apply_event(
 ) -> dict[str, Any]:
     """Fold one event into a raw profile (in place) and return it."""
     day = day_of(ts)
+    newest_before = raw["d"][-1] if raw["d"] else None
     raw["fs"] = min(raw["fs"], ts) if raw["fs"] else ts
     raw["ls"] = max(raw["ls"], ts)
-    if day not in raw["d"]:
-        raw["d"] = sorted([*raw["d"], day])[-MAX_DAYS:]
+    if day != newest_before and day not in raw["d"]:
+        insort(raw["d"], day)
+        del raw["d"][:-MAX_DAYS]
     if type == "view" and product_id:
         count, last = raw["pv"].get(product_id, [0, 0.0])
         raw["pv"][product_id] = [count + 1, max(last, ts)]
@@ -136,12 +139,12 @@ def apply_event(
         raw["o"][order_id] = [min(placed, ts), round(total + _money(price, quantity), 2)]
         _keep_newest(raw["o"], MAX_ORDERS, lambda o: raw["o"][o][0])
         raw["c"] = {}
-    today = max(day, day_of(raw["ls"]))
-    _trim_days(raw["vd"], today)
-    _trim_days(raw["ad"], today)
-    for counter in raw["cv"].values():
-        _trim_days(counter, today)
-    raw["cv"] = {c: n for c, n in raw["cv"].items() if n}
+    if newest_before is None or day > newest_before:  # a new newest day: drop stale counters
+        _trim_days(raw["vd"], day)
+        _trim_days(raw["ad"], day)
+        for counter in raw["cv"].values():
+            _trim_days(counter, day)
+        raw["cv"] = {c: n for c, n in raw["cv"].items() if n}
     return raw
 
 
