@@ -40,23 +40,34 @@ def test_widgets_fill_and_a_click_is_recorded_and_remembered(
     link = page.locator(FOR_YOU_ITEM).nth(1)
     product_id = link.get_attribute("data-sp-product")
     position = int(link.get_attribute("data-sp-position"))
-    recommendation_id = page.locator('ul[data-sp-placement="for_you"]').get_attribute(
-        "data-sp-recommendation-id"
-    )
+    listing = page.locator('ul[data-sp-placement="for_you"]')
+    recommendation_id = listing.get_attribute("data-sp-recommendation-id")
+    model_version = listing.get_attribute("data-sp-model-version")
+    title = link.locator(".sp-item__title").inner_text()
     link.click()
     page.wait_for_load_state("load")
 
     click = _wait_for_event(type="click", placement="for_you", product_id=product_id)
     assert click.position == position
-    assert click.payload.get("recommendation_id", recommendation_id) == recommendation_id
+    assert click.model_version == model_version
+    assert click.payload["recommendation_id"] == recommendation_id
     impression = _wait_for_event(type="impression", placement="for_you")
-    assert impression.position is not None
+    assert impression.payload["recommendation_id"] == recommendation_id
+    seen = list(
+        Event.objects.filter(type="impression", placement="for_you").values_list(
+            "product_id", "position"
+        )
+    )
+    assert len(seen) == len(set(seen)), "each item counts one impression per page view"
 
     page.goto(base + "/")
     # Lazy widgets below the fold load when scrolled into view.
     page.locator('[data-sp-lazy="recently_viewed"]').scroll_into_view_if_needed()
     recent = f'ul[data-sp-placement="recently_viewed"] a[data-sp-product="{product_id}"]'
     page.wait_for_selector(recent, timeout=15_000)
+    # for_you now follows the click: its reasons point at the product just viewed.
+    reasons = page.locator('ul[data-sp-placement="for_you"] .sp-item__reason').all_inner_texts()
+    assert any(title in reason for reason in reasons), reasons
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_selector('ul[data-sp-placement="trending"] a[data-sp-product]', timeout=15_000)
     page.screenshot(path=str(artifacts / "home-after-click.png"), full_page=True)

@@ -117,6 +117,7 @@ def test_track_event_records_a_click_with_attribution(gql_client: Any, catalog: 
         "for_you",
         3,
     )
+    assert event.payload["recommendation_id"] == "a" * 32
 
 
 def test_track_event_reports_bad_input_in_errors_not_a_500(gql_client: Any, catalog: list) -> None:
