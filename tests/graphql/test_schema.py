@@ -215,17 +215,22 @@ def test_every_type_field_and_argument_is_described() -> None:
 def test_recommendations_cost_a_bounded_number_of_queries(
     catalog: list, django_assert_max_num_queries: Any
 ) -> None:
+    """Products come batched from serving: no query per item (N+1). A list of every
+    product costs at most a couple of queries more than a list of one (catalog batches,
+    the model-version check), whatever `first` is."""
+    from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from personalization_plugin.serving import clear_caches
 
     client = Client()
-    query = "query($n: Int) { recommendations(placement: TRENDING, first: $n) { items { product { id title price } } } }"
+    query = (
+        "query($n: Int) { recommendations(placement: TRENDING, first: $n) "
+        "{ items { product { id title price url imageUrl } } } }"
+    )
 
     def run(n: int) -> int:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
-        from personalization_plugin.serving import clear_caches
-
         clear_caches()
         with CaptureQueriesContext(connection) as captured:
             response = client.post(
@@ -237,7 +242,7 @@ def test_recommendations_cost_a_bounded_number_of_queries(
         return len(captured)
 
     client.post("/graphql/", {"query": "{ myData { visitorId } }"}, content_type="application/json")
-    small, large = run(2), run(10)
-    assert large == small
-    with django_assert_max_num_queries(small):
-        run(10)
+    one, every = run(1), run(len(catalog))
+    assert every <= one + 2, (one, every)
+    with django_assert_max_num_queries(10):
+        run(len(catalog))
