@@ -148,3 +148,22 @@ def test_without_consent_nothing_is_stored_and_no_error(client, personalization)
     assert response.status_code == 202
     assert response.json()["tracking"] is False
     assert get_backend().pending() == 0
+
+
+def test_first_visit_cookie_then_beacon_through_the_middleware_stack() -> None:
+    from personalization_plugin.tracking.identity import unsign_visitor_id
+
+    client = Client()
+    page = client.get(reverse("personalization:my_data"))  # any page: the middleware issues the id
+    visitor = unsign_visitor_id(page.cookies["sp_vid"].value)
+    response = post(client, [impression()], intake_token(visitor))
+    assert response.status_code == 202 and response.json()["accepted"] == 1
+    get_backend().flush()
+    assert Event.objects.get().visitor_id == visitor
+
+
+def test_oversized_body_is_refused(client) -> None:
+    huge = [{"type": "search", "query": "x" * 10_000}] * 30
+    response = post(client, huge, intake_token(VISITOR))
+    assert response.status_code == 413
+    assert "larger than" in response.json()["error"]
