@@ -106,6 +106,8 @@ def main() -> None:
         print(
             f"  default / best baseline ({best}): {default / baselines[best]:.3f}x NDCG@10 (target >= 1.10)"
         )
+        no_ease = results["default (no EASE)"]["ndcg@10"]
+        print(f"  default (no EASE) / best baseline: {no_ease / baselines[best]:.3f}x NDCG@10")
         if "ease" in results:
             print(
                 f"  default / EASE: {default / results['ease']['ndcg@10']:.3f}x NDCG@10 (target >= 1.00)"
