@@ -56,9 +56,9 @@ class EventArrays:
     amount: np.ndarray  # float per event (price x quantity, purchases)
     ts: np.ndarray  # float unix time per event
     day: np.ndarray  # int store-local day ordinal per event
-    product: np.ndarray | None = None  # str per event
-    category: np.ndarray | None = None  # str per event
-    query: np.ndarray | None = None  # str per event (lowercased)
+    product: np.ndarray  # str per event
+    category: np.ndarray  # str per event
+    query: np.ndarray  # str per event (lowercased)
 
     @classmethod
     def load(cls, until: datetime | None = None) -> EventArrays:

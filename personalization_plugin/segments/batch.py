@@ -107,7 +107,8 @@ class Population:
         blank = (self.e.kind == "view") & (cats == "")
         if blank.any():
             found = view_categories(sorted(set(self.e.product[blank])))
-            cats[blank] = np.array([found.get(p, "") for p in self.e.product[blank]], dtype=object)
+            names: list[str] = [found.get(p, "") for p in self.e.product[blank]]
+            cats[blank] = np.asarray(names, dtype=np.object_)
         return cats
 
     @cached_property

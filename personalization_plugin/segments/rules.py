@@ -26,7 +26,8 @@ from .exceptions import InvalidRuleTree
 Predicate = Callable[[EvalContext], bool]
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SCORES = ("churn_risk", "purchase_propensity")
-OPS: dict[str, Callable[[float, float], bool]] = {
+# Comparisons work on floats (per request) and numpy arrays (batch).
+OPS: dict[str, Callable[[Any, Any], Any]] = {
     ">=": lambda a, b: a >= b,
     ">": lambda a, b: a > b,
     "<=": lambda a, b: a <= b,
