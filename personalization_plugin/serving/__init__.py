@@ -24,8 +24,14 @@ from .types import (
 
 
 def clear_caches() -> None:
-    """Drop every in-process serving cache (product facts, rules, cached lists)."""
+    """Drop every in-process cache serving reads (product facts, rules, experiments, the
+    owner's settings overlay, cached lists)."""
+    from ..conf import plugin_settings
+    from ..experiments import bucketing
     from . import catalog, fallbacks, placements, rules
+
+    bucketing.forget()
+    plugin_settings.forget_overrides()
 
     catalog.clear()
     fallbacks._boards.clear()
