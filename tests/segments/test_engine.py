@@ -219,3 +219,12 @@ def test_redis_profile_update_is_seen_by_another_process_cache(use_redis):
         sender=None, visitor=visitor, order_id="n", lines=[{"product_id": pid, "price": "3"}]
     )
     assert "repeat-buyers" in slugs(request(visitor=visitor))
+
+
+def test_membership_falls_back_to_in_process_state_when_redis_is_down(personalization, caplog):
+    personalization(REDIS_URL="redis://127.0.0.1:1/0")
+    orders("7", [40, 20])
+    visitor = Visitor(visitor_id="v7", customer_id="7")
+    assert "repeat-buyers" in slugs(request(visitor=visitor))
+    assert "repeat-buyers" in slugs(request(visitor=visitor))
+    assert sum("unreachable" in r.getMessage() for r in caplog.records) == 1
