@@ -119,6 +119,34 @@ def on_order_placed(**kwargs: Any) -> None:
         )
 
 
+def on_tracked(event: Any, categories: tuple[str, ...] = ()) -> None:
+    """Fold one accepted `TrackedEvent` into its subject's cached profile.
+
+    For intake paths that call `track()` without a store signal (the tracking script's
+    endpoint, GraphQL `trackEvent`): the tracking API can call this right after it accepted
+    an event. Never raises.
+    """
+    from datetime import datetime
+
+    from . import store
+
+    try:
+        category = event.category_id or (categories[0] if categories else "")
+        store.apply(
+            event.subject,
+            event.type,
+            ts=datetime.fromisoformat(event.occurred_at).timestamp(),
+            product_id=event.product_id,
+            category_id=category if event.type in ("view", "category_view") else "",
+            order_id=event.order_id,
+            query=event.query,
+            quantity=event.quantity,
+            price=event.price or None,
+        )
+    except Exception as exc:
+        logger.error("Segment profile not updated after %s.", type(exc).__name__)
+
+
 @_safe
 def on_visitor_merged(visitor_id: str = "", customer_id: str = "", **kwargs: Any) -> None:
     """The customer's history just grew by the visitor's: rebuild from stored events."""

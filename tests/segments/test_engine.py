@@ -228,3 +228,18 @@ def test_membership_falls_back_to_in_process_state_when_redis_is_down(personaliz
     assert "repeat-buyers" in slugs(request(visitor=visitor))
     assert "repeat-buyers" in slugs(request(visitor=visitor))
     assert sum("unreachable" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_events_tracked_without_a_store_signal_can_be_folded_in():
+    from personalization_plugin.segments.receivers import on_tracked
+    from personalization_plugin.tracking.events import build_event
+
+    orders("7", [40])
+    visitor = Visitor(visitor_id="v7", customer_id="7")
+    assert "first-time-buyers" in slugs(request(visitor=visitor))
+    on_tracked(
+        build_event(
+            "purchase", visitor_id="v7", customer_id="7", product_id="1", order_id="x", price="4"
+        )
+    )
+    assert "repeat-buyers" in slugs(request(visitor=visitor))
