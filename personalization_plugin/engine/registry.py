@@ -33,6 +33,7 @@ class _State:
     key: tuple[str, str, float] | None = None  # (version, path, manifest mtime) of `model`
     failed_key: tuple[str, str, float] | None = None  # last key that failed: logged once
     checked_at: float = float("-inf")
+    db_failing: bool = False
 
 
 _state = _State()
@@ -56,10 +57,15 @@ def get_active_model() -> ServingModel | None:
             return _state.model
         try:
             _refresh()
-        except Exception:  # a database hiccup must not break the storefront
-            logger.exception(
-                "Could not check the active personalization model; keeping the current one."
-            )
+            _state.db_failing = False
+        except Exception as exc:  # a database hiccup must not break the storefront
+            if not _state.db_failing:  # once per outage, not every few seconds
+                logger.error(
+                    "Could not check the active personalization model (%s: %s); keeping the current one.",
+                    type(exc).__name__,
+                    exc,
+                )
+            _state.db_failing = True
         _state.checked_at = time.monotonic()
         return _state.model
 

@@ -99,3 +99,18 @@ def test_crash_mid_training_keeps_the_current_model(planted_db, monkeypatch):
     assert registry.get_active_model().version == first.version
     leftovers = [p.name for p in Path(first.path).parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_a_database_error_is_logged_once_and_never_raised(planted_db, monkeypatch, caplog):
+    train()
+    model = registry.get_active_model()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(registry, "_refresh", broken)
+    with caplog.at_level(logging.ERROR, logger="personalization_plugin.engine.registry"):
+        for _ in range(3):
+            registry.invalidate()
+            assert registry.get_active_model() is model
+    assert caplog.text.count("database is locked") == 1
