@@ -64,6 +64,7 @@ class ExperimentForm(WagtailAdminModelForm):
             "placement",
             "control_strategy",
             "treatment_strategy",
+            "challenger_version",
             "holdout_percent",
             "attribution_days",
             "note",

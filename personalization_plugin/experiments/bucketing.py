@@ -32,11 +32,20 @@ class Arm:
     experiment_id: int
     name: str  # CONTROL or TREATMENT
     strategy: str  # Experiment.Strategy value
+    model_version: str = ""  # the challenger model version, for the challenger strategy
 
     @property
     def serves_baseline(self) -> bool:
         """True when this arm gets the non-personalized popular/trending list."""
         return self.strategy == Experiment.Strategy.BASELINE
+
+    def model(self) -> Any:
+        """The challenger's loaded ServingModel, or None (no challenger, or not loadable)."""
+        if not self.model_version:
+            return None
+        from .challengers import challenger_model
+
+        return challenger_model(self.model_version)
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,12 @@ class _Live:
     control: str
     treatment: str
     shipped_arm: str  # "" while running
+    challenger: str = ""
+
+    def arm(self, name: str) -> Arm:
+        strategy = self.control if name == CONTROL else self.treatment
+        version = self.challenger if strategy == Experiment.Strategy.CHALLENGER else ""
+        return Arm(self.id, name, strategy, version)
 
 
 def bucket(experiment_id: int, visitor_id: str) -> float:
@@ -84,6 +99,7 @@ def _load() -> dict[str, _Live]:
             control=e.control_strategy,
             treatment=e.treatment_strategy,
             shipped_arm=e.winner if e.status == Experiment.Status.SHIPPED else "",
+            challenger=e.challenger_version,
         )
         for e in rows
     }
@@ -110,8 +126,12 @@ def live_experiments() -> dict[str, _Live]:
 
 
 def forget(**kwargs: Any) -> None:
+    """Re-read experiments on next use (and drop loaded challenger models)."""
     global _loaded
     _loaded = (float("-inf"), {})
+    from .challengers import forget as forget_challengers
+
+    forget_challengers()
 
 
 post_save.connect(forget, sender=Experiment, dispatch_uid="sp-experiments-save")
@@ -129,10 +149,8 @@ def assign(visitor: Any, placement: str) -> Arm | None:
     if live is None:
         return None
     if live.shipped_arm:
-        strategy = live.control if live.shipped_arm == CONTROL else live.treatment
-        return Arm(live.id, live.shipped_arm, strategy)
+        return live.arm(live.shipped_arm)
     visitor_id = getattr(visitor, "visitor_id", "") if visitor is not None else ""
     if not visitor_id or not getattr(visitor, "can_personalize", False):
         return None
-    name = arm_name(live.id, visitor_id, live.holdout)
-    return Arm(live.id, name, live.control if name == CONTROL else live.treatment)
+    return live.arm(arm_name(live.id, visitor_id, live.holdout))

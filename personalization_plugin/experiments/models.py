@@ -30,6 +30,7 @@ class Experiment(models.Model):
     class Strategy(models.TextChoices):
         PERSONALIZED = "personalized", "Personalized (the active model)"
         BASELINE = "baseline", "Baseline: popular / trending, not personalized"
+        CHALLENGER = "challenger", "Personalized by the challenger model version (below)"
 
     name = models.CharField(max_length=100)
     placement = models.CharField(
@@ -46,6 +47,12 @@ class Experiment(models.Model):
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(50)],
         help_text="Share of visitors (1-50 %) held out in the control arm.",
+    )
+    challenger_version = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="For the challenger strategy: a trained model version (e.g. one trained with "
+        "another algorithm), served to that arm while the active model serves the rest.",
     )
     attribution_days = models.PositiveSmallIntegerField(
         default=7,
@@ -76,6 +83,20 @@ class Experiment(models.Model):
                     "treatment_strategy": "Pick a different strategy for each arm, or there is nothing to compare."
                 }
             )
+        if self.Strategy.CHALLENGER in (self.control_strategy, self.treatment_strategy):
+            from ..models import ModelVersion
+
+            if not self.challenger_version:
+                raise ValidationError(
+                    {"challenger_version": "Name the model version the challenger arm is served."}
+                )
+            if not ModelVersion.objects.filter(version=self.challenger_version).exists():
+                raise ValidationError(
+                    {
+                        "challenger_version": f"No trained model version is called "
+                        f"{self.challenger_version!r}; copy one from the Models page."
+                    }
+                )
         if self.status in (self.Status.RUNNING, self.Status.SHIPPED):
             clash = Experiment.objects.filter(
                 placement=self.placement, status__in=[self.Status.RUNNING, self.Status.SHIPPED]

@@ -72,24 +72,27 @@ def recommend(
     request = _resolve(
         placement, visitor, product_id, cart, category_id, limit, min_price, max_price
     )
-    if _serves_baseline(visitor, placement):
+    arm = _experiment_arm(visitor, placement)
+    if arm is not None and arm.serves_baseline:
         # An experiment's baseline arm: the non-personalized trending/popular list.
         seen = [*request.req.cart, *([request.req.product_id] if request.req.product_id else [])]
         baseline = _resolve("trending", None, None, seen, None, limit, min_price, max_price)
         return replace(_serve(baseline), placement=placement)
+    if arm is not None and arm.model_version:
+        # An experiment's challenger arm: another trained model version serves the list.
+        request.req.model = arm.model() or request.req.model
     return _serve(request)
 
 
-def _serves_baseline(visitor: Any, placement: str) -> bool:
-    """True when an experiment puts this visitor in its non-personalized baseline arm."""
+def _experiment_arm(visitor: Any, placement: str) -> Any:
+    """The visitor's experiment arm on this placement (`experiments.Arm`), or None."""
     try:
         from ..experiments import assign
 
-        arm = assign(visitor, placement)
+        return assign(visitor, placement)
     except Exception:  # an experiment must never break a storefront page
         logger.exception("Could not assign an experiment arm; serving as usual")
-        return False
-    return arm is not None and arm.serves_baseline
+        return None
 
 
 @dataclass

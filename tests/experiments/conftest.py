@@ -11,8 +11,10 @@ import pytest
 def _forget_experiments() -> Iterator[None]:
     """A test's rolled-back experiments must not linger in the per-process cache
     (rollback sends no post_delete), or the next test would be served an arm."""
-    from personalization_plugin.experiments import bucketing
+    from personalization_plugin.experiments import bucketing, challengers
 
     bucketing.forget()
+    challengers.forget()
     yield
     bucketing.forget()
+    challengers.forget()
