@@ -153,3 +153,17 @@ def rollback() -> ModelVersion:
     raise ModelNotAvailable(
         "There is no earlier model version with a loadable artifact to roll back to."
     )
+
+
+def prune(keep: int = 5) -> int:
+    """Delete all but the newest `keep` versions (never the active one), with their
+    artifact directories, so retraining does not fill the disk. Returns how many went."""
+    import shutil
+
+    stale = ModelVersion.objects.filter(is_active=False).order_by("-created_at", "-pk")[keep:]
+    removed = 0
+    for mv in list(stale):
+        shutil.rmtree(mv.path, ignore_errors=True)
+        mv.delete()
+        removed += 1
+    return removed

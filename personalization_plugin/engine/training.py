@@ -25,6 +25,8 @@ from .interactions import build_interactions, load_events
 
 logger = logging.getLogger(__name__)
 MIN_EVENTS_FOR_HOLDOUT = 200
+# Versions kept for rollback (plus the active one); older artifacts are deleted.
+KEEP_VERSIONS = 5
 
 
 class NotEnoughData(PersonalizationError):
@@ -100,6 +102,7 @@ def train(algorithm: str | None = None, progress: bool = False, **overrides: Any
         training_seconds=round(seconds, 3),
     )
     registry.activate(mv)
+    registry.prune(keep=KEEP_VERSIONS)
     stages.close()
     logger.info(
         "Trained personalization model %s in %.1f s (%s).",

@@ -114,3 +114,20 @@ def test_a_database_error_is_logged_once_and_never_raised(planted_db, monkeypatc
             registry.invalidate()
             assert registry.get_active_model() is model
     assert caplog.text.count("database is locked") == 1
+
+
+def test_old_versions_are_pruned_but_the_active_one_is_kept(planted_db, monkeypatch):
+    from personalization_plugin.engine import training
+
+    monkeypatch.setattr(training, "KEEP_VERSIONS", 1)
+    first = train()
+    second = train()
+    third = train()
+    assert set(ModelVersion.objects.values_list("version", flat=True)) == {
+        second.version,
+        third.version,
+    }
+    assert not Path(first.path).exists()
+    registry.activate(second)
+    registry.prune(keep=0)
+    assert list(ModelVersion.objects.values_list("version", flat=True)) == [second.version]
