@@ -30,6 +30,7 @@ from .backends.redis_stream import RedisStreamBackend
 from .connection import REDIS_ERRORS, is_down, mark_down, mark_up
 from .events import PRODUCT_EVENTS, EventType, TrackedEvent, build_event
 from .identity import Visitor, get_visitor
+from .listeners import notify
 from .products import require_products
 from .realtime import STATE_LUA, RedisRealtime, get_realtime
 
@@ -215,15 +216,17 @@ def _submit(event: TrackedEvent, categories: tuple[str, ...]) -> None:
     """Update real-time state and buffer the event, in one Redis round trip when possible."""
     backend = get_backend()
     realtime = get_realtime()
+    current = getattr(_batching, "current", None)
     if isinstance(realtime, RedisRealtime) and isinstance(backend, RedisStreamBackend):
-        current = getattr(_batching, "current", None)
         if current is not None:
             current.add(backend, realtime, event, categories)
             return
         _submit_to_redis(backend, realtime, event, categories)
-        return
-    realtime.record(event, categories)
-    backend.submit(event)
+    else:
+        realtime.record(event, categories)
+        backend.submit(event)
+    if current is None:
+        notify(event, categories)
 
 
 def _submit_to_redis(

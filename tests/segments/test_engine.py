@@ -230,16 +230,26 @@ def test_membership_falls_back_to_in_process_state_when_redis_is_down(personaliz
     assert sum("unreachable" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_events_tracked_without_a_store_signal_can_be_folded_in():
-    from personalization_plugin.segments.receivers import on_tracked
-    from personalization_plugin.tracking.events import build_event
+def test_events_tracked_without_a_store_signal_are_folded_in():
+    """The tracking script and GraphQL call track() directly, with no store signal."""
+    from personalization_plugin import track_order
 
     orders("7", [40])
     visitor = Visitor(visitor_id="v7", customer_id="7")
     assert "first-time-buyers" in slugs(request(visitor=visitor))
-    on_tracked(
-        build_event(
-            "purchase", visitor_id="v7", customer_id="7", product_id="1", order_id="x", price="4"
-        )
-    )
+    track_order(visitor=visitor, order_id="x", lines=[{"product_id": products(1)[0], "price": "4"}])
     assert "repeat-buyers" in slugs(request(visitor=visitor))
+
+
+def test_events_inside_an_import_batch_are_not_folded_in_one_by_one():
+    from personalization_plugin import track_order
+    from personalization_plugin.tracking.api import batch
+
+    orders("7", [40])
+    visitor = Visitor(visitor_id="v7", customer_id="7")
+    assert "first-time-buyers" in slugs(request(visitor=visitor))
+    with batch():
+        track_order(
+            visitor=visitor, order_id="x", lines=[{"product_id": products(1)[0], "price": "4"}]
+        )
+    assert "repeat-buyers" not in slugs(request(visitor=visitor))
