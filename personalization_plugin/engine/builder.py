@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import cooccurrence
 from .algorithms import make
@@ -164,7 +163,3 @@ def _popularity(
         np.float32
     )
     return {"popularity": popularity, "trending": trending}
-
-
-def empty_sparse(n: int) -> sp.csr_matrix:
-    return sp.csr_matrix((n, n), dtype=np.float32)

@@ -191,11 +191,6 @@ def evaluate_scorer(scorer: Scorer, cases: Cases, k: int = 10, batch: int = 512)
     return out
 
 
-def baseline_scorer(name: str, data: Interactions, **params: Any) -> Scorer:
-    """Score like a plain library model: unseen subjects fold in their recent items."""
-    return scorer_of(make(name, **params).fit(data.matrix))
-
-
 def scorer_of(model: Recommender) -> Scorer:
 
     def score(users: np.ndarray, history: sp.csr_matrix, recent: sp.csr_matrix) -> np.ndarray:
