@@ -192,6 +192,8 @@ def evaluate_scorer(scorer: Scorer, cases: Cases, k: int = 10, batch: int = 512)
 
 
 def scorer_of(model: Recommender) -> Scorer:
+    """Score like a plain library model: history plus recent items (binary) as the
+    context; unseen subjects are folded in from that context."""
 
     def score(users: np.ndarray, history: sp.csr_matrix, recent: sp.csr_matrix) -> np.ndarray:
         binary = recent.copy()
