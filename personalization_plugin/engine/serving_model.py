@@ -127,8 +127,32 @@ class ArtifactModel:
             recency_rows(recent[None, :], self.n_items, self.params.get("recency_decay", 0.5)),
         )
         seen = sp.csr_matrix(history + (self._recent_matrix(recent) if recent.size else 0))
-        mask_rows(scores, seen)
+        self._mask_seen(scores, seen)
         return self._rank(scores[0], n, exclude)
+
+    def _mask_seen(self, scores: np.ndarray, seen: sp.csr_matrix) -> None:
+        """Hide what subjects already have, except products in REPURCHASABLE_CATEGORIES
+        (consumables), which may be recommended again."""
+        keep = self._repurchasable()
+        if keep.any():
+            seen = sp.csr_matrix(seen)
+            seen.data = np.where(keep[seen.indices], 0.0, 1.0).astype(np.float32)
+            seen.eliminate_zeros()
+        mask_rows(scores, seen)
+
+    def _repurchasable(self) -> np.ndarray:
+        from ..conf import plugin_settings
+
+        categories = tuple(sorted(plugin_settings.REPURCHASABLE_CATEGORIES or ()))
+        cached = getattr(self, "_repurchasable_cache", None)
+        if cached is not None and cached[0] == categories:
+            return cached[1]
+        mask = np.zeros(self.n_items, dtype=bool)
+        cats = [self.category_pos[c] for c in categories if c in self.category_pos]
+        if cats:
+            mask[np.unique(self.category_items[cats].indices)] = True
+        self._repurchasable_cache = (categories, mask)
+        return mask
 
     def for_subjects(
         self, subjects: Sequence[str], n: int = 10, batch: int = 256
@@ -146,7 +170,7 @@ class ArtifactModel:
                 sp.csr_matrix((len(chunk), self.n_items), dtype=np.float32) if len(chunk) else empty
             )
             scores = self.score_batch(users, history, recent)
-            mask_rows(scores, history)
+            self._mask_seen(scores, history)
             scores[:, ~self.available] = -np.inf
             idx, val = top_n(scores, n)
             for k, (subject, _) in enumerate(chunk):
@@ -274,8 +298,13 @@ class ArtifactModel:
     def new_arrivals(
         self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()
     ) -> Scored:
-        created = np.where(np.isfinite(self.created), self.created, -np.inf)
-        scores = self._in_category(created, category_id)
+        """Newest first; the score is freshness, 0.5 ** (days older than the newest / 30)."""
+        known = np.isfinite(self.created)
+        if not known.any():
+            return []
+        newest = float(self.created[known].max())
+        freshness = np.where(known, np.exp2(-(newest - self.created) / (30 * 86400.0)), -np.inf)
+        scores = self._in_category(freshness, category_id)
         return [] if scores is None else self._rank(scores, n, exclude)
 
     def categories_of(self, product_id: str) -> tuple[str, ...]:

@@ -153,3 +153,13 @@ def test_batch_recommendations_match_single_calls(model):
     assert set(batch) == {"v:a0", "v:b2"}
     for subject in ("v:a0", "v:b2"):
         assert [p for p, _ in batch[subject]] == [p for p, _ in model.for_subject(subject, n=3)]
+
+
+def test_repurchasable_categories_may_be_recommended_again(model, personalization):
+    history = {
+        pid for s, pid in zip(planted_log().subject, planted_log().item, strict=True) if s == "v:a0"
+    }
+    assert not history & {p for p, _ in model.for_subject("v:a0", n=8)}
+    personalization(REPURCHASABLE_CATEGORIES=["cat-A"])
+    again = {p for p, _ in model.for_subject("v:a0", n=8)}
+    assert history & again
