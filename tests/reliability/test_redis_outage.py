@@ -1,0 +1,123 @@
+"""Redis stops in the middle of tracking and serving: pages keep rendering, events are
+kept in the in-process buffer and none is lost, and the plugin goes back to Redis by
+itself once it answers again (no process restart)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from personalization_plugin.models import Event
+from personalization_plugin.serving import cache as serving_cache
+from personalization_plugin.tracking import connection
+from personalization_plugin.tracking.backends import get_backend, get_local_backend
+from personalization_plugin.tracking.connection import key
+
+from .helpers import Shopper
+
+PAGES = (
+    "/products/product-1/",
+    "/c/cookware/",
+    "/search/?q=bowl",
+    "/cart/",
+)
+
+
+def partials(product: Any) -> list[str]:
+    return [
+        "/widgets/p/for_you/?limit=4",
+        f"/widgets/p/similar/?product_id={product.pk}",
+        f"/widgets/p/bought_together/?product_id={product.pk}",
+        "/widgets/p/trending/?limit=4",
+        "/widgets/p/recently_viewed/",
+    ]
+
+
+def impressions(catalog: list[Any], n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "impression",
+            "product_id": str(catalog[i % len(catalog)].pk),
+            "placement": "for_you",
+            "position": i % 8 + 1,
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def quick_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry Redis after 0.3 s instead of 5/30 s, so the test sees recovery quickly."""
+    monkeypatch.setattr(connection, "RETRY_AFTER_SECONDS", 0.3)
+    monkeypatch.setattr(serving_cache, "RETRY_SECONDS", 0.3)
+
+
+def wait_for_retry() -> None:
+    time.sleep(0.4)
+
+
+def assert_store_renders(shopper: Shopper, catalog: list[Any]) -> None:
+    for url in [*PAGES, *partials(catalog[0])]:
+        response = shopper.client.get(url, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200, (url, response.status_code)
+
+
+@pytest.mark.slow
+def test_pages_and_partials_render_while_redis_is_down(
+    own_redis: Any, catalog: list[Any], quick_retry: None
+) -> None:
+    shopper = Shopper()
+    shopper.view(catalog[0])
+    own_redis.kill()
+    assert_store_renders(shopper, catalog)
+    html = shopper.client.get("/widgets/p/trending/?limit=4", HTTP_HX_REQUEST="true")
+    assert b"/products/" in html.content, "fallback recommendations are shown"
+
+
+@pytest.mark.slow
+def test_events_sent_during_an_outage_are_all_stored_after_recovery(
+    own_redis: Any, catalog: list[Any], quick_retry: None
+) -> None:
+    shopper = Shopper()
+    accepted = 0
+    before = shopper.send(impressions(catalog, 10))
+    accepted += before.json()["accepted"]
+    assert own_redis.client().xlen(key("events")) >= 10, "events go to the Redis stream"
+    get_backend().flush()  # the worker drained the stream before Redis died
+
+    own_redis.kill()
+    for _ in range(5):
+        accepted += shopper.send(impressions(catalog, 7)).json()["accepted"]
+    assert get_local_backend().pending() >= 35, "outage events wait in the local buffer"
+    assert_store_renders(shopper, catalog)
+
+    own_redis.start()  # same port, no process restart on our side
+    wait_for_retry()
+    accepted += shopper.send(impressions(catalog, 6)).json()["accepted"]
+    assert own_redis.client().xlen(key("events")) == 6, "back on the Redis stream by itself"
+
+    get_backend().flush()
+    assert accepted == 10 + 35 + 6
+    stored = Event.objects.filter(type="impression", visitor_id=shopper.visitor_id)
+    assert stored.count() == accepted
+    assert stored.values("event_id").distinct().count() == accepted
+    assert get_backend().pending() == 0
+
+
+@pytest.mark.slow
+def test_serving_uses_redis_again_after_an_outage(
+    own_redis: Any, catalog: list[Any], quick_retry: None
+) -> None:
+    shopper = Shopper()
+    shopper.view(catalog[0])
+    own_redis.kill()
+    shopper.view(catalog[1])  # recorded in the in-process real-time store meanwhile
+    assert shopper.client.get("/widgets/p/recently_viewed/").status_code == 200
+    own_redis.start()
+    wait_for_retry()
+    shopper.view(catalog[2])
+    subject = f"v:{shopper.visitor_id}"
+    keys = [k.decode() for k in own_redis.client().scan_iter(f"{key('')}*")]
+    assert any(subject in k for k in keys), "real-time state is written to Redis again"
