@@ -133,3 +133,8 @@ def test_tune_writes_the_best_settings(events_csv, tmp_path):
         "ITERATIONS",
     }
     assert "PERSONALIZATION = {" in out.getvalue()
+
+
+def test_holdout_can_be_skipped(db):
+    store_events(planted_rows(n_users=20))
+    assert train(holdout=False).metrics == {}

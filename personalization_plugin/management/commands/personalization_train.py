@@ -19,12 +19,21 @@ class Command(BaseCommand):
             help='Collaborative core to fit (default: PERSONALIZATION["ALGORITHM"]).',
         )
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+        parser.add_argument(
+            "--no-holdout",
+            action="store_true",
+            help="Skip the holdout metrics (halves training time on large stores).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from ...engine.training import NotEnoughData, train
 
         try:
-            mv = train(algorithm=options["algorithm"], progress=not options["no_progress"])
+            mv = train(
+                algorithm=options["algorithm"],
+                progress=not options["no_progress"],
+                holdout=not options["no_holdout"],
+            )
         except NotEnoughData as exc:
             raise CommandError(str(exc)) from None
         metrics = ", ".join(f"{k} {v:.4f}" for k, v in mv.metrics.items() if isinstance(v, float))
