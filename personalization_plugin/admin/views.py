@@ -140,8 +140,8 @@ def model_action(request: HttpRequest, action: str) -> HttpResponse:
     require(request.user, MANAGE_MODELS)
     try:
         text = _run_model_action(request, action)
-    except ModelVersion.DoesNotExist:
-        messages.error(request, "That model version no longer exists.")
+    except (ModelVersion.DoesNotExist, ValueError):
+        messages.error(request, "That model version does not exist (any more).")
     except PersonalizationError as exc:
         messages.error(request, str(exc))
     else:

@@ -145,14 +145,33 @@ class DataHealth:
         return min(1.0, self.recommended_products / self.catalog_size)
 
 
+CATALOG_SIZE_SECONDS = 300.0
+_catalog_count: tuple[float, int | None] = (float("-inf"), None)
+
+
 def _catalog_size() -> int | None:
+    """Available products in the store, counted through the adapter (cached 5 minutes:
+    it reads the whole catalog)."""
+    import time
+
+    global _catalog_count
+    counted_at, count = _catalog_count
+    if time.monotonic() - counted_at < CATALOG_SIZE_SECONDS:
+        return count
     from ..adapters import get_adapter
 
     try:
-        return sum(sum(1 for p in batch if p.available) for batch in get_adapter().iter_products())
+        count = sum(sum(1 for p in batch if p.available) for batch in get_adapter().iter_products())
     except Exception:
         logger.exception("Could not count the catalog for the dashboard")
         return None
+    _catalog_count = (time.monotonic(), count)
+    return count
+
+
+def forget() -> None:
+    global _catalog_count
+    _catalog_count = (float("-inf"), None)
 
 
 def data_health() -> DataHealth:

@@ -51,9 +51,12 @@ def _forget_cached_owner_state() -> Iterator[None]:
     per-process caches (a rollback sends no post_delete signal)."""
     from personalization_plugin.conf import plugin_settings
     from personalization_plugin.experiments import bucketing
+    from personalization_plugin.reports import dashboard
 
     plugin_settings.forget_overrides()
     bucketing.forget()
+    dashboard.forget()
     yield
     plugin_settings.forget_overrides()
     bucketing.forget()
+    dashboard.forget()

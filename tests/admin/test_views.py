@@ -233,3 +233,10 @@ def test_saving_settings_overrides_personalization_at_once(admin_client_):
     assert plugin_settings.MMR_LAMBDA == 0.5
     assert plugin_settings.SENSITIVE_CATEGORIES == ["health", "adult"]
     assert plugin_settings.MAX_CATEGORY_SHARE == 0.5  # untouched: settings.py default
+
+
+def test_activating_a_malformed_version_id_is_an_error_message(admin_client_):
+    response = admin_client_.post(
+        "/admin/personalization/models/activate/", {"version": "abc"}, follow=True
+    )
+    assert "does not exist" in response.content.decode()
