@@ -170,8 +170,10 @@ class PluginSettings:
             from .site_settings import load_overrides
 
             values = load_overrides()
-        except Exception:  # no table yet, no DB access here (checks, async code): defaults
-            values = {}
+        except Exception:
+            # No table yet, or no database access here (checks, a hiccup): keep what was
+            # last read, so e.g. a "required" consent mode never silently lapses.
+            pass
         finally:
             self._loading_overlay = False
         self._overlay = (time.monotonic(), values)
