@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.signals import post_delete, post_save
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting
 
 from .tracking.events import EventType
@@ -35,6 +37,35 @@ def _validate_weights(value: Any) -> None:
             )
         if isinstance(weight, bool) or not isinstance(weight, int | float):
             raise ValidationError(f"The weight of {key!r} must be a number, got {weight!r}.")
+
+
+class _OnOffDefault(forms.NullBooleanSelect):
+    """On / Off / "as in settings.py" instead of Django's Yes / No / Unknown."""
+
+    def __init__(self, attrs: Any = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", "As in settings.py"), ("true", "On"), ("false", "Off")]
+
+
+class _DefaultLabelSelect(forms.Select):
+    """A select whose empty choice reads "As in settings.py" instead of dashes."""
+
+    @property
+    def choices(self) -> list[Any]:
+        return self._choices
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        self._choices = [
+            (v, "As in settings.py" if v in ("", None) else label) for v, label in value
+        ]
+
+
+class _JsonOrEmpty(forms.Textarea):
+    """Shows an unset JSON field as an empty box rather than the word "null"."""
+
+    def format_value(self, value: Any) -> Any:
+        return "" if value in ("null", None) else super().format_value(value)
 
 
 class PersonalizationSettings(BaseGenericSetting):
@@ -93,6 +124,33 @@ class PersonalizationSettings(BaseGenericSetting):
         validators=[MaxValueValidator(23)],
         help_text="Hour of the day (UTC, 0-23) for the daily retraining run by `personalization_schedule`.",
     )
+
+    panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("enabled", widget=_OnOffDefault),
+                FieldPanel("consent_mode", widget=_DefaultLabelSelect),
+                FieldPanel("retention_days"),
+                FieldPanel("sensitive_categories"),
+            ],
+            heading="Privacy",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("event_weights", widget=_JsonOrEmpty(attrs={"rows": 3})),
+                FieldPanel("training_hour"),
+            ],
+            heading="Training",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("max_category_share"),
+                FieldPanel("mmr_lambda"),
+                FieldPanel("discovery_every"),
+            ],
+            heading="Variety in lists",
+        ),
+    ]
 
     class Meta:
         verbose_name = "Personalization settings"

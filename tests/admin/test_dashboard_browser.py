@@ -48,3 +48,11 @@ def test_dashboard_and_experiment_results_render_with_demo_data(
     assert rows.count() == 9
     assert "n = " in page.locator("#sp-results").inner_text()
     page.screenshot(path=str(artifacts / "admin-experiment.png"), full_page=True)
+
+    page.goto(base + "/admin/personalization/rules/new/")
+    page.screenshot(path=str(artifacts / "admin-rule-form.png"), full_page=True)
+    page.goto(base + "/admin/settings/personalization/personalizationsettings/")
+    page.screenshot(path=str(artifacts / "admin-settings.png"), full_page=True)
+    page.goto(base + "/admin/personalization/models/")
+    assert page.locator("text=Train now").count() == 1
+    page.screenshot(path=str(artifacts / "admin-models.png"), full_page=True)
