@@ -75,8 +75,15 @@ lint: install-dev
 typecheck: install-dev
 	$(VENV)/bin/mypy
 
+## bench: every benchmark; each prints its figures against a baseline measured in the same run
 bench: install-dev services
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/accuracy.py
+	$(PY) benchmarks/train.py
+	$(PY) benchmarks/serving.py
+	$(PY) benchmarks/page.py
+	$(PY) benchmarks/segments.py
+	$(PY) benchmarks/import_csv.py
 
 clean:
 	rm -rf $(VENV) example_site/db.sqlite3 example_site/var
