@@ -17,6 +17,11 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
 
     class Meta:
         model = MerchandisingRule
+        help_texts = {
+            "target_id": "The product's id in your store (e.g. 42) or the category's id (e.g. mugs).",
+            "starts_at": "Optional: the rule starts at this time.",
+            "ends_at": "Optional: the rule stops at this time.",
+        }
         fields = [
             "action",
             "target_type",
