@@ -70,6 +70,7 @@ def erase(
     doing everything else) when a registered eraser fails.
     """
     from ..models import Event, PrivacyChoice
+    from ..tracking import ratelimit
     from ..tracking.backends import get_backend
     from ..tracking.realtime import get_realtime
 
@@ -86,6 +87,7 @@ def erase(
     report["events"] = events.delete()[0]
     realtime = get_realtime()
     report["realtime"] = sum(realtime.forget(subject) for subject in sorted(subjects))
+    report["rate_limits"] = ratelimit.forget(subjects)
     if not keep_consent:
         report["consent"] = PrivacyChoice.objects.filter(subject__in=subjects).delete()[0]
     failed: list[str] = []

@@ -1,8 +1,8 @@
 """Fixed-window rate limiting of the intake endpoint, per visitor and per IP address.
 
 Counts events (not requests) per minute. Redis counters when REDIS_URL is set, so all
-web processes share one limit; in-process counters otherwise. IP addresses are stored
-only as a keyed hash, and only for the current minute.
+web processes share one limit; in-process counters otherwise. Visitor ids and IP
+addresses are stored only as keyed hashes, and only for the current minute.
 """
 
 from __future__ import annotations
@@ -23,6 +23,13 @@ def ip_key(ip: str) -> str:
     return "ip:" + salted_hmac("personalization_plugin.ratelimit", ip).hexdigest()[:20]
 
 
+def counter_name(name: str) -> str:
+    """The counter's key name: a keyed hash, so no visitor id or address is stored in clear."""
+    if name.startswith("ip:"):
+        return name
+    return "h:" + salted_hmac("personalization_plugin.ratelimit", name).hexdigest()[:20]
+
+
 def allow(keys: list[str], amount: int, limit: int | None = None) -> bool:
     """Add `amount` to each key's counter for this minute; False if any now exceeds the limit."""
     limit = int(limit if limit is not None else plugin_settings.RATE_LIMIT_PER_MINUTE)
@@ -34,7 +41,7 @@ def allow(keys: list[str], amount: int, limit: int | None = None) -> bool:
         try:
             pipe = get_redis(url).pipeline(transaction=False)
             for name in keys:
-                counter = key("rl", name, window)
+                counter = key("rl", counter_name(name), window)
                 pipe.incrby(counter, amount)
                 pipe.expire(counter, 120)
             totals = pipe.execute()[0::2]
@@ -49,6 +56,25 @@ def allow(keys: list[str], amount: int, limit: int | None = None) -> bool:
             _counts[(window, name)] = _counts.get((window, name), 0) + amount
             totals.append(_counts[(window, name)])
     return all(total <= limit for total in totals)
+
+
+def forget(subjects: set[str]) -> int:
+    """Drop the current and previous minute's counters of these subjects (erasure)."""
+    window = int(time.time() // 60)
+    names = [counter_name(s) for s in subjects]
+    with _lock:
+        doomed = [k for k in _counts if k[1] in subjects]
+        for k in doomed:
+            del _counts[k]
+    removed = len(doomed)
+    url = plugin_settings.REDIS_URL
+    if url and names and not is_down(url):
+        try:
+            counters = [key("rl", n, w) for n in names for w in (window - 1, window)]
+            removed += int(get_redis(url).delete(*counters))
+        except REDIS_ERRORS as exc:
+            mark_down(exc, url)
+    return removed
 
 
 def reset() -> None:
