@@ -37,6 +37,8 @@ class Ledger:
         with self._lock:
             for subject in subjects:
                 self._erased[subject] = at
+                if subject.startswith("v:"):  # a merge record names the customer: gone too
+                    self._merged.pop(subject[2:], None)
             horizon = time.time() - ERASED_TTL_SECONDS
             for subject in [s for s, t in self._erased.items() if t < horizon]:
                 del self._erased[subject]

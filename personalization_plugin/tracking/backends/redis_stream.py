@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+from django.utils.crypto import salted_hmac
 
 from ...conf import plugin_settings
 from ..connection import REDIS_ERRORS, get_redis, is_down, key, mark_down, mark_up
@@ -119,16 +120,22 @@ class RedisStreamBackend(EventBackend):
         return removed
 
     def mark_erased(self, subjects: set[str], at: float) -> None:
+        """Leave an hour-long tombstone (under a keyed hash, never the id itself) and drop
+        the erased visitors' login-merge records, which name their customer."""
         super().mark_erased(subjects, at)
         pipe = self.client.pipeline(transaction=False)
         for subject in subjects:
-            pipe.set(key("erased", subject), repr(at), ex=ERASED_TTL_SECONDS)
+            pipe.set(key("erased", ledger_name(subject)), repr(at), ex=ERASED_TTL_SECONDS)
+            if subject.startswith("v:"):
+                pipe.delete(key("merged", ledger_name(subject[2:])))
         pipe.execute()
 
     def record_merge(self, visitor_id: str, customer_id: str) -> None:
         super().record_merge(visitor_id, customer_id)
         try:
-            self.client.set(key("merged", visitor_id), customer_id, ex=MERGED_TTL_SECONDS)
+            self.client.set(
+                key("merged", ledger_name(visitor_id)), customer_id, ex=MERGED_TTL_SECONDS
+            )
         except REDIS_ERRORS as exc:
             mark_down(exc, self.url)
 
@@ -136,7 +143,7 @@ class RedisStreamBackend(EventBackend):
         found = super().erased_subjects(subjects)
         ordered = sorted(subjects - found.keys())
         if ordered:
-            values = self.client.mget([key("erased", s) for s in ordered])
+            values = self.client.mget([key("erased", ledger_name(s)) for s in ordered])
             found.update({s: float(v) for s, v in zip(ordered, values, strict=True) if v})
         return found
 
@@ -144,7 +151,7 @@ class RedisStreamBackend(EventBackend):
         found = super().merged_visitors(visitor_ids)
         ordered = sorted(visitor_ids - found.keys())
         if ordered:
-            values = self.client.mget([key("merged", v) for v in ordered])
+            values = self.client.mget([key("merged", ledger_name(v)) for v in ordered])
             found.update({v: c.decode() for v, c in zip(ordered, values, strict=True) if c})
         return found
 
@@ -218,6 +225,11 @@ class RedisStreamBackend(EventBackend):
     @staticmethod
     def _batch_size() -> int:
         return max(1, int(plugin_settings.BATCH_SIZE))
+
+
+def ledger_name(subject: str) -> str:
+    """A ledger key's name for a subject or visitor id: a keyed hash, not the id."""
+    return salted_hmac("personalization_plugin.ledger", subject).hexdigest()[:24]
 
 
 def _subjects_of(fields: dict[bytes, bytes] | None) -> set[str]:
