@@ -74,3 +74,23 @@ class ExperimentForm(WagtailAdminModelForm):
             "attribution_days",
             "note",
         ]
+
+    # Changing these while visitors are being split would mix two experiments' data.
+    LOCKED_WHILE_RUNNING = (
+        "placement",
+        "control_strategy",
+        "treatment_strategy",
+        "challenger_version",
+        "holdout_percent",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.instance.pk and self.instance.status != Experiment.Status.DRAFT:
+            for name in self.LOCKED_WHILE_RUNNING:
+                if name in self.changed_data:
+                    self.add_error(
+                        name,
+                        "This experiment has already run: create a new one to change this.",
+                    )
+        return data

@@ -240,3 +240,21 @@ def test_activating_a_malformed_version_id_is_an_error_message(admin_client_):
         "/admin/personalization/models/activate/", {"version": "abc"}, follow=True
     )
     assert "does not exist" in response.content.decode()
+
+
+def test_a_started_experiment_keeps_its_split(admin_client_):
+    experiment = running_experiment(holdout_percent=10)
+    response = admin_client_.post(
+        f"/admin/personalization/experiments/edit/{experiment.pk}/",
+        {
+            "name": "Renamed",
+            "placement": "for_you",
+            "control_strategy": "baseline",
+            "treatment_strategy": "personalized",
+            "holdout_percent": 40,
+            "attribution_days": 7,
+        },
+    )
+    assert "create a new one to change this" in response.content.decode()
+    experiment.refresh_from_db()
+    assert experiment.holdout_percent == 10
