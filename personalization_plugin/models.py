@@ -127,5 +127,5 @@ class MerchandisingRule(models.Model):
 
 # Models with their own home, imported here so Django finds them.
 from .experiments.models import Experiment  # noqa: E402,F401
-from .site_settings import PersonalizationSettings  # noqa: E402,F401
 from .segments.models import PopulationStats, ScoreModel, Segment, SegmentSize, TriggerFiring  # noqa: E402,F401
+from .site_settings import PersonalizationSettings  # noqa: E402,F401
