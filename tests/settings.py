@@ -30,7 +30,7 @@ if os.environ.get("PERSONALIZATION_TEST_DB") == "postgres":
             "USER": os.environ.get("PGUSER", "postgres"),
             "HOST": os.environ.get("PGHOST", "127.0.0.1"),
             "PORT": os.environ.get("PGPORT", "5432"),
-            "TEST": {"NAME": f"sp_test_{WORKER}"},
+            "TEST": {"NAME": f"sp_test_{RUN_ID}".replace("-", "_")},
         }
     }
 else:
