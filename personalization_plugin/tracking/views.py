@@ -116,7 +116,7 @@ def _accept(request: HttpRequest, raw_events: list[Any]) -> JsonResponse:
             errors.append({"index": index, "error": "Each event must be a JSON object."})
             continue
         kind = raw.get("type")
-        if kind not in {t.value for t in BROWSER_EVENT_TYPES}:
+        if not isinstance(kind, str) or kind not in {t.value for t in BROWSER_EVENT_TYPES}:
             allowed = ", ".join(sorted(t.value for t in BROWSER_EVENT_TYPES))
             errors.append(
                 {
