@@ -42,6 +42,8 @@ PRODUCT_EVENTS = {
     EventType.CLICK,
 }
 MAX_ID_LENGTH = 128
+MAX_POSITION = 2**31 - 1
+MAX_PRICE = Decimal(10) ** 10
 
 
 @dataclass
@@ -91,12 +93,22 @@ def _clean_id(name: str, value: Any, required: bool = False) -> str:
         if required:
             raise InvalidEvent(f"{name} is required for this event type.")
         return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidEvent(f"{name} must be a string or an integer, got {type(value).__name__}.")
     text = str(value)
     if len(text) > MAX_ID_LENGTH:
         raise InvalidEvent(
             f"{name} is {len(text)} characters long; ids may be at most {MAX_ID_LENGTH}."
         )
     return text
+
+
+def _text(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{name} must be a string, got {type(value).__name__}.")
+    return value
 
 
 def build_event(
@@ -134,7 +146,7 @@ def build_event(
         )
     try:
         qty = int(quantity if quantity is not None else 1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidEvent(f"quantity must be a whole number, got {quantity!r}.") from None
     if not 0 < qty <= 10_000:
         raise InvalidEvent(f"quantity must be between 1 and 10000, got {qty}.")
@@ -146,13 +158,17 @@ def build_event(
             raise InvalidEvent(f"price must be a decimal number, got {price!r}.") from None
         if not dec.is_finite() or dec < 0:
             raise InvalidEvent(f"price must be a non-negative number, got {price!r}.")
+        if dec >= MAX_PRICE:  # the column holds 12 digits, 2 after the point
+            raise InvalidEvent(f"price must be below {MAX_PRICE}, got {price!r}.")
         price_text = str(dec)
     pos: int | None = None
     if position is not None and position != "":
         try:
             pos = int(position)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InvalidEvent(f"position must be a whole number, got {position!r}.") from None
+        if not 0 <= pos <= MAX_POSITION:  # beyond the column's range a flush would fail
+            raise InvalidEvent(f"position must be between 0 and {MAX_POSITION}, got {pos}.")
     when = occurred_at or timezone.now()
     if timezone.is_naive(when):
         raise InvalidEvent("occurred_at must be timezone-aware.")
@@ -166,12 +182,12 @@ def build_event(
         category_id=_clean_id("category_id", category_id, required=kind == EventType.CATEGORY_VIEW),
         session_id=_clean_id("session_id", session_id),
         order_id=_clean_id("order_id", order_id, required=kind == EventType.PURCHASE),
-        query=(query or "")[:200],
+        query=_text("query", query)[:200],
         quantity=qty,
         price=price_text,
-        currency=(currency or "")[:3].upper(),
-        placement=(placement or "")[:64],
-        model_version=(model_version or "")[:64],
+        currency=_text("currency", currency)[:3].upper(),
+        placement=_text("placement", placement)[:64],
+        model_version=_text("model_version", model_version)[:64],
         position=pos,
         payload=payload or {},
         occurred_at=when.isoformat(),
