@@ -69,8 +69,13 @@ postgres:
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
+LINTED := $(wildcard personalization_plugin storefront_widgets example_site tests tests_oscar benchmarks)
+
+## lint: ruff (lint and format) and mypy, run by `make test`
 lint: install-dev
-	$(VENV)/bin/ruff check $(wildcard personalization_plugin storefront_widgets example_site tests benchmarks)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy
 
 typecheck: install-dev
 	$(VENV)/bin/mypy

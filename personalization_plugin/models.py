@@ -11,8 +11,16 @@ from .tracking.events import EventType
 class Event(models.Model):
     """One thing a shopper did, as stored after intake. Written in batches, never per request."""
 
-    event_id = models.CharField(max_length=32, unique=True, help_text="Idempotency key: a flush retried after a crash never stores an event twice.")
-    type = models.CharField(max_length=16, choices=[(t.value, t.name.replace("_", " ").lower()) for t in EventType], db_index=True)
+    event_id = models.CharField(
+        max_length=32,
+        unique=True,
+        help_text="Idempotency key: a flush retried after a crash never stores an event twice.",
+    )
+    type = models.CharField(
+        max_length=16,
+        choices=[(t.value, t.name.replace("_", " ").lower()) for t in EventType],
+        db_index=True,
+    )
     visitor_id = models.CharField(max_length=128, db_index=True)
     customer_id = models.CharField(max_length=128, blank=True, db_index=True)
     product_id = models.CharField(max_length=128, blank=True, db_index=True)
@@ -53,7 +61,9 @@ class PrivacyChoice(models.Model):
         GRANTED = "granted"
         DENIED = "denied"
 
-    subject = models.CharField(max_length=140, unique=True, help_text='"v:<visitor id>" or "c:<customer id>"')
+    subject = models.CharField(
+        max_length=140, unique=True, help_text='"v:<visitor id>" or "c:<customer id>"'
+    )
     consent = models.CharField(max_length=8, choices=Consent.choices)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -101,8 +111,12 @@ class MerchandisingRule(models.Model):
     target_type = models.CharField(max_length=8, choices=Target.choices)
     target_id = models.CharField(max_length=128)
     placement = models.CharField(max_length=32, blank=True, help_text="Empty: every placement")
-    position = models.PositiveSmallIntegerField(default=1, help_text="For pins: 1 is the first slot")
-    strength = models.FloatField(default=1.0, help_text="For boost/bury: how strongly (1 = moderate)")
+    position = models.PositiveSmallIntegerField(
+        default=1, help_text="For pins: 1 is the first slot"
+    )
+    strength = models.FloatField(
+        default=1.0, help_text="For boost/bury: how strongly (1 = moderate)"
+    )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     enabled = models.BooleanField(default=True)
