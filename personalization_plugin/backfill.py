@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ EXPECTED_ROW = (
 )
 
 Progress = Callable[[int], None]
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes surrogate-escaped by the decoder
 
 
 class MalformedRow(PersonalizationError, ValueError):
@@ -141,7 +143,10 @@ def _timestamp(raw: str, line: int) -> datetime:
         return datetime.fromtimestamp(float(text), tz=UTC)
     except (ValueError, OverflowError, OSError):
         pass
-    parsed = parse_datetime(text)
+    try:
+        parsed = parse_datetime(text)
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        parsed = None
     if parsed is None:
         raise MalformedRow(line, f"timestamp {raw!r} is neither unix seconds nor ISO 8601")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -185,13 +190,16 @@ def read_csv_events(
     """(line number, event) per data row; a malformed row raises MalformedRow, or is
     yielded as the error when `skip_invalid`. A header line is recognised and skipped."""
     seen: Counter[str] = Counter()
-    with Path(path).open(newline="", encoding="utf-8") as handle:
+    # surrogateescape: a byte that is not UTF-8 becomes an error naming its line, not a crash.
+    with Path(path).open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
         for line, row in enumerate(csv.reader(handle), start=1):
             if not row or (line == 1 and row[0].strip().lower() == "timestamp"):
                 continue
             key = ",".join(row)
             seen[key] += 1
             try:
+                if _NOT_UTF8.search(key):
+                    raise MalformedRow(line, "it is not UTF-8 text; save the file as UTF-8")
                 yield line, _row_event(row, line, seen[key], customers)
             except MalformedRow as exc:
                 if not skip_invalid:
