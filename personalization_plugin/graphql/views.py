@@ -63,6 +63,10 @@ class PersonalizationGraphQLView(GraphQLView):
             if show_graphiql:
                 return None
             raise HttpError(HttpResponseBadRequest("Must provide query string."))
+        if not isinstance(query, str) or not isinstance(operation_name, str | None):
+            raise HttpError(
+                HttpResponseBadRequest("query and operationName must be strings (JSON text).")
+            )
         try:
             check_query_length(query)
             document, errors = validated_document(self.schema.graphql_schema, query)
