@@ -25,11 +25,14 @@ $(VENV)/.installed-dev: $(VENV)/.installed setup.cfg
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## demo: install, migrate SQLite, seed the demo store, train, serve on http://127.0.0.1:8000
+## demo: install, migrate SQLite, seed the demo store, train, size segments, simulate an
+## experiment's traffic (first run only), serve on http://127.0.0.1:8000
 demo: install
 	cd example_site && ../$(PY) manage.py migrate --noinput
 	cd example_site && ../$(PY) manage.py seed_demo --if-empty
 	cd example_site && ../$(PY) manage.py personalization_train
+	cd example_site && ../$(PY) manage.py personalization_segments
+	cd example_site && ../$(PY) manage.py personalization_demo_experiment --if-none
 	@echo ""
 	@echo "  Demo store:    http://127.0.0.1:8000/"
 	@echo "  Wagtail admin: http://127.0.0.1:8000/admin/  (login: admin / admin)"

@@ -37,11 +37,19 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=14)
         parser.add_argument("--sessions", type=int, default=6, help="Sessions per shopper.")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--if-none",
+            action="store_true",
+            help="Do nothing when any experiment exists already (so `make demo` can be re-run).",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from ...engine.training import train
         from ...serving import clear_caches
 
+        if opts["if_none"] and Experiment.objects.exists():
+            self.stdout.write("An experiment exists already: nothing simulated.")
+            return
         if not Event.objects.filter(type="view").exists():
             raise CommandError("No stored product views: run `manage.py seed_demo` first.")
         if not ModelVersion.objects.filter(is_active=True).exists():
