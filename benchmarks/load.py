@@ -17,8 +17,13 @@ Everything runs on loopback and is torn down at the end:
    at most --seconds and --max-requests per side; "on" and "off" alternate per level.
    The load comes from one IP address, so the per-IP intake limit is raised for the run
    (the per-visitor limit stays as configured).
-4. Afterwards `personalization_flush` moves the Redis stream to the database, and the
-   impression/click events stored are compared with the number the endpoint accepted.
+4. A fault phase: the "on" store under load (8 shoppers) while its redis-server is
+   killed with SIGKILL and restarted on the same port (Redis runs with an fsync-always
+   append-only file, as an event stream in production should).
+5. Afterwards the gunicorn servers are stopped gracefully (workers flush the events they
+   buffered in-process during the outage), `personalization_flush` moves the Redis stream
+   to the database, and the impression/click events stored are compared with the number
+   the endpoint accepted.
 
 Printed: requests/s, p50/p99 latency and error rate (5xx, connection errors and
 unexpected statuses) per level and side, the on/off ratios, and events accepted vs
@@ -101,6 +106,7 @@ class Environment:
     def __init__(self, db: str) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="sp-load-"))
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.servers: list[subprocess.Popen[bytes]] = []
         self.redis_port = free_port()
         self.db = db
         self.pg_name = f"sp_load_{os.getpid()}"
@@ -120,14 +126,31 @@ class Environment:
             self.env["DEMO_DB"] = str(self.tmp / "load.sqlite3")
 
     def start_redis(self) -> None:
+        """Our own redis-server; with an fsync-always append-only file, so that a killed
+        server comes back with its stream (as a production Redis for events should)."""
         redis_server = shutil.which("redis-server")
         if not redis_server:
             sys.exit("redis-server is not installed (make redis installs it).")
-        self.spawn(
+        self.redis = self.spawn(
             [redis_server, "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--daemonize", "no"],
+             "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+             "--dir", str(self.tmp), "--daemonize", "no"],
         )  # fmt: skip
         wait_for_port(self.redis_port)
+
+    def kill_redis(self) -> None:
+        self.redis.kill()
+        self.redis.wait(timeout=10)
+        self.processes.remove(self.redis)
+
+    def stop_servers(self) -> None:
+        """SIGTERM the gunicorn masters: workers exit gracefully and flush their buffers."""
+        for process in self.servers:
+            process.terminate()
+        for process in self.servers:
+            process.wait(timeout=60)
+            self.processes.remove(process)
+        self.servers = []
 
     def spawn(self, args: list[str], log: str | None = None) -> subprocess.Popen[bytes]:
         out = open(self.tmp / log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
@@ -156,13 +179,14 @@ class Environment:
 
     def serve(self, settings: str, workers: int, threads: int) -> int:
         port = free_port()
-        self.spawn(
+        server = self.spawn(
             [GUNICORN, "example_site.wsgi:application", "--bind", f"127.0.0.1:{port}",
              "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
              "--env", f"DJANGO_SETTINGS_MODULE={settings}", "--timeout", "60",
              "--keep-alive", "30"],
             log=f"gunicorn-{settings}.log",
         )  # fmt: skip
+        self.servers.append(server)
         wait_for_port(port)
         return port
 
@@ -335,6 +359,36 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def fault_phase(environment: Environment, port: int, products: list[tuple[int, str]],
+                args: argparse.Namespace) -> int:  # fmt: skip
+    """Load the "on" store while its Redis is killed (SIGKILL) and restarted on the same
+    port; returns the events accepted. Requests, errors and latency are printed."""
+    seconds = args.fault_seconds
+
+    def outage() -> None:
+        time.sleep(seconds / 3)
+        environment.kill_redis()
+        time.sleep(seconds / 3)
+        environment.start_redis()
+
+    killer = threading.Thread(target=outage)
+    killer.start()
+    tally, elapsed = run_level(port, products, 8, seconds, 10**6, seed=99)
+    killer.join()
+    n = len(tally.latencies)
+    print()
+    print(
+        f"fault phase (on, concurrency 8, Redis SIGKILLed at {seconds / 3:.0f} s and restarted "
+        f"at {2 * seconds / 3:.0f} s): {n} requests, {n / elapsed:.1f} req/s, "
+        f"p50 {percentile(tally.latencies, 0.5) * 1000:.1f} ms, "
+        f"p99 {percentile(tally.latencies, 0.99) * 1000:.1f} ms, errors {tally.errors / max(n, 1):.2%}, "
+        f"statuses {dict(sorted(tally.statuses.items()))}"
+    )
+    if tally.failed:
+        print(f"failed requests by status and path: {tally.failed}")
+    return tally.accepted_events
+
+
 def count_tracked(environment: Environment) -> int:
     code = (
         "from personalization_plugin.models import Event; "
@@ -354,6 +408,12 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=150)
     parser.add_argument("--shoppers", type=int, default=300)
     parser.add_argument("--events", type=int, default=8000)
+    parser.add_argument(
+        "--fault-seconds",
+        type=float,
+        default=9.0,
+        help="Length of the Redis-outage phase after the levels (0 skips it).",
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -431,6 +491,10 @@ def main() -> None:
             p99 = percentile(on.latencies, 0.99) / percentile(off.latencies, 0.99)
             print(f"  concurrency {level:>2}: req/s x{rps:.2f}, p50 x{p50:.2f}, p99 x{p99:.2f}")
 
+        if args.fault_seconds > 0:
+            accepted += fault_phase(environment, ports["on"], products, args)
+
+        environment.stop_servers()  # workers flush what they buffered during the outage
         flushed = environment.manage("personalization_flush")
         stored = count_tracked(environment) - tracked_before
         print()
