@@ -213,6 +213,7 @@ class Tally:
     statuses: dict[int, int] = field(default_factory=dict)
     accepted_events: int = 0
     failed: dict[str, int] = field(default_factory=dict)  # "status path" of failures
+    by_kind: dict[str, list[float]] = field(default_factory=dict)  # latencies per request kind
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, seconds: float, status: int, ok: bool, accepted: int = 0, path: str = "") -> None:
@@ -221,6 +222,7 @@ class Tally:
                 label = f"{status} {path.split('?')[0]}"
                 self.failed[label] = self.failed.get(label, 0) + 1
             self.latencies.append(seconds)
+            self.by_kind.setdefault(kind_of(path), []).append(seconds)
             self.statuses[status] = self.statuses.get(status, 0) + 1
             self.errors += 0 if ok else 1
             self.accepted_events += accepted
@@ -314,6 +316,17 @@ class Shopper:
         if roll < 0.80:
             return self.graphql()
         return self.beacon()
+
+
+def kind_of(path: str) -> str:
+    """A request's kind for the per-kind figures: page, partial, graphql or beacon."""
+    if path.startswith("/widgets/p/"):
+        return "partial " + path.split("/")[3]
+    if path.startswith("/graphql/"):
+        return "graphql"
+    if path.startswith("/personalization/events/"):
+        return "beacon"
+    return "home page" if path == "/" else "product page"
 
 
 def run_level(port: int, products: list[tuple[int, str]], concurrency: int, seconds: float,
@@ -482,6 +495,17 @@ def main() -> None:
                     failures[label] = failures.get(label, 0) + n
         if failures:
             print(f"failed requests by status and path: {failures}")
+        top_level, top = rows[-1]
+        print()
+        print(f"p50 / p99 ms per request kind at concurrency {top_level} (on vs off):")
+        on_kinds, off_kinds = top["on"][0].by_kind, top["off"][0].by_kind
+        for kind in sorted(on_kinds):
+            on_k, off_k = on_kinds[kind], off_kinds.get(kind, [])
+            print(
+                f"  {kind:<26} on {percentile(on_k, 0.5) * 1000:6.1f} / "
+                f"{percentile(on_k, 0.99) * 1000:6.1f}   off {percentile(off_k, 0.5) * 1000:6.1f} / "
+                f"{percentile(off_k, 0.99) * 1000:6.1f}   (n={len(on_k)}/{len(off_k)})"
+            )
         print()
         print("cost of personalization (on / off, same request mix):")
         for level, results in rows:
