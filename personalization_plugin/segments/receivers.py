@@ -35,7 +35,9 @@ def _safe(func: Callable[..., None]) -> Callable[..., None]:
 def on_tracked(event: Any, categories: tuple[str, ...] = ()) -> None:
     """Fold one accepted `TrackedEvent` into its subject's cached profile.
 
-    Registered as a tracking listener, so it sees events from every intake path.
+    Registered as a tracking listener, so it sees events from every intake path. A
+    shopper with no cached profile is left alone: the profile is built from stored events
+    when a page first asks for their segments, so intake never pays for a rebuild.
     Never raises.
     """
     from datetime import datetime
@@ -44,7 +46,7 @@ def on_tracked(event: Any, categories: tuple[str, ...] = ()) -> None:
 
     try:
         category = event.category_id or (categories[0] if categories else "")
-        store.apply(
+        store.apply_if_cached(
             event.subject,
             event.type,
             ts=datetime.fromisoformat(event.occurred_at).timestamp(),

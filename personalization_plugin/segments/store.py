@@ -111,6 +111,30 @@ def apply(subject: str, type: str, **fields: Any) -> None:
     _write(subject, raw)
 
 
+def apply_if_cached(subject: str, type: str, **fields: Any) -> bool:
+    """Fold a new event into a cached profile; do nothing when none is cached.
+
+    The intake path calls this for every event, so it must stay cheap: one GET (or a dict
+    lookup without Redis), never a rebuild from the database. A profile built later from
+    stored events includes this event once it is flushed. Returns whether one was updated.
+    """
+    client = _redis()
+    if client is not None:
+        try:
+            raw = _decode(client.get(_profile_key(subject)))
+            mark_up()
+        except REDIS_ERRORS as exc:
+            mark_down(exc)
+            raw = _local_get(subject)
+    else:
+        raw = _local_get(subject)
+    if raw is None:
+        return False
+    profiles.apply_event(raw, type, **fields)
+    _write(subject, raw)
+    return True
+
+
 def invalidate(subject: str) -> None:
     """Drop a cached profile; the next read rebuilds it from stored events."""
     forget({subject})

@@ -253,3 +253,15 @@ def test_events_inside_an_import_batch_are_not_folded_in_one_by_one():
             visitor=visitor, order_id="x", lines=[{"product_id": products(1)[0], "price": "4"}]
         )
     assert "repeat-buyers" not in slugs(request(visitor=visitor))
+
+
+def test_intake_builds_no_profile_for_a_shopper_nobody_asked_about():
+    """Intake stays cheap: the profile is built when a page first asks, from stored events."""
+    from personalization_plugin import track_order
+    from personalization_plugin.tracking.backends import get_backend
+
+    visitor = Visitor(visitor_id="v9", customer_id="9")
+    track_order(visitor=visitor, order_id="o9", lines=[{"product_id": products(1)[0]}])
+    assert store._local_get("c:9") is None
+    get_backend().flush()
+    assert "first-time-buyers" in slugs(request(visitor=visitor))
