@@ -13,7 +13,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.settings import graphene_settings
@@ -26,6 +33,19 @@ from .schema import RESPONSE_COOKIES_ATTR, RESPONSE_COOKIES_DONE_ATTR
 
 logger = logging.getLogger("personalization_plugin.graphql")
 INTERNAL_ERROR = "Internal error; it has been logged. Try again later."
+# Bodies another site's HTML form can send with the shopper's cookies. JSON needs a CORS
+# preflight the store never grants, so only these are checked for Django's CSRF token
+# (the view is otherwise CSRF-exempt for headless clients).
+FORM_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
+
+
+def _forgeable_without_csrf_token(request: HttpRequest) -> bool:
+    """A POST another site could forge (a form body) without a valid CSRF token, so that
+    e.g. `setConsent(granted: false)`, which erases the shopper's data, cannot be forged."""
+    if request.method != "POST" or request.content_type not in FORM_CONTENT_TYPES:
+        return False
+    rejection = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})  # type: ignore[arg-type]
+    return rejection is not None
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -41,6 +61,18 @@ class PersonalizationGraphQLView(GraphQLView):
         super().__init__(schema=schema, **kwargs)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if _forgeable_without_csrf_token(request):
+            return JsonResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "CSRF check failed: send the operation as application/json, "
+                            "or include Django's CSRF token with a form post."
+                        }
+                    ]
+                },
+                status=403,
+            )
         response = super().dispatch(request, *args, **kwargs)
         for cookie in (getattr(request, RESPONSE_COOKIES_ATTR, None) or {}).values():
             response.cookies[cookie.key] = cookie
