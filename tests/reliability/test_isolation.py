@@ -103,3 +103,23 @@ def test_forget_me_with_anothers_id_erases_only_the_requester(victim: list[str])
         )
         assert response.status_code == 200, (name, response.status_code)
     assert Event.objects.filter(visitor_id=B).count() == len(victim), "B's data untouched"
+
+
+def test_a_form_posted_graphql_mutation_needs_the_csrf_token(victim: list[str]) -> None:
+    """Another site's form can post to /graphql/ with the shopper's cookies; without the
+    CSRF token, `setConsent(granted: false)` (which erases the shopper) must not run."""
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["sp_vid"] = sign_visitor_id(B)
+    response = client.post(
+        "/graphql/", {"query": "mutation { setConsent(granted: false) { consent } }"}
+    )
+    assert response.status_code == 403 and "CSRF" in response.json()["errors"][0]["message"]
+    assert Event.objects.filter(visitor_id=B).count() == len(victim)
+
+
+def test_a_json_graphql_mutation_from_the_storefront_still_works(victim: list[str]) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["sp_vid"] = sign_visitor_id(B)
+    body = json.dumps({"query": "mutation { setConsent(granted: true) { consent } }"})
+    response = client.post("/graphql/", body, content_type="application/json")
+    assert response.json()["data"]["setConsent"]["consent"] == "granted"
