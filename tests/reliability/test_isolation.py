@@ -123,3 +123,13 @@ def test_a_json_graphql_mutation_from_the_storefront_still_works(victim: list[st
     body = json.dumps({"query": "mutation { setConsent(granted: true) { consent } }"})
     response = client.post("/graphql/", body, content_type="application/json")
     assert response.json()["data"]["setConsent"]["consent"] == "granted"
+
+
+@pytest.mark.parametrize("path", ["/personalization/forget-me/", "/personalization/consent/"])
+def test_privacy_endpoints_refuse_a_post_without_the_csrf_token(
+    victim: list[str], path: str
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["sp_vid"] = sign_visitor_id(B)
+    assert client.post(path, {"consent": "denied"}).status_code == 403
+    assert Event.objects.filter(visitor_id=B).count() == len(victim)
