@@ -72,6 +72,7 @@ def erase(
     from ..models import Event, PrivacyChoice
     from ..tracking import ratelimit
     from ..tracking.backends import get_backend
+    from ..tracking.connection import REDIS_ERRORS
     from ..tracking.realtime import get_realtime
 
     if not visitor_id and not customer_id:
@@ -79,7 +80,13 @@ def erase(
     subjects = subjects_for(visitor_id, customer_id)
     visitor_ids = {s[2:] for s in subjects if s.startswith("v:")}
     backend = get_backend()
-    backend.mark_erased(subjects, time.time())
+    try:
+        backend.mark_erased(subjects, time.time())
+    except REDIS_ERRORS as exc:  # first step: nothing is erased yet, so the caller can retry
+        raise ErasureIncomplete(
+            f"Redis is unreachable ({type(exc).__name__}), so buffered events cannot be "
+            "erased; nothing was erased. Run the erasure again when Redis answers."
+        ) from None
     report = {"buffered": backend.scrub(subjects)}
     events = Event.objects.filter(visitor_id__in=visitor_ids)
     if customer_id:

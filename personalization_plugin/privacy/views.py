@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from ..tracking.connection import REDIS_ERRORS
 from ..tracking.identity import get_visitor
 from .consent import consent_state, set_consent
+from .erasure import ErasureIncomplete
 from .export import export_subject
+
+logger = logging.getLogger("personalization_plugin.privacy")
+
+
+def _unavailable(message: str) -> JsonResponse:
+    """503 with Retry-After: a backing service is down; the shopper can simply retry."""
+    response = JsonResponse({"error": message}, status=503)
+    response["Retry-After"] = "60"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _erasure_failed(exc: ErasureIncomplete) -> JsonResponse:
+    logger.error("Erasure requested by a shopper did not finish: %s", exc)
+    return _unavailable(
+        "Your opt-out is recorded, but erasing your data could not finish because a service "
+        "is unavailable. Please try again in a minute."
+    )
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -50,7 +72,10 @@ def consent_view(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     response: HttpResponse = JsonResponse({}) if _wants_json(request) else _back(request, data)
-    erased = set_consent(request, response, choice == "granted")
+    try:
+        erased = set_consent(request, response, choice == "granted")
+    except ErasureIncomplete as exc:
+        return _erasure_failed(exc)
     if isinstance(response, JsonResponse):
         body = {**consent_state(request), "erased": erased}
         response.content = json.dumps(body).encode()
@@ -64,10 +89,19 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
     if visitor.is_new and not visitor.customer_id:
         data: dict[str, Any] = {"subjects": [], "events": [], "realtime": {}, "consent": []}
     else:
-        data = export_subject(
-            visitor_id=None if visitor.is_new else visitor.visitor_id,
-            customer_id=visitor.customer_id or None,
-        )
+        try:
+            data = export_subject(
+                visitor_id=None if visitor.is_new else visitor.visitor_id,
+                customer_id=visitor.customer_id or None,
+            )
+        except (
+            *REDIS_ERRORS,
+            DatabaseError,
+        ) as exc:  # buffered events unreachable: no partial export
+            logger.error("Data export failed: %s", type(exc).__name__)
+            return _unavailable(
+                "Your data cannot be exported right now; please try again in a minute."
+            )
     response = JsonResponse(data, json_dumps_params={"indent": 2})
     response["Content-Disposition"] = 'attachment; filename="my-personalization-data.json"'
     response["Cache-Control"] = "no-store"
@@ -83,7 +117,10 @@ def forget_me_view(request: HttpRequest) -> HttpResponse:
     """
     data = _payload(request)
     response: HttpResponse = JsonResponse({}) if _wants_json(request) else _back(request, data)
-    report = set_consent(request, response, False)
+    try:
+        report = set_consent(request, response, False)
+    except ErasureIncomplete as exc:
+        return _erasure_failed(exc)
     if isinstance(response, JsonResponse):
         response.content = json.dumps({"erased": report}).encode()
     return response
