@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from personalization_plugin.models import Event
+from personalization_plugin.models import Event, PrivacyChoice
 from personalization_plugin.serving import cache as serving_cache
 from personalization_plugin.tracking import connection
 from personalization_plugin.tracking.backends import get_backend, get_local_backend
@@ -121,3 +121,36 @@ def test_serving_uses_redis_again_after_an_outage(
     subject = f"v:{shopper.visitor_id}"
     keys = [k.decode() for k in own_redis.client().scan_iter(f"{key('')}*")]
     assert any(subject in k for k in keys), "real-time state is written to Redis again"
+
+
+@pytest.mark.slow
+def test_forget_me_during_an_outage_says_retry_and_works_once_redis_is_back(
+    own_redis: Any, catalog: list[Any], quick_retry: None
+) -> None:
+    from .audit import database_traces, needles_for, redis_traces
+
+    shopper = Shopper()
+    shopper.send(impressions(catalog, 5))
+    own_redis.kill()
+    response = shopper.client.post(
+        "/personalization/forget-me/", "{}", content_type="application/json"
+    )
+    assert response.status_code == 503, response.status_code
+    assert "try again" in response.json()["error"] and response["Retry-After"] == "60"
+    assert PrivacyChoice.objects.filter(
+        subject=f"v:{shopper.visitor_id}", consent="denied"
+    ).exists()
+    mydata = shopper.client.get("/personalization/my-data/")
+    assert mydata.status_code == 503 and "try again" in mydata.json()["error"]
+
+    own_redis.start()
+    wait_for_retry()
+    response = shopper.client.post(
+        "/personalization/forget-me/", "{}", content_type="application/json"
+    )
+    assert response.status_code == 200, response.content[:300]
+    get_backend().flush()
+    needles = needles_for(shopper.visitor_id, shopper.visitor_id)
+    assert redis_traces(own_redis.client(), needles) == []
+    left = database_traces(needles, allow=lambda model, row: model is PrivacyChoice)
+    assert left == [], left
