@@ -158,3 +158,18 @@ def shopper_history(catalog: list[Any]) -> Callable[..., None]:
         )
 
     return record
+
+
+def pause(server: OwnRedis) -> None:
+    """SIGSTOP the server: connections stay open but nothing answers (a hung Redis)."""
+    import signal
+
+    assert server.process is not None
+    server.process.send_signal(signal.SIGSTOP)
+
+
+def resume(server: OwnRedis) -> None:
+    import signal
+
+    assert server.process is not None
+    server.process.send_signal(signal.SIGCONT)

@@ -154,3 +154,32 @@ def test_forget_me_during_an_outage_says_retry_and_works_once_redis_is_back(
     assert redis_traces(own_redis.client(), needles) == []
     left = database_traces(needles, allow=lambda model, row: model is PrivacyChoice)
     assert left == [], left
+
+
+@pytest.mark.slow
+def test_a_hung_redis_costs_one_timeout_then_falls_back_and_loses_nothing(
+    own_redis: Any, catalog: list[Any], quick_retry: None
+) -> None:
+    """A SIGSTOPped Redis accepts connections but never answers: the first request waits
+    for the socket timeout, later ones skip Redis; an XADD that timed out on our side may
+    still land once Redis resumes, and is then stored only once (unique event_id)."""
+    from .conftest import pause, resume
+
+    shopper = Shopper()
+    accepted = shopper.send(impressions(catalog, 4)).json()["accepted"]
+    get_backend().flush()
+    pause(own_redis)
+    try:
+        started = time.monotonic()
+        for _ in range(3):
+            accepted += shopper.send(impressions(catalog, 4)).json()["accepted"]
+            assert_store_renders(shopper, catalog)
+        assert time.monotonic() - started < 30
+    finally:
+        resume(own_redis)
+    wait_for_retry()
+    accepted += shopper.send(impressions(catalog, 4)).json()["accepted"]
+    get_backend().flush()
+    stored = Event.objects.filter(type="impression", visitor_id=shopper.visitor_id)
+    assert accepted == 20
+    assert stored.count() == accepted
