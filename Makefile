@@ -92,6 +92,7 @@ bench: install-dev services
 	$(PY) benchmarks/page.py
 	$(PY) benchmarks/segments.py
 	$(PY) benchmarks/import_csv.py
+	$(PY) benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) example_site/db.sqlite3 example_site/var
