@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "ALGORITHM": "als",
     "FACTORS": 64,
     "ITERATIONS": 15,
+    # ALS/BPR iterations when training starts from the active model's factors (same
+    # algorithm and FACTORS); `personalization_train --full` forces a cold fit instead.
+    "WARM_START_ITERATIONS": 5,
     "REGULARIZATION": 0.05,
     "ALPHA": 1.0,
     # Where trained model artifacts are written. None: <BASE_DIR>/var/personalization.

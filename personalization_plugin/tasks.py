@@ -16,11 +16,12 @@ from django_tasks import task
 
 
 @task()
-def train_model(algorithm: str | None = None) -> dict[str, Any]:
-    """Train and activate a new model version; returns a JSON-able summary."""
+def train_model(algorithm: str | None = None, full: bool = False) -> dict[str, Any]:
+    """Train and activate a new model version (warm started from the active ALS/BPR
+    model unless `full`); returns a JSON-able summary."""
     from .engine.training import train
 
-    mv = train(algorithm=algorithm)
+    mv = train(algorithm=algorithm, full=full)
     return {
         "version": mv.version,
         "algorithm": mv.algorithm,
@@ -29,4 +30,5 @@ def train_model(algorithm: str | None = None) -> dict[str, Any]:
         "n_interactions": mv.n_interactions,
         "training_seconds": mv.training_seconds,
         "metrics": mv.metrics,
+        "warm_start_from": mv.params.get("warm_start_from", ""),
     }

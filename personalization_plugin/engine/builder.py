@@ -16,6 +16,7 @@ import numpy as np
 from . import cooccurrence
 from .algorithms import make
 from .algorithms.base import sparse_to_arrays
+from .algorithms.factors import FactorModel, WarmStart
 from .algorithms.neighbours import EASE, ItemKNN, keep_top_k
 from .catalog import CatalogSnapshot, catalog_arrays
 from .interactions import Interactions, event_weights
@@ -36,6 +37,8 @@ class BuildParams:
     algorithm: str = "als"
     factors: int = 64
     iterations: int = 15
+    # iterations when ALS/BPR starts from the previous model's factors (see training)
+    warm_start_iterations: int = 5
     regularization: float = 0.05
     alpha: float = 1.0
     neighbours: int = 50
@@ -63,6 +66,7 @@ class BuildParams:
             "algorithm": algorithm or s.ALGORITHM,
             "factors": s.FACTORS,
             "iterations": s.ITERATIONS,
+            "warm_start_iterations": s.WARM_START_ITERATIONS,
             "regularization": s.REGULARIZATION,
             "alpha": s.ALPHA,
             "trending_half_life_hours": s.TRENDING_HALF_LIFE_HOURS,
@@ -70,17 +74,24 @@ class BuildParams:
         values.update(overrides)
         return cls(**values)
 
-    def core_params(self) -> dict[str, Any]:
+    def core_params(self, warm: bool = False) -> dict[str, Any]:
+        """Parameters of the collaborative core; `warm` (starting from earlier factors)
+        runs `warm_start_iterations` instead of `iterations` (BPR scaled alike)."""
         if self.algorithm in ("als", "bpr"):
             return {
                 "factors": self.factors,
-                "iterations": self.iterations
-                if self.algorithm == "als"
-                else max(self.iterations, 100),
+                "iterations": self.core_iterations(warm),
                 "regularization": self.regularization,
                 "alpha": self.alpha,
             }
         return {"k": self.neighbours * 2}
+
+    def core_iterations(self, warm: bool = False) -> int:
+        if self.algorithm == "als":
+            return self.warm_start_iterations if warm else self.iterations
+        # BPR's SGD epochs: at least 100 cold, and the same fraction of that when warm
+        cold = max(self.iterations, 100)
+        return cold * self.warm_start_iterations // max(self.iterations, 1) if warm else cold
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,10 +105,12 @@ def build_arrays(
     now: float | None = None,
     progress: bool = False,
     prefit_ease: EASE | None = None,
+    warm_start: WarmStart | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Fit the core model and every lookup table; returns (arrays, info) where info
     holds per-part timings and what was fitted. `prefit_ease` reuses an EASE model
-    fitted on the same matrix (evaluation fits it once for the baseline too)."""
+    fitted on the same matrix (evaluation fits it once for the baseline too);
+    `warm_start` starts an ALS/BPR core from earlier factors (ignored otherwise)."""
     info: dict[str, Any] = {"timings": {}}
     clock = time.perf_counter()
 
@@ -108,7 +121,15 @@ def build_arrays(
 
     arrays: dict[str, np.ndarray] = {"subject_ids": data.subject_ids, "item_ids": data.item_ids}
     arrays.update(sparse_to_arrays("history", data.matrix))
-    core = make(params.algorithm, **params.core_params()).fit(data.matrix, progress=progress)
+    warm = warm_start if params.algorithm in ("als", "bpr") else None
+    core = make(params.algorithm, **params.core_params(warm=warm is not None))
+    if isinstance(core, FactorModel):
+        core.warm_start = warm
+    core.fit(data.matrix, progress=progress)
+    info["warm_start_from"] = warm.from_version if warm is not None else None
+    info["core_iterations"] = (
+        params.core_iterations(warm is not None) if isinstance(core, FactorModel) else None
+    )
     arrays.update({f"core_{k}": v for k, v in core.to_arrays().items()})
     lap("core")
 

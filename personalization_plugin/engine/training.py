@@ -18,10 +18,11 @@ from ..conf import plugin_settings
 from ..exceptions import PersonalizationError
 from ..models import ModelVersion
 from . import registry
-from .artifacts import write_artifact
+from .algorithms.factors import WarmStart
+from .artifacts import ArtifactError, read_artifact, write_artifact
 from .builder import BuildParams, build_arrays
 from .catalog import snapshot_catalog
-from .interactions import build_interactions, load_events
+from .interactions import Interactions, build_interactions, load_events
 
 logger = logging.getLogger(__name__)
 MIN_EVENTS_FOR_HOLDOUT = 200
@@ -38,13 +39,19 @@ def new_version_name() -> str:
 
 
 def train(
-    algorithm: str | None = None, progress: bool = False, holdout: bool = True, **overrides: Any
+    algorithm: str | None = None,
+    progress: bool = False,
+    holdout: bool = True,
+    full: bool = False,
+    **overrides: Any,
 ) -> ModelVersion:
     """Fit a model on every stored event, store it as a new version and activate it.
 
     `algorithm` overrides PERSONALIZATION["ALGORITHM"]; `holdout=False` skips the
     offline metrics (which fit a second model on 90% of the events, about doubling the
-    time); `overrides` set any
+    time). When the active model is ALS/BPR with the same algorithm and factor count,
+    the new core starts from its factors and runs WARM_START_ITERATIONS (incremental
+    training); `full=True` forces a cold fit. `overrides` set any
     `BuildParams` field. Raises NotEnoughData when there is nothing to learn from and
     ValueError for an unknown algorithm; the active model is unchanged in both cases.
     """
@@ -73,7 +80,8 @@ def train(
     stages.next("holdout evaluation")
     metrics = _holdout_metrics(log, params, weights, half_life, sensitive) if holdout else {}
     stages.next(f"fitting {params.algorithm}")
-    arrays, info = build_arrays(data, params, snapshot, progress=progress)
+    warm = None if full else _warm_start(params, data)
+    arrays, info = build_arrays(data, params, snapshot, progress=progress, warm_start=warm)
     stages.next("writing the artifact")
     seconds = time.perf_counter() - started
     version = new_version_name()
@@ -83,6 +91,7 @@ def train(
         "half_life_days": half_life,
         "metrics": metrics,
         "timings": info["timings"],
+        "warm_start_from": info["warm_start_from"] or "",
         "n_users": data.n_users,
         "n_items": data.n_items,
         "n_interactions": int(data.matrix.nnz),
@@ -98,6 +107,9 @@ def train(
             "event_weights": dict(weights),
             "half_life_days": half_life,
             "ease": info["ease"],
+            "warm_start": warm is not None,
+            "warm_start_from": info["warm_start_from"] or "",
+            "core_iterations": info["core_iterations"],
         },
         metrics=metrics,
         n_users=data.n_users,
@@ -115,6 +127,27 @@ def train(
         metrics or "no holdout",
     )
     return mv
+
+
+def _warm_start(params: BuildParams, data: Interactions) -> WarmStart | None:
+    """The active model's factors mapped onto `data`, when they can seed this fit: same
+    algorithm (ALS or BPR) and the same number of factors. Anything else (no active
+    model, another algorithm, an unreadable artifact) means a cold fit."""
+    if params.algorithm not in ("als", "bpr"):
+        return None
+    active = ModelVersion.objects.filter(is_active=True).first()
+    if active is None or active.algorithm != params.algorithm:
+        return None
+    if active.params.get("factors") != params.factors:
+        return None
+    try:
+        old, _ = read_artifact(active.path)
+    except ArtifactError as exc:
+        logger.warning("Not warm starting from %s: %s Fitting from scratch.", active.version, exc)
+        return None
+    if "core_item_factors" not in old or "core_user_factors" not in old:
+        return None
+    return WarmStart.align(old, data.subject_ids, data.item_ids, from_version=active.version)
 
 
 def _holdout_metrics(log, params: BuildParams, weights, half_life, sensitive) -> dict[str, Any]:

@@ -7,6 +7,7 @@ serving needs no implicit model object at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,24 +17,106 @@ from threadpoolctl import threadpool_limits
 from .base import Recommender
 
 
-class FactorModel(Recommender):
-    """Shared scoring for factor models: score = user_factors @ item_factors.T."""
+def id_positions(old_ids: np.ndarray, new_ids: np.ndarray) -> np.ndarray:
+    """For each id in `new_ids`, its row in `old_ids`, or -1 (vectorised: a sort and a
+    binary search, no Python loop over the ids)."""
+    out = np.full(len(new_ids), -1, dtype=np.int64)
+    if len(old_ids) == 0 or len(new_ids) == 0:
+        return out
+    order = np.argsort(old_ids, kind="stable")
+    ordered = old_ids[order]
+    at = np.clip(np.searchsorted(ordered, new_ids), 0, len(ordered) - 1)
+    found = ordered[at] == new_ids
+    out[found] = order[at[found]]
+    return out
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """An earlier model's factors mapped onto a new matrix's rows and columns.
+
+    `user_rows[i]` / `item_rows[j]` is the earlier row of the new matrix's subject i /
+    item j, or -1 when it is new (it then gets implicit's own small random init).
+    Subjects and items that vanished are simply not referenced."""
 
     user_factors: np.ndarray
     item_factors: np.ndarray
+    user_rows: np.ndarray
+    item_rows: np.ndarray
+    from_version: str = ""
+
+    @classmethod
+    def align(
+        cls,
+        old_arrays: dict[str, np.ndarray],
+        subject_ids: np.ndarray,
+        item_ids: np.ndarray,
+        from_version: str = "",
+    ) -> WarmStart:
+        """Map an artifact's `core_*_factors` (by subject key and product id) onto new ids."""
+        return cls(
+            user_factors=old_arrays["core_user_factors"],
+            item_factors=old_arrays["core_item_factors"],
+            user_rows=id_positions(old_arrays["subject_ids"], subject_ids),
+            item_rows=id_positions(old_arrays["item_ids"], item_ids),
+            from_version=from_version,
+        )
+
+    @property
+    def known_items(self) -> int:
+        return int((self.item_rows >= 0).sum())
+
+
+class FactorModel(Recommender):
+    """Shared scoring for factor models: score = user_factors @ item_factors.T.
+
+    Set `warm_start` (a `WarmStart`) before `fit` to start from an earlier model's
+    factors instead of random ones: implicit's CPU ALS and BPR only initialise the
+    factors in `fit()` when they are None, so the mapped factors are set on the implicit
+    model first and `fit` refines them (a few iterations are then enough)."""
+
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    warm_start: WarmStart | None = None
 
     def _make(self) -> Any:
         raise NotImplementedError
 
     def fit(self, matrix: sp.csr_matrix, progress: bool = False) -> FactorModel:
+        matrix = sp.csr_matrix(matrix, dtype=np.float32)
         with threadpool_limits(limits=1, user_api="blas"):
             model = self._make()
-            model.fit(sp.csr_matrix(matrix, dtype=np.float32), show_progress=progress)
+            if self.warm_start is not None:
+                self._initialise(model, matrix, self.warm_start)
+            model.fit(matrix, show_progress=progress)
         self.user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
         self.n_items = matrix.shape[1]
         self._gram: np.ndarray | None = None
         return self
+
+    def _initialise(self, model: Any, matrix: sp.csr_matrix, warm: WarmStart) -> None:
+        """Implicit's own random init for every row, then the earlier factors for the
+        subjects and items that were already known."""
+        init = self._make()
+        init.iterations = 0
+        init.fit(matrix, show_progress=False)
+        users = np.array(init.user_factors, dtype=np.float32)
+        items = np.array(init.item_factors, dtype=np.float32)
+        if (
+            warm.user_factors.shape[1] != users.shape[1]
+            or warm.item_factors.shape[1] != (items.shape[1])
+        ):
+            raise ValueError(
+                f"Cannot warm start from {warm.from_version or 'the earlier model'}: it has "
+                f"{warm.item_factors.shape[1]} factor columns, this model {items.shape[1]}."
+            )
+        known = warm.user_rows >= 0
+        users[known] = warm.user_factors[warm.user_rows[known]]
+        known = warm.item_rows >= 0
+        items[known] = warm.item_factors[warm.item_rows[known]]
+        model.user_factors = users
+        model.item_factors = items
 
     @property
     def gram(self) -> np.ndarray:

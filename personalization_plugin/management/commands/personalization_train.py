@@ -18,6 +18,11 @@ class Command(BaseCommand):
             choices=sorted(set(ALGORITHMS) - {"popularity"}),
             help='Collaborative core to fit (default: PERSONALIZATION["ALGORITHM"]).',
         )
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Fit from scratch instead of warm starting from the active ALS/BPR model.",
+        )
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
         parser.add_argument(
             "--no-holdout",
@@ -33,6 +38,7 @@ class Command(BaseCommand):
                 algorithm=options["algorithm"],
                 progress=not options["no_progress"],
                 holdout=not options["no_holdout"],
+                full=options["full"],
             )
         except NotEnoughData as exc:
             raise CommandError(str(exc)) from None
@@ -41,7 +47,12 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Model {mv.version} ({mv.algorithm}) is active: {mv.n_users} shoppers, "
                 f"{mv.n_items} products, {mv.n_interactions} interactions, "
-                f"trained in {mv.training_seconds:.1f} s."
+                f"trained in {mv.training_seconds:.1f} s"
+                + (
+                    f" (warm start from {mv.params['warm_start_from']})."
+                    if mv.params.get("warm_start")
+                    else "."
+                )
             )
         )
         self.stdout.write(
