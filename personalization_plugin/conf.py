@@ -67,6 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "MODEL_DIR": None,
     # Seconds a precomputed top-N list stays cached per visitor.
     "RECOMMENDATION_TTL": 3600,
+    # After training, cache the personal lists of shoppers active in the last N days
+    # (`personalization_precompute` does it on demand); 0 turns it off.
+    "PRECOMPUTE_DAYS": 30,
     # Diversity: largest share of one category in a list, MMR trade-off (1 = relevance only),
     # and one discovery item from outside the shopper's usual categories every N items (0 = off).
     "MAX_CATEGORY_SHARE": 0.5,

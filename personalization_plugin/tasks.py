@@ -20,8 +20,10 @@ def train_model(algorithm: str | None = None, full: bool = False) -> dict[str, A
     """Train and activate a new model version (warm started from the active ALS/BPR
     model unless `full`); returns a JSON-able summary."""
     from .engine.training import train
+    from .serving.cache import precompute_after_training
 
     mv = train(algorithm=algorithm, full=full)
+    precomputed = precompute_after_training()
     return {
         "version": mv.version,
         "algorithm": mv.algorithm,
@@ -31,4 +33,5 @@ def train_model(algorithm: str | None = None, full: bool = False) -> dict[str, A
         "training_seconds": mv.training_seconds,
         "metrics": mv.metrics,
         "warm_start_from": mv.params.get("warm_start_from", ""),
+        "precomputed": precomputed,
     }

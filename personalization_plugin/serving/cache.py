@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..conf import plugin_settings
@@ -79,6 +79,21 @@ def _key(version: str, subject: str, marker: str) -> str:
     return f"{_subject_key(subject)}:{version}:{marker}"
 
 
+def _marker(recent: Sequence[str]) -> str:
+    """The part of the key that changes with the shopper's newest recent items."""
+    return _digest(recent[:10])
+
+
+def recent_for(subject: str, n: int) -> list[str]:
+    """The shopper's recent items as serving reads them (newest first; [] on an outage).
+
+    The one place the real-time lookup behind a cache key is made: `recommend()` and
+    `precompute()` both call it, so precomputed lists land on the key serving reads."""
+    from .fallbacks import realtime_call
+
+    return [str(p) for p in realtime_call("recent_items", subject, n=n)]
+
+
 def personal_top(
     version: str,
     subject: str,
@@ -87,7 +102,7 @@ def personal_top(
     compute: Callable[[int], Scored],
 ) -> Scored:
     """The model's top-n for a subject, from cache when fresh, else `compute(size)`."""
-    marker = _digest(recent[:10])
+    marker = _marker(recent)
     size = max(n, MIN_CACHED)
     hit = _read(version, subject, marker)
     if hit is not None:
@@ -127,6 +142,88 @@ def _write(version: str, subject: str, marker: str, size: int, scored: Scored) -
             _mark_down(exc)
     _local.ttl = float(plugin_settings.RECOMMENDATION_TTL)
     _local.set((version, subject, marker), (size, scored))
+
+
+def precompute(model: Any, subjects: Iterable[str], *, n: int = 0, batch: int = 256) -> int:
+    """Compute and cache the personal lists of these subjects, so a known shopper's first
+    `for_you` request is a cache hit; returns how many lists were written.
+
+    Each list is what serving would compute on a miss: `for_subject(subject,
+    recent_items, n=size)` with the shopper's current recent items, written under the
+    same key (model version, subject, recent-items digest) by the same code. Scoring is
+    batched through the model's `for_subjects`. Subjects the model does not know, or
+    who opted out (a "denied" privacy choice), are skipped; with ENABLED off nothing is
+    written. `n` raises the cached length above MIN_CACHED."""
+    if model is None or not plugin_settings.ENABLED:
+        return 0
+    from .placements import RECENT_ITEMS
+
+    size = max(n, MIN_CACHED)
+    wanted = list(dict.fromkeys(s for s in subjects if model.knows_subject(s)))
+    wanted = [s for s in wanted if s not in _opted_out(wanted)]
+    written = 0
+    for lo in range(0, len(wanted), batch):
+        chunk = wanted[lo : lo + batch]
+        recent = {s: recent_for(s, RECENT_ITEMS) for s in chunk}
+        lists = model.for_subjects(chunk, n=size, batch=batch, recent=recent)
+        for subject, scored in lists.items():
+            _write(model.version, subject, _marker(recent[subject]), size, scored)
+            written += 1
+    return written
+
+
+def precompute_active(days: int | None = None, n: int = 0) -> int:
+    """Precompute the active model's lists for every subject active in the last `days`
+    days (default PRECOMPUTE_DAYS); returns how many lists were written."""
+    from ..engine.registry import get_active_model
+
+    days = plugin_settings.PRECOMPUTE_DAYS if days is None else days
+    if days <= 0:
+        return 0
+    return precompute(get_active_model(), active_subjects(days), n=n)
+
+
+def precompute_after_training() -> int:
+    """`precompute_active()` for the training command and task: a failure is logged and
+    never fails the training that just succeeded (the lists are only a head start)."""
+    try:
+        return precompute_active()
+    except Exception:
+        logger.exception(
+            "Precomputing personal lists after training failed; serving computes them on demand."
+        )
+        return 0
+
+
+def _opted_out(subjects: Sequence[str]) -> set[str]:
+    from ..models import PrivacyChoice
+
+    denied: set[str] = set()
+    for lo in range(0, len(subjects), 500):
+        denied.update(
+            PrivacyChoice.objects.filter(
+                subject__in=subjects[lo : lo + 500], consent=PrivacyChoice.Consent.DENIED
+            ).values_list("subject", flat=True)
+        )
+    return denied
+
+
+def active_subjects(days: int) -> list[str]:
+    """Subjects ("c:.." / "v:..") with a stored event in the last `days` days, as
+    training names them (the customer id when there is one)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ..models import Event
+
+    since = timezone.now() - timedelta(days=days)
+    pairs = (
+        Event.objects.filter(occurred_at__gte=since)
+        .values_list("visitor_id", "customer_id")
+        .distinct()
+    )
+    return list(dict.fromkeys(f"c:{c}" if c else f"v:{v}" for v, c in pairs.iterator()))
 
 
 def erase_subjects(subjects: set[str]) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..adapters import ProductInfo
 from ..conf import plugin_settings
-from . import catalog, diversity, fallbacks, reasons, rules
+from . import cache, catalog, diversity, fallbacks, reasons, rules
 from .fallbacks import Candidate, ServingRequest, realtime_call
 from .types import (
     PLACEMENTS,
@@ -156,9 +156,7 @@ def _resolve(
     low, high = _validate(placement, limit, pid, category_id, min_price, max_price)
 
     subject = _personal_subject(visitor)
-    recent = (
-        [str(p) for p in realtime_call("recent_items", subject, n=RECENT_ITEMS)] if subject else []
-    )
+    recent = cache.recent_for(subject, RECENT_ITEMS) if subject else []
     cart_ids = list(dict.fromkeys(str(p) for p in (cart or ())))
     if subject:
         cart_ids += [str(p) for p in realtime_call("cart", subject) if str(p) not in cart_ids]

@@ -155,6 +155,15 @@ def test_batch_recommendations_match_single_calls(model):
         assert [p for p, _ in batch[subject]] == [p for p, _ in model.for_subject(subject, n=3)]
 
 
+def test_batch_recommendations_fold_in_each_subjects_recent_items_like_single_calls(model):
+    recent = {"v:a0": ["B1", "A7", "B1"], "v:b2": ["B3"], "v:a1": []}
+    batch = model.for_subjects(["v:a0", "v:b2", "v:a1"], n=5, recent=recent)
+    for subject, items in recent.items():
+        single = model.for_subject(subject, recent_items=items, n=5)
+        assert [p for p, _ in batch[subject]] == [p for p, _ in single]
+    assert "B1" not in [p for p, _ in batch["v:a0"]]  # recent items count as seen
+
+
 def test_repurchasable_categories_may_be_recommended_again(model, personalization):
     history = {
         pid for s, pid in zip(planted_log().subject, planted_log().item, strict=True) if s == "v:a0"

@@ -55,6 +55,11 @@ class Command(BaseCommand):
                 )
             )
         )
+        from ...serving.cache import precompute_after_training
+
+        written = precompute_after_training()
+        if written:
+            self.stdout.write(f"Cached {written} personal lists for recently active shoppers.")
         self.stdout.write(
             f"Holdout (last 10% of time): {metrics}"
             if metrics
