@@ -38,6 +38,8 @@ NUMBER_RULES: list[tuple[str, type, float | None, float | None, bool, bool]] = [
     ("RECENTLY_VIEWED_SIZE", int, 1, 1000, True, True),
     ("FACTORS", int, 1, 4096, True, True),
     ("ITERATIONS", int, 1, 10_000, True, True),
+    ("WARM_START_ITERATIONS", int, 0, 10_000, True, True),
+    ("PRECOMPUTE_DAYS", int, 0, None, True, True),
     ("REGULARIZATION", float, 0, None, True, True),
     ("ALPHA", float, 0, None, False, True),
     ("RECOMMENDATION_TTL", int, 0, None, True, True),

@@ -62,6 +62,8 @@ def test_wrong_types_are_errors(settings, key, value) -> None:
         ("MAX_CATEGORY_SHARE", 1.5, "<= 1"),
         ("MMR_LAMBDA", -0.1, ">= 0"),
         ("MMR_LAMBDA", 1.1, "<= 1"),
+        ("WARM_START_ITERATIONS", -1, ">= 0"),
+        ("PRECOMPUTE_DAYS", -5, ">= 0"),
     ],
 )
 def test_out_of_range_values_say_the_range(settings, key, value, expected) -> None:
