@@ -66,6 +66,7 @@ class ImportReport:
     stored: int = 0
     already_stored: int = 0
     not_consented: int = 0
+    erased: int = 0
     invalid: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -253,6 +254,23 @@ def count_rows(path: str | Path) -> int:
 # ---- storing -------------------------------------------------------------------------
 
 
+def _not_erased(events: list[TrackedEvent]) -> list[TrackedEvent]:
+    """Drop the history of shoppers who were erased: erasure must survive a re-import."""
+    from .privacy.erasure import erased_subjects
+
+    subjects = {f"v:{e.visitor_id}" for e in events} | {
+        f"c:{e.customer_id}" for e in events if e.customer_id
+    }
+    gone = erased_subjects(subjects)
+    if not gone:
+        return events
+    return [
+        e
+        for e in events
+        if f"v:{e.visitor_id}" not in gone and not (e.customer_id and f"c:{e.customer_id}" in gone)
+    ]
+
+
 def _consented(events: list[TrackedEvent]) -> list[TrackedEvent]:
     """Events of shoppers who may be tracked, by their recorded choice (one query)."""
     from .models import PrivacyChoice
@@ -278,8 +296,10 @@ def _store(events: list[TrackedEvent], report: ImportReport) -> None:
 
     if not events:
         return
-    kept = _consented(events)
-    report.not_consented += len(events) - len(kept)
+    allowed = _not_erased(events)
+    report.erased += len(events) - len(allowed)
+    kept = _consented(allowed)
+    report.not_consented += len(allowed) - len(kept)
     ids = [e.event_id for e in kept]
     existing = set(Event.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
     fresh = [e for e in kept if e.event_id not in existing]

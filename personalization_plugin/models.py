@@ -71,6 +71,20 @@ class PrivacyChoice(models.Model):
         return f"{self.subject}: {self.consent}"
 
 
+class ErasedShopper(models.Model):
+    """A keyed hash of an erased subject, so imports of past orders cannot bring them back.
+
+    Only the HMAC (keyed with SECRET_KEY) is kept, never the id itself. Live tracking is
+    not affected: a returning shopper who consents is tracked as usual.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    erased_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"erased {self.digest[:12]}…"
+
+
 class ModelVersion(models.Model):
     """A trained model artifact with its metrics. Exactly one is active at a time."""
 

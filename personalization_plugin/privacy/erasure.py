@@ -55,6 +55,22 @@ def subjects_for(visitor_id: str | None, customer_id: str | None) -> set[str]:
     return subjects
 
 
+def erased_digest(subject: str) -> str:
+    """The keyed hash under which an erased subject is remembered (never the id itself)."""
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac("personalization_plugin.erased", subject).hexdigest()
+
+
+def erased_subjects(subjects: set[str]) -> set[str]:
+    """Which of these subjects were erased (one query); imports skip their history."""
+    from ..models import ErasedShopper
+
+    digests = {erased_digest(s): s for s in subjects}
+    found = ErasedShopper.objects.filter(digest__in=list(digests)).values_list("digest", flat=True)
+    return {digests[d] for d in found}
+
+
 def erase(
     visitor_id: str | None = None,
     customer_id: str | None = None,
@@ -66,10 +82,11 @@ def erase(
     Deletes stored events, real-time state, buffered-but-unflushed events (and makes any
     flush already under way drop them), the PrivacyChoice rows unless `keep_consent`
     (kept when the shopper opts out, so that the opt-out is honoured), and calls every
-    registered eraser. Raises ValueError without any id, and ErasureIncomplete (after
+    registered eraser. A keyed hash of each subject is kept (`ErasedShopper`) so that
+    `personalization_import` never re-imports their past orders. Raises ValueError without any id, and ErasureIncomplete (after
     doing everything else) when a registered eraser fails.
     """
-    from ..models import Event, PrivacyChoice
+    from ..models import ErasedShopper, Event, PrivacyChoice
     from ..tracking import ratelimit
     from ..tracking.backends import get_backend
     from ..tracking.connection import REDIS_ERRORS
@@ -97,6 +114,10 @@ def erase(
     report["rate_limits"] = ratelimit.forget(subjects)
     if not keep_consent:
         report["consent"] = PrivacyChoice.objects.filter(subject__in=subjects).delete()[0]
+    ErasedShopper.objects.bulk_create(
+        [ErasedShopper(digest=erased_digest(s)) for s in sorted(subjects)],
+        ignore_conflicts=True,
+    )
     failed: list[str] = []
     for func in list(_erasers):
         name = _eraser_name(func)

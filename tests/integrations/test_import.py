@@ -180,6 +180,30 @@ def test_opted_out_customers_are_not_backfilled(shop_orders) -> None:
     assert not Event.objects.filter(order_id="HF-0").exists()
 
 
+def test_an_erased_customer_is_not_brought_back_by_a_backfill(shop_orders) -> None:
+    from personalization_plugin.privacy.erasure import erase
+
+    customer = str(shop_orders[0].user_id)
+    import_orders()
+    erase(customer_id=customer)
+    assert not Event.objects.filter(customer_id=customer).exists()
+    report = import_orders()
+    assert report.erased == 2
+    assert not Event.objects.filter(customer_id=customer).exists()
+    assert "2 skipped because the shopper was erased" in run()
+
+
+def test_erasure_remembers_only_a_keyed_hash_of_the_shopper(shop_orders) -> None:
+    from personalization_plugin.models import ErasedShopper
+    from personalization_plugin.privacy.erasure import erase, erased_digest
+
+    customer = str(shop_orders[0].user_id)
+    erase(customer_id=customer)
+    digests = list(ErasedShopper.objects.values_list("digest", flat=True))
+    assert digests == [erased_digest(f"c:{customer}")]
+    assert f"c:{customer}" not in digests[0]
+
+
 def test_with_consent_required_only_consented_shoppers_are_backfilled(
     shop_orders, personalization
 ) -> None:

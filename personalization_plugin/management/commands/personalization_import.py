@@ -83,7 +83,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Read {report.read} event(s): stored {report.stored} new, "
                 f"{report.already_stored} already stored, "
-                f"{report.not_consented} skipped for lack of consent."
+                f"{report.not_consented} skipped for lack of consent, "
+                f"{report.erased} skipped because the shopper was erased."
             )
         )
 
