@@ -10,6 +10,21 @@ import redis as redis_lib
 from django.conf import settings
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_state() -> Iterator[None]:
+    """Every test starts and ends with empty in-process state (event buffer, real-time
+    store, product/consent/serving caches, rate counters): that state outlives a test's
+    database rollback, and events buffered by one test must never land in another's."""
+    from personalization_plugin.serving import clear_caches
+    from personalization_plugin.tracking.testing import reset_tracking_state
+
+    reset_tracking_state()
+    clear_caches()
+    yield
+    reset_tracking_state()
+    clear_caches()
+
+
 @pytest.fixture
 def redis_client() -> Iterator[redis_lib.Redis]:
     """A real Redis connection on the test database, emptied of this worker's keys after use."""

@@ -38,18 +38,6 @@ def _home_page() -> None:
     )
 
 
-@pytest.fixture(autouse=True)
-def _no_buffered_events_from_earlier_tests() -> Iterator[None]:
-    """The in-process event buffer outlives a test's database rollback: events buffered
-    by earlier (non-transactional) tests would otherwise be flushed into this test's
-    database and counted by it."""
-    from personalization_plugin.tracking.testing import reset_tracking_state
-
-    reset_tracking_state()
-    yield
-    reset_tracking_state()
-
-
 @pytest.fixture
 def seeded_store(transactional_db: None, live_server: Any, tmp_path: Path, settings: Any) -> Any:
     """seed_demo at a small size, then a trained, active model."""

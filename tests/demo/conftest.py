@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 from shop.models import Category, Product
 
-from personalization_plugin.tracking.testing import reset_tracking_state
-
 _serial = count(1)
 
 
@@ -23,9 +21,7 @@ def demo_settings(settings: Any) -> Iterator[None]:
         "CONSENT_MODE": "implied",
         "FLUSH_INTERVAL": 0,
     }
-    reset_tracking_state()
     yield
-    reset_tracking_state()
 
 
 @pytest.fixture

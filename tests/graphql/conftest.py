@@ -1,5 +1,5 @@
 """GraphQL fixtures: a small demo-store catalog (real models, real adapter), clean
-serving/real-time state, and `gql` clients talking to the live test server."""
+`gql` clients (in-process state is reset by the root conftest) talking to the live test server."""
 
 from __future__ import annotations
 
@@ -11,26 +11,6 @@ import pytest
 import requests
 from gql import Client
 from gql.transport.requests import RequestsHTTPTransport
-
-from personalization_plugin.serving import clear_caches
-from personalization_plugin.tracking.realtime import get_local_realtime
-
-
-def _reset() -> None:
-    clear_caches()
-    get_local_realtime().clear()
-    try:
-        from personalization_plugin.tracking.products import clear_cache
-    except ImportError:
-        return
-    clear_cache()
-
-
-@pytest.fixture(autouse=True)
-def clean_state() -> Iterator[None]:
-    _reset()
-    yield
-    _reset()
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-from personalization_plugin.tracking.testing import reset_tracking_state
-
 
 @pytest.fixture(autouse=True)
 def integration_settings(settings: Any) -> Iterator[None]:
@@ -18,9 +16,7 @@ def integration_settings(settings: Any) -> Iterator[None]:
         "CONSENT_MODE": "implied",
         "FLUSH_INTERVAL": 0,
     }
-    reset_tracking_state()
     yield
-    reset_tracking_state()
 
 
 @pytest.fixture

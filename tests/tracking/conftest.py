@@ -9,7 +9,6 @@ import pytest
 from django.test import RequestFactory
 
 from personalization_plugin.tracking.identity import sign_visitor_id
-from personalization_plugin.tracking.testing import reset_tracking_state
 from tests.tracking.adapter import CatalogAdapter
 
 ADAPTER = "tests.tracking.adapter.CatalogAdapter"
@@ -23,10 +22,8 @@ def tracking_settings(settings: Any) -> Iterator[None]:
         "FLUSH_INTERVAL": 0,
         "CONSENT_MODE": "implied",
     }
-    reset_tracking_state()
     CatalogAdapter.calls.clear()
     yield
-    reset_tracking_state()
 
 
 @pytest.fixture

@@ -1,32 +1,11 @@
-"""Widget fixtures: a small demo-store catalog (real models, real adapter) and clean
-serving/real-time state around every test."""
+"""Widget fixtures: a small demo-store catalog (real models, real adapter) (in-process state is
+reset around every test by the root conftest)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-
-from personalization_plugin.serving import clear_caches
-from personalization_plugin.tracking.realtime import get_local_realtime
-
-
-def _reset() -> None:
-    clear_caches()
-    get_local_realtime().clear()
-    try:
-        from personalization_plugin.tracking.products import clear_cache
-    except ImportError:
-        return
-    clear_cache()
-
-
-@pytest.fixture(autouse=True)
-def clean_state() -> Iterator[None]:
-    _reset()
-    yield
-    _reset()
 
 
 @pytest.fixture
