@@ -74,11 +74,12 @@ chromium:
 
 LINTED := $(wildcard personalization_plugin storefront_widgets example_site tests tests_oscar benchmarks)
 
-## lint: ruff (lint and format) and mypy, run by `make test`
+## lint: ruff (lint and format), mypy and import-linter (the layers), run by `make test`
 lint: install-dev
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 typecheck: install-dev
 	$(VENV)/bin/mypy

@@ -51,7 +51,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from personalization_plugin.conf import DEFAULTS
+    from personalization_plugin.core.conf import DEFAULTS
     from personalization_plugin.engine.builder import BuildParams
     from personalization_plugin.engine.evaluation import (
         build_cases,

@@ -168,8 +168,8 @@ LAST_CPU = 0.0
 
 
 def orm_rows(plan: list[tuple[str, dict]], tag: str) -> list:
+    from personalization_plugin.core.events import build_event
     from personalization_plugin.tracking.backends.base import to_model
-    from personalization_plugin.tracking.events import build_event
 
     rows = []
     for kind, fields in plan:

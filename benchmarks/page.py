@@ -145,7 +145,7 @@ def graphql(runs: int, n_items: int, n_visitors: int) -> None:
 
     bench = _serving_bench()
     settings.PERSONALIZATION = {**settings.PERSONALIZATION, "ADAPTER": bench.BenchAdapter}
-    from personalization_plugin.conf import plugin_settings
+    from personalization_plugin.core.conf import plugin_settings
     from personalization_plugin.engine import registry
     from personalization_plugin.serving import clear_caches, recommend
     from personalization_plugin.tracking.identity import Visitor, sign_visitor_id

@@ -113,8 +113,8 @@ def seed(subjects: int, rng: random.Random) -> None:
 
 def db_tree(node: dict, subject: str, ctx_kwargs: dict) -> bool:
     """Baseline: evaluate a rule tree with a database query per rule leaf."""
+    from personalization_plugin.profiles.profile import Profile, build_from_db
     from personalization_plugin.segments.context import EvalContext
-    from personalization_plugin.segments.profile import Profile, build_from_db
     from personalization_plugin.segments.rules import _leaf
 
     if "rule" in node:
@@ -156,9 +156,10 @@ def main() -> None:
     from django.test import RequestFactory
 
     call_command("migrate", verbosity=0)
-    from personalization_plugin.conf import plugin_settings
+    from personalization_plugin.core.conf import plugin_settings
+    from personalization_plugin.profiles import store
     from personalization_plugin.scores.training import train
-    from personalization_plugin.segments import engine, sizes, store
+    from personalization_plugin.segments import engine, sizes
     from personalization_plugin.segments.builtins import ensure_builtins
     from personalization_plugin.segments.context import RequestFacts
     from personalization_plugin.segments.models import Segment

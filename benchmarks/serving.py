@@ -87,7 +87,7 @@ def synthetic_events(n_items: int, n_visitors: int, rng: np.random.Generator):
 
 
 def build_model(n_items: int, n_visitors: int, catalog: dict, rng: np.random.Generator):
-    from personalization_plugin.conf import plugin_settings
+    from personalization_plugin.core.conf import plugin_settings
     from personalization_plugin.engine.builder import BuildParams, build_arrays
     from personalization_plugin.engine.catalog import CatalogSnapshot
     from personalization_plugin.engine.interactions import EventLog, build_interactions
@@ -154,12 +154,12 @@ def main() -> None:
         "ADAPTER": BenchAdapter,
         "REDIS_URL": None,
     }
-    from personalization_plugin.conf import plugin_settings
+    from personalization_plugin.core.conf import plugin_settings
 
     plugin_settings.reload()
+    from personalization_plugin.core.events import build_event
     from personalization_plugin.engine import registry
     from personalization_plugin.serving import recommend
-    from personalization_plugin.tracking.events import build_event
     from personalization_plugin.tracking.identity import Visitor
     from personalization_plugin.tracking.realtime import get_realtime
 

@@ -69,7 +69,7 @@ def _bare(args, out) -> None:
     from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 
-    from personalization_plugin.conf import DEFAULTS
+    from personalization_plugin.core.conf import DEFAULTS
     from personalization_plugin.engine.interactions import build_interactions
 
     log = synthetic_log(args.users, args.items, args.events)
@@ -95,7 +95,7 @@ def _full(args, out) -> None:
     import django
 
     django.setup()
-    from personalization_plugin.conf import DEFAULTS
+    from personalization_plugin.core.conf import DEFAULTS
     from personalization_plugin.engine.artifacts import write_artifact
     from personalization_plugin.engine.builder import BuildParams, build_arrays
     from personalization_plugin.engine.interactions import build_interactions

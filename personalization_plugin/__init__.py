@@ -16,14 +16,14 @@ __version__ = "0.1.0"
 
 def track(*args: Any, **kwargs: Any) -> Any:
     """Record one shopper event. See `personalization_plugin.tracking.api.track`."""
-    from .tracking.api import track as _track
+    from personalization_plugin.tracking.api import track as _track
 
     return _track(*args, **kwargs)
 
 
 def track_order(*args: Any, **kwargs: Any) -> Any:
     """Record a placed order. See `personalization_plugin.tracking.api.track_order`."""
-    from .tracking.api import track_order as _track_order
+    from personalization_plugin.tracking.api import track_order as _track_order
 
     return _track_order(*args, **kwargs)
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
-from .conf import plugin_settings
-from .exceptions import ImproperlyConfiguredAdapter
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.exceptions import ImproperlyConfiguredAdapter
 
 
 @dataclass(frozen=True)

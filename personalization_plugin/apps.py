@@ -1,24 +1,21 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PersonalizationConfig(AppConfig):
+    """The core app: events, privacy choices, model versions, merchandising, serving."""
+
     name = "personalization_plugin"
     label = "personalization"
-    verbose_name = "Personalization"
+    verbose_name = _("Personalization")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers system checks)
-        from .tracking import receivers
+        from personalization_plugin import (
+            checks,  # noqa: F401  (registers the system checks)
+            signal_handlers,
+        )
 
-        receivers.connect()
-
-        from .engine import erasure as engine_erasure
-
-        engine_erasure.register()  # drops erased shoppers' factors from model artifacts
-
-        from .serving import cache as serving_cache
-
-        serving_cache.register_eraser()  # drops erased shoppers' cached recommendation lists
+        signal_handlers.connect()

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from django.utils.dateparse import parse_datetime
 
-from .adapters import PastOrder, get_adapter
-from .exceptions import InvalidEvent, PersonalizationError
-from .tracking.events import EventType, TrackedEvent, build_event
-from .tracking.identity import Visitor
+from personalization_plugin.adapters import PastOrder, get_adapter
+from personalization_plugin.core.events import EventType, TrackedEvent, build_event
+from personalization_plugin.core.exceptions import InvalidEvent, MalformedRow
+from personalization_plugin.tracking.identity import Visitor
 
 CSV_COLUMNS = ("timestamp", "user", "item", "event", "quantity", "price", "session")
 REQUIRED_COLUMNS = 4
@@ -48,14 +48,6 @@ EXPECTED_ROW = (
 
 Progress = Callable[[int], None]
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes surrogate-escaped by the decoder
-
-
-class MalformedRow(PersonalizationError, ValueError):
-    """A CSV row does not fit the format; `line` is its 1-based line number in the file."""
-
-    def __init__(self, line: int, problem: str) -> None:
-        self.line = line
-        super().__init__(f"Line {line}: {problem}. Expected {EXPECTED_ROW}.")
 
 
 @dataclass
@@ -149,19 +141,21 @@ def _timestamp(raw: str, line: int) -> datetime:
     except ValueError:  # well-formed but impossible, e.g. month 13
         parsed = None
     if parsed is None:
-        raise MalformedRow(line, f"timestamp {raw!r} is neither unix seconds nor ISO 8601")
+        raise MalformedRow(
+            line, f"timestamp {raw!r} is neither unix seconds nor ISO 8601", EXPECTED_ROW
+        )
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _row_event(row: list[str], line: int, occurrence: int, customers: bool) -> TrackedEvent:
     if len(row) < REQUIRED_COLUMNS or len(row) > len(CSV_COLUMNS):
-        raise MalformedRow(line, f"it has {len(row)} fields")
+        raise MalformedRow(line, f"it has {len(row)} fields", EXPECTED_ROW)
     values = dict(zip(CSV_COLUMNS, (v.strip() for v in row), strict=False))
     kind = CSV_EVENTS.get(values["event"].lower())
     if kind is None:
-        raise MalformedRow(line, f"event {values['event']!r} is unknown")
+        raise MalformedRow(line, f"event {values['event']!r} is unknown", EXPECTED_ROW)
     if not values["user"] or not values["item"]:
-        raise MalformedRow(line, "user and item must not be empty")
+        raise MalformedRow(line, "user and item must not be empty", EXPECTED_ROW)
     when = _timestamp(values["timestamp"], line)
     session = values.get("session", "")
     user = values["user"]
@@ -182,7 +176,7 @@ def _row_event(row: list[str], line: int, occurrence: int, customers: bool) -> T
             event_id=event_id_for("csv", ",".join(row), occurrence),
         )
     except InvalidEvent as exc:
-        raise MalformedRow(line, str(exc).rstrip(".")) from None
+        raise MalformedRow(line, str(exc).rstrip("."), EXPECTED_ROW) from None
 
 
 def read_csv_events(
@@ -200,7 +194,9 @@ def read_csv_events(
             seen[key] += 1
             try:
                 if _NOT_UTF8.search(key):
-                    raise MalformedRow(line, "it is not UTF-8 text; save the file as UTF-8")
+                    raise MalformedRow(
+                        line, "it is not UTF-8 text; save the file as UTF-8", EXPECTED_ROW
+                    )
                 yield line, _row_event(row, line, seen[key], customers)
             except MalformedRow as exc:
                 if not skip_invalid:
@@ -256,7 +252,7 @@ def count_rows(path: str | Path) -> int:
 
 def _not_erased(events: list[TrackedEvent]) -> list[TrackedEvent]:
     """Drop the history of shoppers who were erased: erasure must survive a re-import."""
-    from .privacy.erasure import erased_subjects
+    from personalization_plugin.privacy.erasure import erased_subjects
 
     subjects = {f"v:{e.visitor_id}" for e in events} | {
         f"c:{e.customer_id}" for e in events if e.customer_id
@@ -273,7 +269,7 @@ def _not_erased(events: list[TrackedEvent]) -> list[TrackedEvent]:
 
 def _consented(events: list[TrackedEvent]) -> list[TrackedEvent]:
     """Events of shoppers who may be tracked, by their recorded choice (one query)."""
-    from .models import PrivacyChoice
+    from personalization_plugin.models import PrivacyChoice
 
     subjects = {f"v:{e.visitor_id}" for e in events} | {
         f"c:{e.customer_id}" for e in events if e.customer_id
@@ -291,8 +287,8 @@ def _consented(events: list[TrackedEvent]) -> list[TrackedEvent]:
 
 
 def _store(events: list[TrackedEvent], report: ImportReport) -> None:
-    from .models import Event
-    from .tracking.backends.base import write_events
+    from personalization_plugin.models import Event
+    from personalization_plugin.tracking.backends.base import write_events
 
     if not events:
         return

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS
+from personalization_plugin.core.conf import DEFAULTS
 
 MIDDLEWARE_PATH = "personalization_plugin.tracking.middleware.VisitorMiddleware"
 AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -157,7 +157,7 @@ def check_values(user: dict[str, Any]) -> list[Error]:
 
 
 def check_weights(user: dict[str, Any]) -> list[Error]:
-    from .tracking.events import EventType
+    from personalization_plugin.core.events import EventType
 
     weights = user.get("EVENT_WEIGHTS")
     if weights is None:

@@ -1,11 +1,17 @@
-"""Database models: stored events, privacy choices, model versions, merchandising rules."""
+"""Storage models of the core app: events, privacy choices, model versions, merchandising.
+
+Storage only: these import nothing but `core`. Feature apps (segments, scores, triggers,
+experiments) keep their own models in their own apps.
+"""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
 
-from .tracking.events import EventType
+from personalization_plugin.core import subjects
+from personalization_plugin.core.events import EventType
+from personalization_plugin.site_settings import PersonalizationSettings
 
 
 class Event(models.Model):
@@ -47,7 +53,7 @@ class Event(models.Model):
 
     @property
     def subject(self) -> str:
-        return f"c:{self.customer_id}" if self.customer_id else f"v:{self.visitor_id}"
+        return subjects.of(self.customer_id, self.visitor_id)
 
 
 class PrivacyChoice(models.Model):
@@ -103,6 +109,9 @@ class ModelVersion(models.Model):
     class Meta:
         ordering = ["-created_at"]
         get_latest_by = "created_at"
+        permissions = [
+            ("manage_models", "Can train, evaluate and roll back recommendation models"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.version} ({self.algorithm}{', active' if self.is_active else ''})"
@@ -153,7 +162,11 @@ class MerchandisingRule(models.Model):
         return not (self.ends_at and now >= self.ends_at)
 
 
-# Models with their own home, imported here so Django finds them.
-from .experiments.models import Experiment  # noqa: E402,F401
-from .segments.models import PopulationStats, ScoreModel, Segment, SegmentSize, TriggerFiring  # noqa: E402,F401
-from .site_settings import PersonalizationSettings  # noqa: E402,F401
+__all__ = [
+    "ErasedShopper",
+    "Event",
+    "MerchandisingRule",
+    "ModelVersion",
+    "PersonalizationSettings",
+    "PrivacyChoice",
+]

@@ -13,16 +13,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.signals import post_delete, post_save
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting
 
-from .tracking.events import EventType
+from personalization_plugin.core.events import EventType
 
 WEIGHTED_EVENTS = ("view", "click", "cart_add", "cart_remove", "checkout", "purchase")
 
 
-def _validate_weights(value: Any) -> None:
+def validate_weights(value: Any) -> None:
     if value in (None, ""):
         return
     if not isinstance(value, dict):
@@ -85,7 +84,7 @@ class PersonalizationSettings(BaseGenericSetting):
     event_weights = models.JSONField(
         null=True,
         blank=True,
-        validators=[_validate_weights],
+        validators=[validate_weights],
         help_text='How much each action counts when training, e.g. {"view": 1, "cart_add": 4, "purchase": 10}.',
     )
     retention_days = models.PositiveIntegerField(
@@ -178,13 +177,3 @@ def load_overrides() -> dict[str, Any]:
     """The saved overrides, without creating the row (a read never writes)."""
     row = PersonalizationSettings.objects.order_by("pk").first()
     return row.overrides() if row is not None else {}
-
-
-def _forget(**kwargs: Any) -> None:
-    from .conf import plugin_settings
-
-    plugin_settings.forget_overrides()
-
-
-post_save.connect(_forget, sender=PersonalizationSettings, dispatch_uid="sp-site-settings-save")
-post_delete.connect(_forget, sender=PersonalizationSettings, dispatch_uid="sp-site-settings-del")

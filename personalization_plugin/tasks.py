@@ -19,8 +19,8 @@ from django_tasks import task
 def train_model(algorithm: str | None = None, full: bool = False) -> dict[str, Any]:
     """Train and activate a new model version (warm started from the active ALS/BPR
     model unless `full`); returns a JSON-able summary."""
-    from .engine.training import train
-    from .serving.cache import precompute_after_training
+    from personalization_plugin.engine.training import train
+    from personalization_plugin.serving.cache import precompute_after_training
 
     mv = train(algorithm=algorithm, full=full)
     precomputed = precompute_after_training()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from .privacy import views as privacy_views
-from .tracking import views as tracking_views
+from personalization_plugin.privacy import views as privacy_views
+from personalization_plugin.tracking import views as tracking_views
 
 app_name = "personalization"
 urlpatterns: list[URLPattern | URLResolver] = [

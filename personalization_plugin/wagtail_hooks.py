@@ -15,10 +15,15 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.contrib.settings.registry import register_setting
 
-from .admin import permissions, urls
-from .admin.panels import SummaryPanel
-from .admin.viewsets import MENU_HOOK, ExperimentViewSet, MerchandisingRuleViewSet
-from .site_settings import PersonalizationSettings
+from personalization_plugin.admin import urls
+from personalization_plugin.admin.panels import SummaryPanel
+from personalization_plugin.admin.viewsets import (
+    MENU_HOOK,
+    ExperimentViewSet,
+    MerchandisingRuleViewSet,
+)
+from personalization_plugin.core import permissions
+from personalization_plugin.site_settings import PersonalizationSettings
 
 register_setting(icon="cogs")(PersonalizationSettings)
 
@@ -127,10 +132,3 @@ def register_permissions() -> Any:
         Q(codename__in=["view_personalization", "manage_models"])
         | Q(codename__endswith="_personalizationsettings")
     )
-
-
-@hooks.register("register_admin_viewset")
-def register_segment_viewset() -> Any:
-    from .segments.admin import SegmentViewSet
-
-    return SegmentViewSet()

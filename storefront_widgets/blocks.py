@@ -12,14 +12,9 @@ from typing import Any
 from django.utils.safestring import SafeString, mark_safe
 from wagtail import blocks
 
-from .params import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    InvalidWidgetParameter,
-    UnknownWidgetPlacement,
-    WidgetParams,
-)
-from .rendering import render_widget
+from personalization_plugin.core.exceptions import InvalidWidgetParameter, UnknownWidgetPlacement
+from storefront_widgets.params import DEFAULT_LIMIT, MAX_LIMIT, WidgetParams
+from storefront_widgets.rendering import render_widget
 
 logger = logging.getLogger("storefront_widgets")
 

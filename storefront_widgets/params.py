@@ -13,7 +13,10 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from personalization_plugin.exceptions import PersonalizationError
+from personalization_plugin.core.exceptions import (
+    InvalidWidgetParameter,
+    UnknownWidgetPlacement,
+)
 
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 24
@@ -43,14 +46,6 @@ DEFAULT_TITLES = {
     "recently_viewed": "Recently viewed",
     "category_top": "Top picks in this category",
 }
-
-
-class InvalidWidgetParameter(PersonalizationError, ValueError):
-    """A widget parameter (limit, title, ids, layout) is malformed."""
-
-
-class UnknownWidgetPlacement(PersonalizationError, LookupError):
-    """The placement name is not one serving knows."""
 
 
 def placements() -> tuple[str, ...]:

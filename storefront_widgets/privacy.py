@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from personalization_plugin.conf import plugin_settings
+from personalization_plugin.core.conf import plugin_settings
 
 logger = logging.getLogger("storefront_widgets")
 

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from .params import WidgetParams
+from storefront_widgets.params import WidgetParams
 
 logger = logging.getLogger("storefront_widgets")
 
@@ -100,14 +99,6 @@ def render_placeholder(params: WidgetParams) -> str:
         PLACEHOLDER_TEMPLATE,
         {"params": params, "url": params.partial_url(), "heading": params.heading},
     )
-
-
-def _forget_placeholders(*, setting: str, **kwargs: Any) -> None:
-    if setting in {"TEMPLATES", "ROOT_URLCONF", "INSTALLED_APPS", "STATIC_URL"}:
-        render_placeholder.cache_clear()
-
-
-setting_changed.connect(_forget_placeholders)
 
 
 def render_widget(params: WidgetParams, request: HttpRequest | None, *, eager: bool = False) -> str:

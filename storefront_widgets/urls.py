@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views
+from storefront_widgets import views
 
 app_name = "storefront_widgets"
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -15,11 +15,15 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from personalization_plugin.exceptions import UnknownProduct
-from personalization_plugin.serving.types import InvalidRecommendationRequest, UnknownPlacement
-
-from .params import InvalidWidgetParameter, UnknownWidgetPlacement, WidgetParams
-from .rendering import recommend, render_list
+from personalization_plugin.core.exceptions import (
+    InvalidRecommendationRequest,
+    InvalidWidgetParameter,
+    UnknownPlacement,
+    UnknownProduct,
+    UnknownWidgetPlacement,
+)
+from storefront_widgets.params import WidgetParams
+from storefront_widgets.rendering import recommend, render_list
 
 logger = logging.getLogger("storefront_widgets")
 

@@ -1,6 +1,6 @@
 """PERSONALIZATION settings: defaults, overrides and resolution."""
 
-from personalization_plugin.conf import DEFAULTS, plugin_settings
+from personalization_plugin.core.conf import DEFAULTS, plugin_settings
 
 
 def test_defaults_fill_in_unset_values() -> None:

@@ -65,6 +65,10 @@ INSTALLED_APPS = [
     "django_tables2",
     # The plugin, its widgets, and the Oscar integration (connects Oscar's signals).
     "personalization_plugin",
+    "personalization_plugin.experiments",
+    "personalization_plugin.scores",
+    "personalization_plugin.segments",
+    "personalization_plugin.triggers",
     "personalization_plugin.integrations.oscar",
     "storefront_widgets",
     "django_htmx",

@@ -13,6 +13,10 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
 INSTALLED_APPS = [
     "shop",
     "personalization_plugin",
+    "personalization_plugin.experiments",
+    "personalization_plugin.scores",
+    "personalization_plugin.segments",
+    "personalization_plugin.triggers",
     "storefront_widgets",
     "django_htmx",
     "graphene_django",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from ..models import Experiment, MerchandisingRule
-from ..serving.types import PLACEMENTS
+from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.models import MerchandisingRule
+from personalization_plugin.serving.types import PLACEMENTS
 
 
 class MerchandisingRuleForm(WagtailAdminModelForm):
@@ -48,7 +49,7 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
         return data
 
     def _check_product(self, product_id: str) -> None:
-        from ..adapters import get_adapter
+        from personalization_plugin.adapters import get_adapter
 
         try:
             known = get_adapter().get_products([product_id])

@@ -6,8 +6,8 @@ from typing import Any
 
 from wagtail.admin.ui.components import Component
 
-from ..reports import dashboard as reports
-from . import charts
+from personalization_plugin.admin import charts
+from personalization_plugin.reports import dashboard as reports
 
 
 class SummaryPanel(Component):

@@ -14,12 +14,12 @@ def evaluate_models(k: int = 10) -> dict[str, Any]:
     The results are saved on the active ModelVersion (metrics["comparison"]) so the
     model page can show them. Returns the same dict.
     """
-    from ..conf import plugin_settings
-    from ..engine.builder import BuildParams
-    from ..engine.evaluation import build_cases, compare, time_split
-    from ..engine.interactions import load_events
-    from ..exceptions import PersonalizationError
-    from ..models import ModelVersion
+    from personalization_plugin.core.conf import plugin_settings
+    from personalization_plugin.core.exceptions import PersonalizationError
+    from personalization_plugin.engine.builder import BuildParams
+    from personalization_plugin.engine.evaluation import build_cases, compare, time_split
+    from personalization_plugin.engine.interactions import load_events
+    from personalization_plugin.models import ModelVersion
 
     split = time_split(load_events())
     if split is None:

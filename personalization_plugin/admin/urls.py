@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from personalization_plugin.admin import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

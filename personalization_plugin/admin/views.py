@@ -17,19 +17,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
-from ..exceptions import PersonalizationError
-from ..experiments.bucketing import CONTROL, TREATMENT
-from ..experiments.metrics import analyse
-from ..models import Experiment, ModelVersion
-from ..reports import dashboard as reports
-from . import charts
-from .permissions import (
+from personalization_plugin.admin import charts
+from personalization_plugin.core.exceptions import PersonalizationError
+from personalization_plugin.core.permissions import (
     CHANGE_EXPERIMENTS,
     MANAGE_MODELS,
     VIEW_EXPERIMENTS,
     VIEW_REPORTS,
     require,
 )
+from personalization_plugin.experiments.bucketing import CONTROL, TREATMENT
+from personalization_plugin.experiments.metrics import analyse
+from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.models import ModelVersion
+from personalization_plugin.reports import dashboard as reports
 
 logger = logging.getLogger("personalization_plugin.admin")
 
@@ -150,10 +151,10 @@ def model_action(request: HttpRequest, action: str) -> HttpResponse:
 
 
 def _run_model_action(request: HttpRequest, action: str) -> str:
-    from ..engine import registry
+    from personalization_plugin.engine import registry
 
     if action == "train":
-        from ..tasks import train_model
+        from personalization_plugin.tasks import train_model
 
         result = train_model.enqueue()
         return _task_outcome(
@@ -162,7 +163,7 @@ def _run_model_action(request: HttpRequest, action: str) -> str:
             "Training queued; the new model becomes active when the worker finishes it.",
         )
     if action == "evaluate":
-        from .tasks import evaluate_models
+        from personalization_plugin.admin.tasks import evaluate_models
 
         result = evaluate_models.enqueue()
         return _task_outcome(

@@ -12,10 +12,10 @@ from django.utils.html import format_html
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from ..models import Experiment, MerchandisingRule
-from .forms import ExperimentForm, MerchandisingRuleForm
-
-MENU_HOOK = "register_personalization_menu_item"
+from personalization_plugin.admin.forms import ExperimentForm, MerchandisingRuleForm
+from personalization_plugin.core.menu import MENU_HOOK
+from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.models import MerchandisingRule
 
 
 class MerchandisingRuleViewSet(ModelViewSet):

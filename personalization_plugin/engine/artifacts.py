@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ModelNotAvailable
+from personalization_plugin.core.exceptions import ModelNotAvailable
 
 FORMAT_VERSION = 1
 ARRAYS_FILE = "model.npz"
@@ -155,7 +155,7 @@ def read_artifact(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, An
 
 def load_model(path: str | Path):
     """The `ArtifactModel` stored at `path`; raises ArtifactError when it cannot be served."""
-    from .serving_model import ArtifactModel
+    from personalization_plugin.engine.serving_model import ArtifactModel
 
     arrays, manifest = read_artifact(path)
     try:

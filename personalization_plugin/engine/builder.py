@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from . import cooccurrence
-from .algorithms import make
-from .algorithms.base import sparse_to_arrays
-from .algorithms.factors import FactorModel, WarmStart
-from .algorithms.neighbours import EASE, ItemKNN, keep_top_k
-from .catalog import CatalogSnapshot, catalog_arrays
-from .interactions import Interactions, event_weights
+from personalization_plugin.engine import cooccurrence
+from personalization_plugin.engine.algorithms import make
+from personalization_plugin.engine.algorithms.base import sparse_to_arrays
+from personalization_plugin.engine.algorithms.factors import FactorModel, WarmStart
+from personalization_plugin.engine.algorithms.neighbours import EASE, ItemKNN, keep_top_k
+from personalization_plugin.engine.catalog import CatalogSnapshot, catalog_arrays
+from personalization_plugin.engine.interactions import Interactions, event_weights
 
 
 @dataclass
@@ -60,7 +60,7 @@ class BuildParams:
 
     @classmethod
     def from_settings(cls, algorithm: str | None = None, **overrides: Any) -> BuildParams:
-        from ..conf import plugin_settings as s
+        from personalization_plugin.core.conf import plugin_settings as s
 
         values: dict[str, Any] = {
             "algorithm": algorithm or s.ALGORITHM,

@@ -37,7 +37,7 @@ class CatalogSnapshot:
 
 def snapshot_catalog() -> CatalogSnapshot:
     """Read the whole catalog through the store adapter (empty when there is none)."""
-    from ..adapters import get_adapter
+    from personalization_plugin.adapters import get_adapter
 
     snap = CatalogSnapshot()
     try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .interactions import Interactions
+from personalization_plugin.engine.interactions import Interactions
 
 
 def basket_matrix(

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..exceptions import PersonalizationError
-from .interactions import EventLog
+from personalization_plugin.core.exceptions import DatasetFormatError
+from personalization_plugin.engine.interactions import EventLog
 
 REQUIRED_COLUMNS = ("timestamp", "user", "item", "event")
 EVENT_NAMES = {
@@ -32,10 +32,6 @@ EVENT_NAMES = {
     "checkout": "checkout",
 }
 FORMATS = ("generic",)
-
-
-class DatasetFormatError(PersonalizationError, ValueError):
-    """A CSV file is not in the expected format; the message names line and field."""
 
 
 def read_events_csv(path: str | Path, fmt: str = "generic") -> EventLog:

@@ -13,10 +13,10 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 
-from ..models import ModelVersion
-from . import registry
-from .algorithms.base import sparse_from_arrays, sparse_to_arrays
-from .artifacts import ArtifactError, read_artifact, rewrite_artifact
+from personalization_plugin.engine import registry
+from personalization_plugin.engine.algorithms.base import sparse_from_arrays, sparse_to_arrays
+from personalization_plugin.engine.artifacts import ArtifactError, read_artifact, rewrite_artifact
+from personalization_plugin.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 PER_USER_ARRAYS = ("core_user_factors",)
@@ -54,13 +54,3 @@ def _erase_from(path: str, wanted: np.ndarray) -> int:
     manifest["n_users"] = int(arrays["subject_ids"].shape[0])
     rewrite_artifact(path, arrays, manifest)
     return count
-
-
-def register() -> None:
-    """Hook `erase_subjects` into the privacy module's erasure (when it exists)."""
-    try:
-        from ..privacy.erasure import register_eraser
-    except ImportError:  # the privacy module is not there yet: nothing to hook into
-        logger.debug("privacy.erasure is not available; the model eraser is not registered.")
-        return
-    register_eraser(erase_subjects)

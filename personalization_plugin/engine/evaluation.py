@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .algorithms import Recommender, make
-from .algorithms.base import mask_rows, top_n
-from .algorithms.neighbours import EASE
-from .builder import BuildParams, build_arrays
-from .interactions import EventLog, Interactions, build_interactions
-from .serving_model import ArtifactModel, recency_rows
+from personalization_plugin.engine.algorithms import Recommender, make
+from personalization_plugin.engine.algorithms.base import mask_rows, top_n
+from personalization_plugin.engine.algorithms.neighbours import EASE
+from personalization_plugin.engine.builder import BuildParams, build_arrays
+from personalization_plugin.engine.interactions import EventLog, Interactions, build_interactions
+from personalization_plugin.engine.serving_model import ArtifactModel, recency_rows
 
 Scorer = Callable[[np.ndarray, sp.csr_matrix, sp.csr_matrix], np.ndarray]
 

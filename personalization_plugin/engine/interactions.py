@@ -103,7 +103,7 @@ class EventLog:
 
 def load_events(chunk_size: int = 20_000, since: datetime | None = None) -> EventLog:
     """Every stored product event, read with `values_list` in chunks."""
-    from ..models import Event
+    from personalization_plugin.models import Event
 
     qs = Event.objects.filter(type__in=PRODUCT_EVENT_TYPES).exclude(product_id="")
     if since is not None:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from django.db import transaction
 
-from ..exceptions import ModelNotAvailable
-from ..models import ModelVersion
-from .artifacts import MANIFEST_FILE, ArtifactError, load_model
-from .base import ServingModel
+from personalization_plugin.core.exceptions import ModelNotAvailable
+from personalization_plugin.engine.artifacts import MANIFEST_FILE, ArtifactError, load_model
+from personalization_plugin.engine.base import ServingModel
+from personalization_plugin.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 CHECK_SECONDS = 5.0

@@ -15,10 +15,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .algorithms import ALGORITHMS
-from .algorithms.base import Recommender, mask_rows, sparse_from_arrays, top_n
-from .algorithms.factors import FactorModel
-from .base import Scored
+from personalization_plugin.engine.algorithms import ALGORITHMS
+from personalization_plugin.engine.algorithms.base import (
+    Recommender,
+    mask_rows,
+    sparse_from_arrays,
+    top_n,
+)
+from personalization_plugin.engine.algorithms.factors import FactorModel
+from personalization_plugin.engine.base import Scored
 
 CORE_PREFIX = "core_"
 RECENT_CONFIDENCE = 1.0
@@ -141,7 +146,7 @@ class ArtifactModel:
         mask_rows(scores, seen)
 
     def _repurchasable(self) -> np.ndarray:
-        from ..conf import plugin_settings
+        from personalization_plugin.core.conf import plugin_settings
 
         categories = tuple(sorted(plugin_settings.REPURCHASABLE_CATEGORIES or ()))
         cached = getattr(self, "_repurchasable_cache", None)

@@ -14,24 +14,20 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..conf import plugin_settings
-from ..exceptions import PersonalizationError
-from ..models import ModelVersion
-from . import registry
-from .algorithms.factors import WarmStart
-from .artifacts import ArtifactError, read_artifact, write_artifact
-from .builder import BuildParams, build_arrays
-from .catalog import snapshot_catalog
-from .interactions import Interactions, build_interactions, load_events
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.exceptions import NotEnoughData
+from personalization_plugin.engine import registry
+from personalization_plugin.engine.algorithms.factors import WarmStart
+from personalization_plugin.engine.artifacts import ArtifactError, read_artifact, write_artifact
+from personalization_plugin.engine.builder import BuildParams, build_arrays
+from personalization_plugin.engine.catalog import snapshot_catalog
+from personalization_plugin.engine.interactions import Interactions, build_interactions, load_events
+from personalization_plugin.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 MIN_EVENTS_FOR_HOLDOUT = 200
 # Versions kept for rollback (plus the active one); older artifacts are deleted.
 KEEP_VERSIONS = 5
-
-
-class NotEnoughData(PersonalizationError):
-    """There are no usable product events to learn from yet."""
 
 
 def new_version_name() -> str:
@@ -154,7 +150,7 @@ def _holdout_metrics(log, params: BuildParams, weights, half_life, sensitive) ->
     """Offline metrics on the last 10% of time, when there is enough data for it."""
     if len(log) < MIN_EVENTS_FOR_HOLDOUT:
         return {}
-    from .evaluation import evaluate_shipped, time_split
+    from personalization_plugin.engine.evaluation import evaluate_shipped, time_split
 
     try:
         split = time_split(log, test_fraction=0.1)

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from .builder import BuildParams
-from .evaluation import Split, evaluate_shipped, time_split
+from personalization_plugin.engine.builder import BuildParams
+from personalization_plugin.engine.evaluation import Split, evaluate_shipped, time_split
 
 WEIGHT_PRESETS: dict[str, dict[str, float]] = {
     "default": {

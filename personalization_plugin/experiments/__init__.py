@@ -1,6 +1,6 @@
 """A/B tests with a holdout: which arm a visitor gets, and what each arm earned.
 
-    from personalization_plugin.experiments import assign
+    from personalization_plugin.experiments.bucketing import assign
     arm = assign(request.visitor, "for_you")   # None outside any experiment
     if arm and arm.serves_baseline: ...        # serve the popular/trending list
 
@@ -8,9 +8,3 @@
 orders to recommendation clicks, `metrics` aggregates stored events per arm and
 `statistics` says whether the difference is more than noise.
 """
-
-from __future__ import annotations
-
-from .bucketing import CONTROL, TREATMENT, Arm, assign, bucket
-
-__all__ = ["CONTROL", "TREATMENT", "Arm", "assign", "bucket"]

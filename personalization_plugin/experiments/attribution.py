@@ -21,7 +21,7 @@ from django.db.models import (
     Value,
 )
 
-from ..models import Event
+from personalization_plugin.models import Event
 
 LINE_TOTAL = ExpressionWrapper(
     F("price") * F("quantity"), output_field=DecimalField(max_digits=14, decimal_places=2)

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db.models.signals import post_delete, post_save
 
-from .models import Experiment
+from personalization_plugin.experiments.models import Experiment
 
 CONTROL = "control"
 TREATMENT = "treatment"
@@ -43,7 +42,7 @@ class Arm:
         """The challenger's loaded ServingModel, or None (no challenger, or not loadable)."""
         if not self.model_version:
             return None
-        from .challengers import challenger_model
+        from personalization_plugin.experiments.challengers import challenger_model
 
         return challenger_model(self.model_version)
 
@@ -129,13 +128,9 @@ def forget(**kwargs: Any) -> None:
     """Re-read experiments on next use (and drop loaded challenger models)."""
     global _loaded
     _loaded = (float("-inf"), {})
-    from .challengers import forget as forget_challengers
+    from personalization_plugin.experiments.challengers import forget as forget_challengers
 
     forget_challengers()
-
-
-post_save.connect(forget, sender=Experiment, dispatch_uid="sp-experiments-save")
-post_delete.connect(forget, sender=Experiment, dispatch_uid="sp-experiments-delete")
 
 
 def assign(visitor: Any, placement: str) -> Arm | None:

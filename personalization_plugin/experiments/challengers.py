@@ -33,8 +33,8 @@ def challenger_model(version: str) -> Any:
 
 
 def _load(version: str) -> Any:
-    from ..engine.artifacts import load_model
-    from ..models import ModelVersion
+    from personalization_plugin.engine.artifacts import load_model
+    from personalization_plugin.models import ModelVersion
 
     try:
         path = ModelVersion.objects.values_list("path", flat=True).get(version=version)

@@ -15,11 +15,11 @@ import numpy as np
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from ..models import Event
-from . import statistics
-from .attribution import LINE_TOTAL, attributed_purchases
-from .bucketing import CONTROL, TREATMENT, arms_of
-from .models import Experiment
+from personalization_plugin.experiments import statistics
+from personalization_plugin.experiments.attribution import LINE_TOTAL, attributed_purchases
+from personalization_plugin.experiments.bucketing import CONTROL, TREATMENT, arms_of
+from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.models import Event
 
 
 @dataclass

@@ -69,9 +69,7 @@ class Experiment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [
-            ("manage_models", "Can train, evaluate and roll back recommendation models"),
-        ]
+        db_table = "personalization_experiment"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.placement}, {self.get_status_display().lower()})"
@@ -84,7 +82,7 @@ class Experiment(models.Model):
                 }
             )
         if self.Strategy.CHALLENGER in (self.control_strategy, self.treatment_strategy):
-            from ..models import ModelVersion
+            from personalization_plugin.models import ModelVersion
 
             if not self.challenger_version:
                 raise ValidationError(

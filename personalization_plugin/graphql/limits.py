@@ -33,7 +33,7 @@ from graphql.validation.rules.custom.no_schema_introspection import (
     NoSchemaIntrospectionCustomRule,
 )
 
-from ..conf import plugin_settings
+from personalization_plugin.core.conf import plugin_settings
 
 DEFAULT_FIRST = 8
 

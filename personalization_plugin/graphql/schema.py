@@ -18,12 +18,15 @@ import graphene
 from django.http import HttpRequest, HttpResponse
 from graphql import GraphQLError
 
-from ..exceptions import PersonalizationError, RateLimited, TrackingNotAllowed, UnknownProduct
-from ..segments.graphql import SegmentsQuery
-from ..serving.types import InvalidRecommendationRequest
-from ..serving.types import RecommendationList as ServedList
-from .limits import check_first
-from .types import (
+from personalization_plugin.core.exceptions import (
+    InvalidRecommendationRequest,
+    PersonalizationError,
+    RateLimited,
+    TrackingNotAllowed,
+    UnknownProduct,
+)
+from personalization_plugin.graphql.limits import check_first
+from personalization_plugin.graphql.types import (
     MyData,
     MyDataEvent,
     PersonalizationUserError,
@@ -33,6 +36,8 @@ from .types import (
     TrackEventInput,
     TrackEventPayload,
 )
+from personalization_plugin.segments.graphql import SegmentsQuery
+from personalization_plugin.serving.types import RecommendationList as ServedList
 
 logger = logging.getLogger("personalization_plugin.graphql")
 
@@ -44,7 +49,7 @@ RESPONSE_COOKIES_DONE_ATTR = "_personalization_graphql_cookies_done"
 
 
 def _visitor(request: HttpRequest) -> Any:
-    from ..tracking.identity import get_visitor
+    from personalization_plugin.tracking.identity import get_visitor
 
     return get_visitor(request)
 
@@ -63,7 +68,7 @@ def serve(
     category_id: str | None = None,
 ) -> ServedList:
     """Ask serving for one list; bad arguments become GraphQL errors, failures an empty list."""
-    from ..serving import recommend
+    from personalization_plugin.serving import recommend
 
     limit = check_first(first)
     try:
@@ -132,7 +137,7 @@ class Query(SegmentsQuery):
 
 def export_current_shopper(request: HttpRequest, first: int | None) -> dict[str, Any]:
     """The requesting shopper's export (`privacy.export.export_subject`), never anyone else's."""
-    from ..privacy.export import export_subject
+    from personalization_plugin.privacy.export import export_subject
 
     count = 100 if first is None else first
     if not 0 <= count <= MAX_EXPORT_EVENTS:
@@ -245,7 +250,7 @@ class TrackEvent(graphene.Mutation):
 
     @staticmethod
     def mutate(root: Any, info: Any, input: Any) -> TrackEventPayload:
-        from .. import track
+        from personalization_plugin import track
 
         fields = {
             name: input.get(name)
@@ -298,7 +303,7 @@ class SetConsent(graphene.Mutation):
 
     @staticmethod
     def mutate(root: Any, info: Any, granted: bool) -> SetConsentPayload:
-        from ..privacy.consent import set_consent
+        from personalization_plugin.privacy.consent import set_consent
 
         request = info.context
         carrier = HttpResponse()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from .views import PersonalizationGraphQLView
+from personalization_plugin.graphql.views import PersonalizationGraphQLView
 
 urlpatterns: list[URLPattern] = [
     path("", PersonalizationGraphQLView.as_view(graphiql=True), name="graphql"),

@@ -27,9 +27,9 @@ from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 
-from ..exceptions import PersonalizationError
-from .limits import check_query_length, validated_document
-from .schema import RESPONSE_COOKIES_ATTR, RESPONSE_COOKIES_DONE_ATTR
+from personalization_plugin.core.exceptions import PersonalizationError
+from personalization_plugin.graphql.limits import check_query_length, validated_document
+from personalization_plugin.graphql.schema import RESPONSE_COOKIES_ATTR, RESPONSE_COOKIES_DONE_ATTR
 
 logger = logging.getLogger("personalization_plugin.graphql")
 INTERNAL_ERROR = "Internal error; it has been logged. Try again later."
@@ -55,7 +55,7 @@ class PersonalizationGraphQLView(GraphQLView):
     def __init__(self, schema: Any = None, **kwargs: Any) -> None:
         if schema is None and graphene_settings.SCHEMA is None:
             # No GRAPHENE["SCHEMA"]: serve the plugin's own schema (just the mixins).
-            from .schema import schema as plugin_schema
+            from personalization_plugin.graphql.schema import schema as plugin_schema
 
             schema = plugin_schema
         super().__init__(schema=schema, **kwargs)

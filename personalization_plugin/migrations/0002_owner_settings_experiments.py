@@ -145,7 +145,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text='How much each action counts when training, e.g. {"view": 1, "cart_add": 4, "purchase": 10}.',
                         null=True,
-                        validators=[personalization_plugin.site_settings._validate_weights],
+                        validators=[personalization_plugin.site_settings.validate_weights],
                     ),
                 ),
                 (

@@ -1,7 +1,8 @@
 """Erasure: remove everything stored about one shopper, everywhere.
 
 Other parts of the plugin (the engine's model factors, serving's cached lists) keep
-their own per-shopper data; they `register_eraser(func)` so that `erase()` reaches them.
+their own per-shopper data; they `core.registry.register_eraser(func)` in their app's
+`ready()` so that `erase()` reaches them.
 A func takes the set of subjects ("v:<visitor id>", "c:<customer id>") and returns how
 many things it removed.
 """
@@ -10,48 +11,30 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 
-from ..exceptions import PersonalizationError
+from personalization_plugin.core import registry
+from personalization_plugin.core import subjects as subject_keys
+from personalization_plugin.core.exceptions import ErasureIncomplete
 
 logger = logging.getLogger("personalization_plugin.privacy")
 
-Eraser = Callable[[set[str]], int]
-_erasers: list[Eraser] = []
 
-
-class ErasureIncomplete(PersonalizationError):
-    """One or more registered erasers failed; the rest of the erasure was done."""
-
-
-def register_eraser(func: Eraser) -> Eraser:
-    """Register `func(subjects) -> int` to be called by every erasure. Usable as a decorator."""
-    if func not in _erasers:
-        _erasers.append(func)
-    return func
-
-
-def unregister_eraser(func: Eraser) -> None:
-    if func in _erasers:
-        _erasers.remove(func)
-
-
-def _eraser_name(func: Eraser) -> str:
+def _eraser_name(func: registry.Eraser) -> str:
     return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
 
 
 def subjects_for(visitor_id: str | None, customer_id: str | None) -> set[str]:
     """Every subject key of a shopper: the customer, the visitor, and every visitor id whose
     events were merged into the customer."""
-    from ..models import Event
+    from personalization_plugin.models import Event
 
     subjects: set[str] = set()
     if visitor_id:
-        subjects.add(f"v:{visitor_id}")
+        subjects.add(subject_keys.visitor(visitor_id))
     if customer_id:
-        subjects.add(f"c:{customer_id}")
+        subjects.add(subject_keys.customer(customer_id))
         merged = Event.objects.filter(customer_id=customer_id).values_list("visitor_id", flat=True)
-        subjects |= {f"v:{v}" for v in merged.distinct()}
+        subjects |= {subject_keys.visitor(v) for v in merged.distinct()}
     return subjects
 
 
@@ -64,7 +47,7 @@ def erased_digest(subject: str) -> str:
 
 def erased_subjects(subjects: set[str]) -> set[str]:
     """Which of these subjects were erased (one query); imports skip their history."""
-    from ..models import ErasedShopper
+    from personalization_plugin.models import ErasedShopper
 
     digests = {erased_digest(s): s for s in subjects}
     found = ErasedShopper.objects.filter(digest__in=list(digests)).values_list("digest", flat=True)
@@ -86,16 +69,16 @@ def erase(
     `personalization_import` never re-imports their past orders. Raises ValueError without any id, and ErasureIncomplete (after
     doing everything else) when a registered eraser fails.
     """
-    from ..models import ErasedShopper, Event, PrivacyChoice
-    from ..tracking import ratelimit
-    from ..tracking.backends import get_backend
-    from ..tracking.connection import REDIS_ERRORS
-    from ..tracking.realtime import get_realtime
+    from personalization_plugin.core.redis import REDIS_ERRORS
+    from personalization_plugin.models import ErasedShopper, Event, PrivacyChoice
+    from personalization_plugin.tracking import ratelimit
+    from personalization_plugin.tracking.backends import get_backend
+    from personalization_plugin.tracking.realtime import get_realtime
 
     if not visitor_id and not customer_id:
         raise ValueError("erase() needs visitor_id or customer_id.")
     subjects = subjects_for(visitor_id, customer_id)
-    visitor_ids = {s[2:] for s in subjects if s.startswith("v:")}
+    visitor_ids = subject_keys.visitor_ids(subjects)
     backend = get_backend()
     try:
         backend.mark_erased(subjects, time.time())
@@ -119,7 +102,7 @@ def erase(
         ignore_conflicts=True,
     )
     failed: list[str] = []
-    for func in list(_erasers):
+    for func in registry.erasers():
         name = _eraser_name(func)
         try:
             report[name] = int(func(set(subjects)))

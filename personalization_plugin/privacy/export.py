@@ -35,10 +35,10 @@ def export_subject(visitor_id: str | None = None, customer_id: str | None = None
     recently_viewed, recent_items, cart) and "consent" (stored choices).
     Raises ValueError without any id.
     """
-    from ..models import Event, PrivacyChoice
-    from ..tracking.backends import get_backend
-    from ..tracking.realtime import get_realtime
-    from .erasure import subjects_for
+    from personalization_plugin.models import Event, PrivacyChoice
+    from personalization_plugin.privacy.erasure import subjects_for
+    from personalization_plugin.tracking.backends import get_backend
+    from personalization_plugin.tracking.realtime import get_realtime
 
     if not visitor_id and not customer_id:
         raise ValueError("export_subject() needs visitor_id or customer_id.")

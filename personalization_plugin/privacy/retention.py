@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ..conf import plugin_settings
+from personalization_plugin.core.conf import plugin_settings
 
 
 def purge_events(days: int | None = None, batch_size: int = 5000) -> int:
@@ -15,7 +15,7 @@ def purge_events(days: int | None = None, batch_size: int = 5000) -> int:
     Deletes in batches of primary keys so a large purge never holds one long lock.
     Returns how many events were deleted.
     """
-    from ..models import Event
+    from personalization_plugin.models import Event
 
     days = int(days if days is not None else plugin_settings.RETENTION_DAYS)
     if days <= 0:

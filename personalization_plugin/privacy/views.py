@@ -11,11 +11,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from ..tracking.connection import REDIS_ERRORS
-from ..tracking.identity import get_visitor
-from .consent import consent_state, set_consent
-from .erasure import ErasureIncomplete
-from .export import export_subject
+from personalization_plugin.core.exceptions import ErasureIncomplete
+from personalization_plugin.core.redis import REDIS_ERRORS
+from personalization_plugin.privacy.consent import consent_state, set_consent
+from personalization_plugin.privacy.export import export_subject
+from personalization_plugin.tracking.identity import get_visitor
 
 logger = logging.getLogger("personalization_plugin.privacy")
 

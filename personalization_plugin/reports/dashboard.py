@@ -16,8 +16,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from ..experiments.attribution import LINE_TOTAL, attributed_purchases
-from ..models import Event, ModelVersion, PrivacyChoice
+from personalization_plugin.experiments.attribution import LINE_TOTAL, attributed_purchases
+from personalization_plugin.models import Event, ModelVersion, PrivacyChoice
 
 logger = logging.getLogger("personalization_plugin.reports")
 
@@ -158,7 +158,7 @@ def _catalog_size() -> int | None:
     counted_at, count = _catalog_count
     if time.monotonic() - counted_at < CATALOG_SIZE_SECONDS:
         return count
-    from ..adapters import get_adapter
+    from personalization_plugin.adapters import get_adapter
 
     try:
         count = sum(sum(1 for p in batch if p.available) for batch in get_adapter().iter_products())
@@ -209,7 +209,7 @@ class SegmentSizes:
 def segment_sizes(days: int = 30) -> SegmentSizes:
     """Sizes from the segments module's daily history, if it is there."""
     try:
-        size_model = apps.get_model("personalization", "SegmentSize")
+        size_model = apps.get_model("personalization_segments", "SegmentSize")
     except LookupError:
         return SegmentSizes(available=False)
     rows = (
@@ -251,7 +251,7 @@ class Summary:
 
 
 def summary() -> Summary:
-    from ..models import Experiment
+    from personalization_plugin.experiments.models import Experiment
 
     since = _since(7)
     counts = Event.objects.filter(occurred_at__gte=since).aggregate(

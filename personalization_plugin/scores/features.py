@@ -19,7 +19,7 @@ from datetime import datetime
 
 import numpy as np
 
-from ..segments.profile import Profile
+from personalization_plugin.profiles.profile import Profile
 
 FEATURES = ("recency", "orders", "spend", "views_30d", "carts_30d", "active_30d", "buyer")
 RECENCY_CAP_DAYS = 365.0
@@ -65,8 +65,8 @@ class EventArrays:
         """Every profile-relevant stored event (before `until`), in one query."""
         from django.utils import timezone
 
-        from ..models import Event
-        from ..segments.profile import PROFILE_TYPES
+        from personalization_plugin.models import Event
+        from personalization_plugin.profiles.profile import PROFILE_TYPES
 
         rows = Event.objects.filter(type__in=PROFILE_TYPES)
         if until is not None:

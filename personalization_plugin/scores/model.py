@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
-from ..segments.profile import Profile, day_of
-from .features import FEATURES, from_profile
+from personalization_plugin.profiles.profile import Profile, day_of
+from personalization_plugin.scores.features import FEATURES, from_profile
 
 L2 = 1.0
 MAX_STEPS = 25
@@ -108,7 +108,7 @@ def active_models() -> dict[str, LogisticModel]:
     with _lock:
         if _active and _active[0] > now:
             return _active[1]
-    from .models import ScoreModel
+    from personalization_plugin.scores.models import ScoreModel
 
     found: dict[str, LogisticModel] = {}
     for kind in ScoreModel.Kind.values:
@@ -130,7 +130,7 @@ def forget() -> None:
 def metrics() -> dict[str, dict[str, Any]]:
     """Latest evaluation per score kind (AUC, baseline AUC, sizes, trained_at), for reports
     and the admin dashboard; {} before `personalization_scores` has run."""
-    from .models import ScoreModel
+    from personalization_plugin.scores.models import ScoreModel
 
     out: dict[str, dict[str, Any]] = {}
     for kind in ScoreModel.Kind.values:

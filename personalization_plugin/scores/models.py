@@ -28,6 +28,7 @@ class ScoreModel(models.Model):
     class Meta:
         ordering = ["-trained_at", "-pk"]
         get_latest_by = "trained_at"
+        db_table = "personalization_scoremodel"
 
     def __str__(self) -> str:
         auc = self.metrics.get("auc")

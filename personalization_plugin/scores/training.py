@@ -19,17 +19,19 @@ from typing import Any
 
 import numpy as np
 
-from ..segments.profile import day_of
-from . import model as logistic
-from .features import FEATURES, EventArrays, bought_between, from_events
+from personalization_plugin.core.exceptions import NotEnoughData
+from personalization_plugin.profiles.profile import day_of
+from personalization_plugin.scores import model as logistic
+from personalization_plugin.scores.features import (
+    FEATURES,
+    EventArrays,
+    bought_between,
+    from_events,
+)
 
 DAY = 86400.0
 DEFAULT_HORIZON_DAYS = 21
 MIN_EXAMPLES = 20
-
-
-class NotEnoughData(ValueError):
-    """Too few shoppers or a single outcome in a split; the message says which."""
 
 
 @dataclass
@@ -93,7 +95,7 @@ def train(
     horizon_days: int = DEFAULT_HORIZON_DAYS, *, save: bool = True
 ) -> dict[str, dict[str, Any]]:
     """Evaluate and (with `save`) store both scores. Per kind: metrics, or {"error": message}."""
-    from .models import ScoreModel
+    from personalization_plugin.scores.models import ScoreModel
 
     events = EventArrays.load()
     results: dict[str, dict[str, Any]] = {}

@@ -17,9 +17,9 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from ..admin.viewsets import MENU_HOOK
-from .models import Segment
-from .rules import RULES
+from personalization_plugin.core.menu import MENU_HOOK
+from personalization_plugin.segments.models import Segment
+from personalization_plugin.segments.rules import RULES
 
 EXAMPLE = {
     "all": [

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ..scores.features import DAY, EventArrays, from_events
-from .exceptions import InvalidRuleTree
-from .rules import OPS, RULES, _leaf
+from personalization_plugin.core.exceptions import InvalidRuleTree
+from personalization_plugin.scores.features import DAY, EventArrays, from_events
+from personalization_plugin.segments.rules import OPS, RULES, _leaf
 
 
 class Population:
@@ -101,7 +101,7 @@ class Population:
     @cached_property
     def view_category(self) -> np.ndarray:
         """Category per event; product views without one get the product's first category."""
-        from .profile import view_categories
+        from personalization_plugin.profiles.profile import view_categories
 
         cats = self.e.category.copy()
         blank = (self.e.kind == "view") & (cats == "")
@@ -195,7 +195,7 @@ def _rfm(pop: Population, p: dict[str, Any]) -> np.ndarray:
 
 
 def _top_spenders(pop: Population, p: dict[str, Any]) -> np.ndarray:
-    from .population import spend_threshold
+    from personalization_plugin.segments.breakpoints import spend_threshold
 
     threshold = spend_threshold(pop.stats, p["percent"])
     if threshold is None:
@@ -234,7 +234,7 @@ def _at_risk(pop: Population, p: dict[str, Any]) -> np.ndarray:
 
 
 def _score(pop: Population, p: dict[str, Any]) -> np.ndarray:
-    from ..scores.model import active_models
+    from personalization_plugin.scores.model import active_models
 
     model = active_models().get(p["score"])
     if model is None:

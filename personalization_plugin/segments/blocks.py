@@ -28,10 +28,8 @@ logger = logging.getLogger("personalization_plugin.segments")
 def segment_choices() -> list[tuple[str, str]]:
     """Every segment (enabled or not) as (slug, name), for the editor's drop-down."""
     try:
-        from .builtins import ensure_builtins
-        from .models import Segment
+        from personalization_plugin.segments.models import Segment
 
-        ensure_builtins()
         return [(s.slug, s.name) for s in Segment.objects.order_by("-priority", "slug")]
     except Exception:  # e.g. before migrations ran
         return []
@@ -39,7 +37,7 @@ def segment_choices() -> list[tuple[str, str]]:
 
 def chosen_variant(value: Any, request: Any) -> tuple[str | None, Any]:
     """(segment slug or None for the default, the StreamValue to render) for a request."""
-    from .engine import choose
+    from personalization_plugin.segments.engine import choose
 
     variants = list(value.get("variants") or [])
     slug = choose(request, [v.get("segment") for v in variants]) if request is not None else None

@@ -1,4 +1,4 @@
-"""Segments ready on install, created on first use (owners edit or disable them freely).
+"""Segments ready on install, created after `migrate` (owners edit or disable them freely).
 
 They are created only while no built-in segment exists, so one an owner deleted stays
 deleted; disabling is the gentler way to hide one.
@@ -80,16 +80,17 @@ BUILTIN_SEGMENTS: list[dict[str, Any]] = [
 ]
 
 
-def ensure_builtins() -> int:
-    """Create the built-in segments if none exists yet; returns how many were created."""
-    from .models import Segment
+def ensure_builtins(using: str = "default") -> int:
+    """Create the built-in segments if none exists yet; returns how many were created.
 
-    if Segment.objects.filter(builtin=True).exists():
+    Called after `migrate` (a `post_migrate` receiver), never on a storefront read."""
+    from personalization_plugin.segments.models import Segment
+
+    segments = Segment.objects.using(using)
+    if segments.filter(builtin=True).exists():
         return 0
     created = 0
     for spec in BUILTIN_SEGMENTS:
-        _, made = Segment.objects.get_or_create(
-            slug=spec["slug"], defaults={**spec, "builtin": True}
-        )
+        _, made = segments.get_or_create(slug=spec["slug"], defaults={**spec, "builtin": True})
         created += int(made)
     return created

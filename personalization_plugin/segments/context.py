@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.utils import timezone
 
-from .profile import Profile
+from personalization_plugin.profiles.profile import Profile
 
 MOBILE_RE = re.compile(r"Mobi|iPhone|iPod|Android.+Mobile|Windows Phone|BlackBerry", re.I)
 TABLET_RE = re.compile(r"iPad|Tablet|Android(?!.*Mobile)|Kindle|Silk", re.I)
@@ -86,7 +86,7 @@ class EvalContext:
 
     @cached_property
     def scores(self) -> dict[str, float]:
-        from ..scores.model import score_profile
+        from personalization_plugin.scores.model import score_profile
 
         return {
             kind: score_profile(model, self.profile, self.ts)

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..conf import plugin_settings
-from . import store
-from .context import EvalContext, RequestFacts
-from .exceptions import InvalidRuleTree
-from .profile import Profile
-from .rules import Compiled, compile_tree
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.exceptions import InvalidRuleTree
+from personalization_plugin.profiles import store
+from personalization_plugin.profiles.profile import Profile
+from personalization_plugin.segments.context import EvalContext, RequestFacts
+from personalization_plugin.segments.rules import Compiled, compile_tree
 
 logger = logging.getLogger("personalization_plugin.segments")
 
@@ -54,11 +54,8 @@ def definitions(version: str | None = None) -> list[SegmentDef]:
     with _lock:
         if _defs["version"] == version and _defs["until"] > now:
             return _defs["list"]
-    from .builtins import ensure_builtins
-    from .models import Segment
+    from personalization_plugin.segments.models import Segment
 
-    if ensure_builtins():
-        version = store.version()  # creating them bumped it
     compiled: list[SegmentDef] = []
     for seg in Segment.objects.filter(enabled=True).order_by("-priority", "slug"):
         try:
@@ -80,7 +77,7 @@ def forget_definitions() -> None:
 
 
 def _score_models() -> dict[str, Any]:
-    from ..scores.model import active_models
+    from personalization_plugin.scores.model import active_models
 
     return active_models()
 
@@ -93,7 +90,7 @@ def evaluate(
     now: datetime | None = None,
 ) -> list[SegmentDef]:
     """The segments (of `defs`, in their order) a raw profile matches."""
-    from .population import current
+    from personalization_plugin.segments.population import current
 
     ctx = EvalContext(profile=Profile(raw), request=request, population=current())
     if now is not None:
@@ -159,7 +156,7 @@ def _segments_for(request: Any, visitor: Any, now: datetime | None) -> list[Segm
         if preview is not None:
             return [d for d in definitions() if d.slug == preview]
         if visitor is None:
-            from ..tracking.identity import get_visitor
+            from personalization_plugin.tracking.identity import get_visitor
 
             visitor = get_visitor(request)
     raw: dict[str, Any] | None = None

@@ -49,7 +49,7 @@ class SegmentsQuery:
 
     @staticmethod
     def resolve_my_segments(root: Any, info: Any) -> list[ShopperSegment]:
-        from .engine import segments_for
+        from personalization_plugin.segments.engine import segments_for
 
         return [
             ShopperSegment(slug=d.slug, name=d.name, priority=d.priority)
@@ -58,7 +58,8 @@ class SegmentsQuery:
 
     @staticmethod
     def resolve_personalized_slot(root: Any, info: Any, name: str) -> PersonalizedSlot:
-        from .slots import UnknownSlot, render_slot
+        from personalization_plugin.core.exceptions import UnknownSlot
+        from personalization_plugin.segments.slots import render_slot
 
         try:
             slug, html = render_slot(name, info.context)

@@ -1,7 +1,6 @@
 """Segments, their sizes over time, and the batch population statistics.
 
-`personalization_plugin.models` imports these (and the score and trigger models) in one
-line, so they belong to the plugin's app and its migrations.
+The tables keep the names they had when these models lived in the core app.
 """
 
 from __future__ import annotations
@@ -12,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from .exceptions import InvalidRuleTree
-from .rules import compile_tree
+from personalization_plugin.core.exceptions import InvalidRuleTree
+from personalization_plugin.segments.rules import compile_tree
 
 
 def validate_rules(value: Any) -> None:
@@ -48,6 +47,7 @@ class Segment(models.Model):
 
     class Meta:
         ordering = ["-priority", "slug"]
+        db_table = "personalization_segment"
 
     def __str__(self) -> str:
         return self.name
@@ -76,6 +76,7 @@ class SegmentSize(models.Model):
 
     class Meta:
         ordering = ["date", "segment"]
+        db_table = "personalization_segmentsize"
         constraints = [
             models.UniqueConstraint(fields=["segment", "date"], name="sp_segment_size_per_day")
         ]
@@ -94,21 +95,7 @@ class PopulationStats(models.Model):
     class Meta:
         get_latest_by = "computed_at"
         verbose_name_plural = "population stats"
+        db_table = "personalization_populationstats"
 
     def __str__(self) -> str:
         return f"population stats {self.computed_at:%Y-%m-%d %H:%M}"
-
-
-from ..scores.models import ScoreModel  # noqa: E402
-from ..triggers.models import TriggerFiring  # noqa: E402
-
-__all__ = ["PopulationStats", "ScoreModel", "Segment", "SegmentSize", "TriggerFiring"]
-
-
-def _connect() -> None:
-    from .receivers import connect
-
-    connect()
-
-
-_connect()

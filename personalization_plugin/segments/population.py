@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
-from bisect import bisect_left
 from typing import Any
 
 import numpy as np
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Sum
 from django.utils import timezone
-
-from .profile import Profile
 
 CACHE_SECONDS = 60.0
 QUINTILES = [0.2, 0.4, 0.6, 0.8]
@@ -26,7 +23,7 @@ _cached: tuple[float, dict[str, Any]] | None = None
 
 def customer_aggregates() -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Per customer with orders: (orders, spend, last order unix time, customer ids)."""
-    from ..models import Event
+    from personalization_plugin.models import Event
 
     line_total = ExpressionWrapper(
         F("price") * F("quantity"), output_field=DecimalField(max_digits=14, decimal_places=2)
@@ -65,7 +62,7 @@ def compute(now: float | None = None) -> dict[str, Any]:
 
 def refresh() -> dict[str, Any]:
     """Compute, store and return new breakpoints."""
-    from .models import PopulationStats
+    from personalization_plugin.segments.models import PopulationStats
 
     data = compute()
     PopulationStats.objects.create(data=data, computed_at=timezone.now())
@@ -80,7 +77,7 @@ def current() -> dict[str, Any]:
     with _lock:
         if _cached and _cached[0] > now:
             return _cached[1]
-    from .models import PopulationStats
+    from personalization_plugin.segments.models import PopulationStats
 
     row = PopulationStats.objects.order_by("-computed_at", "-pk").first()
     data = row.data if row else {}
@@ -93,23 +90,3 @@ def forget() -> None:
     global _cached
     with _lock:
         _cached = None
-
-
-def rfm_scores(pop: dict[str, Any], profile: Profile, now: float) -> tuple[int, int, int] | None:
-    """(recency, frequency, monetary) quintile scores 1-5 (5 best); None for non-buyers or
-    before the first batch."""
-    if not pop or profile.order_count == 0:
-        return None
-    days = profile.days_since_last_order(now) or 0.0
-    recency = 5 - bisect_left(pop["recency_days"], days)
-    frequency = 1 + bisect_left(pop["frequency"], profile.order_count)
-    monetary = 1 + bisect_left(pop["monetary"], profile.spend)
-    return recency, frequency, monetary
-
-
-def spend_threshold(pop: dict[str, Any], percent: float) -> float | None:
-    """The spend at which a customer is in the top `percent`% (None before the first batch)."""
-    table = pop.get("spend_percentiles") if pop else None
-    if not table:
-        return None
-    return float(np.interp(100.0 - percent, np.arange(101), table))

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .context import EvalContext
-from .exceptions import InvalidRuleTree
+from personalization_plugin.core.exceptions import InvalidRuleTree
+from personalization_plugin.segments.context import EvalContext
 
 Predicate = Callable[[EvalContext], bool]
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -155,7 +155,7 @@ def _lapsed(p: dict[str, Any]) -> Predicate:
     min_monetary=Param("int", 1, 1, 5),
 )
 def _rfm(p: dict[str, Any]) -> Predicate:
-    from .population import rfm_scores
+    from personalization_plugin.segments.breakpoints import rfm_scores
 
     wanted = (p["min_recency"], p["min_frequency"], p["min_monetary"])
 
@@ -174,7 +174,7 @@ def _rfm(p: dict[str, Any]) -> Predicate:
     percent=Param("float", 10.0, 0.1, 100.0),
 )
 def _top_spenders(p: dict[str, Any]) -> Predicate:
-    from .population import spend_threshold
+    from personalization_plugin.segments.breakpoints import spend_threshold
 
     percent = p["percent"]
 

@@ -13,21 +13,19 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from . import population
-from .batch import Population, evaluate_tree
-from .builtins import ensure_builtins
-from .rules import compile_tree
+from personalization_plugin.segments import population
+from personalization_plugin.segments.batch import Population, evaluate_tree
+from personalization_plugin.segments.rules import compile_tree
 
 
 def compute(
     now: datetime | None = None, *, save: bool = True, refresh_population: bool = True
 ) -> list[dict[str, Any]]:
     """Sizes of every enabled segment now: [{slug, name, size, population, context_dependent}]."""
-    from ..scores.features import EventArrays
-    from .models import Segment, SegmentSize
+    from personalization_plugin.scores.features import EventArrays
+    from personalization_plugin.segments.models import Segment, SegmentSize
 
     now = now or timezone.now()
-    ensure_builtins()
     stats = (
         population.refresh() if refresh_population and save else population.compute(now.timestamp())
     )
@@ -63,7 +61,7 @@ def compute(
 def history(days: int = 90) -> list[dict[str, Any]]:
     """Per enabled segment (priority order): slug, name and its daily sizes, oldest first:
     [{"slug", "name", "points": [{"date": "YYYY-MM-DD", "size", "population"}]}]."""
-    from .models import Segment, SegmentSize
+    from personalization_plugin.segments.models import Segment, SegmentSize
 
     since = timezone.localdate() - timedelta(days=days)
     rows = SegmentSize.objects.filter(date__gte=since, segment__enabled=True).order_by("date")

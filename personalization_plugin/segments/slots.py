@@ -10,16 +10,13 @@ import threading
 import time
 from typing import Any
 
-from .blocks import SegmentVariantsBlock, render_variant
+from personalization_plugin.core.exceptions import UnknownSlot
+from personalization_plugin.segments.blocks import SegmentVariantsBlock, render_variant
 
 CACHE_SECONDS = 30.0
 MAX_PAGES = 500
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, tuple[Any, Any] | None]] = {}
-
-
-class UnknownSlot(LookupError):
-    """No live page has a segment-variants block with this slot name."""
 
 
 def _search(name: str) -> tuple[Any, Any] | None:

@@ -20,7 +20,7 @@ class IfSegmentNode(template.Node):
         self.nodelist_false = outside
 
     def render(self, context: template.Context) -> str:
-        from .engine import segments_for
+        from personalization_plugin.segments.engine import segments_for
 
         request = context.get("request")
         wanted = {str(s.resolve(context)) for s in self.slugs}

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from .slots import UnknownSlot, render_slot
+from personalization_plugin.core.exceptions import UnknownSlot
+from personalization_plugin.segments.slots import render_slot
 
 logger = logging.getLogger("personalization_plugin.segments")
 

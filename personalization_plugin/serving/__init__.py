@@ -10,25 +10,27 @@ Surfaces (template tags, htmx partials, GraphQL) call only `recommend`.
 
 from __future__ import annotations
 
-from ..exceptions import UnknownProduct
-from . import cache
-from .placements import recommend
-from .types import (
+from personalization_plugin.core.exceptions import (
+    InvalidRecommendationRequest,
+    UnknownPlacement,
+    UnknownProduct,
+)
+from personalization_plugin.serving import cache
+from personalization_plugin.serving.placements import recommend
+from personalization_plugin.serving.types import (
     PLACEMENTS,
     REASON_CODES,
-    InvalidRecommendationRequest,
     Recommendation,
     RecommendationList,
-    UnknownPlacement,
 )
 
 
 def clear_caches() -> None:
     """Drop every in-process cache serving reads (product facts, rules, experiments, the
     owner's settings overlay, cached lists)."""
-    from ..conf import plugin_settings
-    from ..experiments import bucketing
-    from . import catalog, fallbacks, placements, rules
+    from personalization_plugin.core.conf import plugin_settings
+    from personalization_plugin.experiments import bucketing
+    from personalization_plugin.serving import catalog, fallbacks, placements, rules
 
     bucketing.forget()
     plugin_settings.forget_overrides()
@@ -40,8 +42,6 @@ def clear_caches() -> None:
     rules.forget_rules()
     cache.clear()
 
-
-cache.register_eraser()
 
 __all__ = [
     "PLACEMENTS",

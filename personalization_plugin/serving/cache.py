@@ -21,8 +21,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..conf import plugin_settings
-from .catalog import TTLCache
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.serving import realtime
+from personalization_plugin.serving.catalog import TTLCache
+from personalization_plugin.serving.realtime import RECENT_ITEMS
 
 logger = logging.getLogger("personalization_plugin.serving")
 
@@ -89,9 +91,7 @@ def recent_for(subject: str, n: int) -> list[str]:
 
     The one place the real-time lookup behind a cache key is made: `recommend()` and
     `precompute()` both call it, so precomputed lists land on the key serving reads."""
-    from .fallbacks import realtime_call
-
-    return [str(p) for p in realtime_call("recent_items", subject, n=n)]
+    return realtime.recent_items(subject, n)
 
 
 def personal_top(
@@ -156,7 +156,6 @@ def precompute(model: Any, subjects: Iterable[str], *, n: int = 0, batch: int = 
     written. `n` raises the cached length above MIN_CACHED."""
     if model is None or not plugin_settings.ENABLED:
         return 0
-    from .placements import RECENT_ITEMS
 
     size = max(n, MIN_CACHED)
     wanted = list(dict.fromkeys(s for s in subjects if model.knows_subject(s)))
@@ -175,7 +174,7 @@ def precompute(model: Any, subjects: Iterable[str], *, n: int = 0, batch: int = 
 def precompute_active(days: int | None = None, n: int = 0) -> int:
     """Precompute the active model's lists for every subject active in the last `days`
     days (default PRECOMPUTE_DAYS); returns how many lists were written."""
-    from ..engine.registry import get_active_model
+    from personalization_plugin.engine.registry import get_active_model
 
     days = plugin_settings.PRECOMPUTE_DAYS if days is None else days
     if days <= 0:
@@ -196,7 +195,7 @@ def precompute_after_training() -> int:
 
 
 def _opted_out(subjects: Sequence[str]) -> set[str]:
-    from ..models import PrivacyChoice
+    from personalization_plugin.models import PrivacyChoice
 
     denied: set[str] = set()
     for lo in range(0, len(subjects), 500):
@@ -215,7 +214,7 @@ def active_subjects(days: int) -> list[str]:
 
     from django.utils import timezone
 
-    from ..models import Event
+    from personalization_plugin.models import Event
 
     since = timezone.now() - timedelta(days=days)
     pairs = (
@@ -252,19 +251,3 @@ def clear() -> None:
         except Exception:
             pass
     _clients.clear()
-
-
-_registered = False
-
-
-def register_eraser() -> None:
-    """Hook `erase_subjects` into the privacy module's erasure, once per process."""
-    global _registered
-    if _registered:
-        return
-    try:
-        from ..privacy.erasure import register_eraser as register
-    except ImportError:
-        return  # the privacy module has not landed; retried on the next import
-    register(erase_subjects)
-    _registered = True

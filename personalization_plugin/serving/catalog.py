@@ -13,8 +13,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
-from ..adapters import ProductInfo, get_adapter
-from ..exceptions import UnknownProduct
+from personalization_plugin.adapters import ProductInfo, get_adapter
+from personalization_plugin.core.exceptions import UnknownProduct
 
 PRODUCT_TTL = 30.0
 PRODUCT_CACHE_SIZE = 20_000

@@ -15,9 +15,9 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..adapters import ProductInfo
-from ..engine.base import Scored, ServingModel
-from . import cache, catalog
+from personalization_plugin.adapters import ProductInfo
+from personalization_plugin.engine.base import Scored, ServingModel
+from personalization_plugin.serving import cache, catalog, realtime
 
 logger = logging.getLogger("personalization_plugin.serving")
 
@@ -56,15 +56,6 @@ class ServingRequest:
 
 Source = Callable[[ServingRequest, int, Collection[str]], list[Candidate]]
 
-_warned: set[str] = set()
-
-
-def warn_once(key: str, message: str, *args: Any) -> None:
-    """Log a degraded dependency once per process, not once per request."""
-    if key not in _warned:
-        _warned.add(key)
-        logger.warning(message, *args)
-
 
 def _call_model(name: str, req: ServingRequest, *args: Any, **kwargs: Any) -> Scored:
     if req.model is None:
@@ -73,29 +64,6 @@ def _call_model(name: str, req: ServingRequest, *args: Any, **kwargs: Any) -> Sc
         return list(getattr(req.model, name)(*args, **kwargs))
     except Exception:  # a broken model must never break a storefront page
         logger.exception("Model %s.%s failed; falling back", req.model.version, name)
-        return []
-
-
-def realtime_store() -> Any:
-    """The tracking team's real-time store, or None when it cannot be reached."""
-    try:
-        from ..tracking.realtime import get_realtime
-
-        return get_realtime()
-    except Exception as exc:
-        warn_once("realtime-import", "Real-time state unavailable (%s); serving without it", exc)
-        return None
-
-
-def realtime_call(name: str, *args: Any, **kwargs: Any) -> list[Any]:
-    """Call one real-time method; an outage (e.g. Redis down) gives an empty answer."""
-    store = realtime_store()
-    if store is None or not hasattr(store, name):
-        return []
-    try:
-        return list(getattr(store, name)(*args, **kwargs))
-    except Exception as exc:
-        warn_once(f"realtime-{name}", "Real-time %s failed (%s); serving without it", name, exc)
         return []
 
 
@@ -227,7 +195,7 @@ def trending_board(category_id: str | None, size: int) -> list[tuple[str, float]
     key = (category_id or "", size)
     board = _boards.get(key)
     if board is None:
-        pairs = realtime_call("trending", n=size, category_id=category_id)
+        pairs = realtime.trending(size, category_id)
         board = [(str(pid), float(score)) for pid, score in pairs]
         _boards.set(key, board)
     return board
@@ -293,7 +261,7 @@ def recently_viewed(req: ServingRequest, n: int, exclude: Collection[str]) -> li
     """Only what this shopper viewed; never padded with anything else."""
     if req.subject is None:
         return []
-    ids = realtime_call("recently_viewed", req.subject, n=n + len(exclude))
+    ids = realtime.recently_viewed(req.subject, n + len(exclude))
     kept = [str(pid) for pid in ids if str(pid) not in exclude][:n]
     return [Candidate(pid, 1.0 / (i + 1), "recently_viewed", pid) for i, pid in enumerate(kept)]
 

@@ -17,22 +17,25 @@ from typing import Any
 
 import numpy as np
 
-from ..adapters import ProductInfo
-from ..conf import plugin_settings
-from . import cache, catalog, diversity, fallbacks, reasons, rules
-from .fallbacks import Candidate, ServingRequest, realtime_call
-from .types import (
-    PLACEMENTS,
-    InvalidRecommendationRequest,
-    Recommendation,
-    RecommendationList,
-    UnknownPlacement,
+from personalization_plugin.adapters import ProductInfo
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.exceptions import InvalidRecommendationRequest, UnknownPlacement
+from personalization_plugin.serving import (
+    cache,
+    catalog,
+    diversity,
+    fallbacks,
+    realtime,
+    reasons,
+    rules,
 )
+from personalization_plugin.serving.fallbacks import Candidate, ServingRequest
+from personalization_plugin.serving.realtime import RECENT_ITEMS
+from personalization_plugin.serving.types import PLACEMENTS, Recommendation, RecommendationList
 
 logger = logging.getLogger("personalization_plugin.serving")
 
 MAX_LIMIT = 100
-RECENT_ITEMS = 10  # how many of the shopper's recent items steer a personal list
 POOL_FACTOR = 2  # candidates collected per slot, so diversity has something to choose from
 FETCH_FACTOR = 3  # candidates asked of a source per slot still missing, before filtering
 NEEDS_PRODUCT = ("similar", "bought_together")
@@ -87,7 +90,7 @@ def recommend(
 def _experiment_arm(visitor: Any, placement: str) -> Any:
     """The visitor's experiment arm on this placement (`experiments.Arm`), or None."""
     try:
-        from ..experiments import assign
+        from personalization_plugin.experiments.bucketing import assign
 
         return assign(visitor, placement)
     except Exception:  # an experiment must never break a storefront page
@@ -159,7 +162,7 @@ def _resolve(
     recent = cache.recent_for(subject, RECENT_ITEMS) if subject else []
     cart_ids = list(dict.fromkeys(str(p) for p in (cart or ())))
     if subject:
-        cart_ids += [str(p) for p in realtime_call("cart", subject) if str(p) not in cart_ids]
+        cart_ids += [str(p) for p in realtime.cart(subject) if str(p) not in cart_ids]
     purchased = _purchased(visitor, subject, recent) if subject else set()
 
     live = rules.live_rules(placement)
@@ -204,11 +207,11 @@ def _personal_subject(visitor: Any) -> str | None:
 
 def _active_model() -> Any:
     try:
-        from ..engine.registry import get_active_model
+        from personalization_plugin.engine.registry import get_active_model
 
         return get_active_model()
     except Exception as exc:  # no engine, no model, broken artifact: serve fallbacks
-        fallbacks.warn_once("model", "No recommendation model available (%s); using fallbacks", exc)
+        realtime.warn_once("model", "No recommendation model available (%s); using fallbacks", exc)
         return None
 
 
@@ -227,7 +230,7 @@ def _purchased(visitor: Any, subject: str, recent: Sequence[str]) -> set[str]:
     cached = _purchases.get(key)
     if cached is not None:
         return set(cached)
-    from ..models import Event
+    from personalization_plugin.models import Event
 
     customer_id = getattr(visitor, "customer_id", "") or ""
     rows = Event.objects.filter(type="purchase")

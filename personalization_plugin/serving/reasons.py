@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..adapters import ProductInfo
-from ..conf import plugin_settings
+from personalization_plugin.adapters import ProductInfo
+from personalization_plugin.core.conf import plugin_settings
 
 GENERIC: dict[str, str] = {
     "viewed": "Based on what you have looked at",

@@ -23,13 +23,12 @@ from typing import Any
 
 import numpy as np
 from django.db import DatabaseError
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from ..adapters import ProductInfo
-from ..conf import plugin_settings
-from ..models import MerchandisingRule
-from .types import InvalidRecommendationRequest
+from personalization_plugin.adapters import ProductInfo
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.exceptions import InvalidRecommendationRequest
+from personalization_plugin.models import MerchandisingRule
 
 logger = logging.getLogger("personalization_plugin.serving")
 
@@ -112,10 +111,6 @@ def live_rules(placement: str, now: datetime | None = None) -> list[Rule]:
 def forget_rules(**kwargs: Any) -> None:
     global _loaded
     _loaded = (0.0, ())
-
-
-post_save.connect(forget_rules, sender=MerchandisingRule, dispatch_uid="sp-serving-rules-save")
-post_delete.connect(forget_rules, sender=MerchandisingRule, dispatch_uid="sp-serving-rules-del")
 
 
 def parse_price(name: str, value: Any) -> Decimal | None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..adapters import ProductInfo
-from ..exceptions import PersonalizationError
+from personalization_plugin.adapters import ProductInfo
 
 PLACEMENTS: tuple[str, ...] = (
     "for_you",
@@ -35,14 +34,6 @@ REASON_CODES: tuple[str, ...] = (
     "category_top",
     "discovery",
 )
-
-
-class InvalidRecommendationRequest(PersonalizationError, ValueError):
-    """`recommend()` was called with arguments that cannot be served (a programming error)."""
-
-
-class UnknownPlacement(InvalidRecommendationRequest):
-    """The placement name is not one of `PLACEMENTS`."""
 
 
 @dataclass(frozen=True)

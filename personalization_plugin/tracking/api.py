@@ -22,17 +22,17 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from redis.exceptions import NoScriptError
 
-from ..conf import plugin_settings
-from ..exceptions import InvalidEvent
-from ..privacy.consent import stored_consent
-from .backends import get_backend
-from .backends.redis_stream import RedisStreamBackend
-from .connection import REDIS_ERRORS, is_down, mark_down, mark_up
-from .events import PRODUCT_EVENTS, EventType, TrackedEvent, build_event
-from .identity import Visitor, get_visitor
-from .listeners import notify
-from .products import require_products
-from .realtime import STATE_LUA, RedisRealtime, get_realtime
+from personalization_plugin.consent import stored_consent
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.events import PRODUCT_EVENTS, EventType, TrackedEvent, build_event
+from personalization_plugin.core.exceptions import InvalidEvent
+from personalization_plugin.core.redis import REDIS_ERRORS, is_down, mark_down, mark_up
+from personalization_plugin.core.registry import notify
+from personalization_plugin.tracking.backends import get_backend
+from personalization_plugin.tracking.backends.redis_stream import RedisStreamBackend
+from personalization_plugin.tracking.identity import Visitor, get_visitor
+from personalization_plugin.tracking.products import require_products
+from personalization_plugin.tracking.realtime import STATE_LUA, RedisRealtime, get_realtime
 
 
 def track(

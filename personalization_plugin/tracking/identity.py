@@ -16,15 +16,18 @@ from typing import Any
 from django.core import signing
 from django.http import HttpRequest
 
-from ..conf import plugin_settings
-from ..exceptions import ForgedVisitorId
+from personalization_plugin.consent import (
+    CONSENT_DENIED,
+    CONSENT_GRANTED,
+    CONSENT_UNKNOWN,
+    consent_for,
+)
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.exceptions import ForgedVisitorId
 
 logger = logging.getLogger("personalization_plugin.tracking")
 
 COOKIE_SALT = "personalization_plugin.visitor"
-CONSENT_GRANTED = "granted"
-CONSENT_DENIED = "denied"
-CONSENT_UNKNOWN = "unknown"
 
 
 def new_visitor_id() -> str:
@@ -113,7 +116,7 @@ def customer_id_for(user: Any) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return ""
     try:
-        from ..adapters import get_adapter
+        from personalization_plugin.adapters import get_adapter
 
         adapter = get_adapter()
     except Exception:  # no adapter configured: the default mapping still works
@@ -134,8 +137,6 @@ def visitor_from_request(request: HttpRequest) -> Visitor:
 
     A forged visitor cookie is ignored (a new id is issued) and logged without its value.
     """
-    from ..privacy.consent import consent_for
-
     raw = request.COOKIES.get(plugin_settings.VISITOR_COOKIE, "")
     is_new = True
     visitor_id = ""
@@ -153,7 +154,7 @@ def visitor_from_request(request: HttpRequest) -> Visitor:
     visitor = Visitor(
         visitor_id=visitor_id, customer_id=customer_id, gpc=_gpc(request), is_new=is_new
     )
-    visitor.consent = consent_for(request, visitor)
+    visitor.consent = consent_for(request, visitor.customer_id)
     return visitor
 
 
@@ -174,6 +175,6 @@ def merge_visitor(visitor_id: str, customer_id: str) -> int:
     flushed, real-time state moves to the customer subject, and
     `signals.visitor_merged` is sent. Returns how many stored events were updated.
     """
-    from .merge import merge_visitor as _merge
+    from personalization_plugin.tracking.merge import merge_visitor as _merge
 
     return _merge(visitor_id, customer_id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from .. import signals
-from .backends import get_backend
-from .realtime import get_realtime
+from personalization_plugin import signals
+from personalization_plugin.tracking.backends import get_backend
+from personalization_plugin.tracking.realtime import get_realtime
 
 logger = logging.getLogger("personalization_plugin.tracking")
 
@@ -19,7 +19,7 @@ def merge_visitor(visitor_id: str, customer_id: str) -> int:
     the cart move to "c:<customer_id>". Sends `signals.visitor_merged`. Returns how many
     stored events were updated.
     """
-    from ..models import Event
+    from personalization_plugin.models import Event
 
     if not visitor_id or not customer_id:
         return 0

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from ..conf import plugin_settings
-from .identity import sign_visitor_id, visitor_from_request
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.tracking.identity import sign_visitor_id, visitor_from_request
 
 
 class VisitorMiddleware:

@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Iterable
 
-from ..adapters import get_adapter
-from ..exceptions import UnknownProduct
+from personalization_plugin.adapters import get_adapter
+from personalization_plugin.core.exceptions import UnknownProduct
 
 KNOWN_TTL_SECONDS = 60.0
 MAX_CACHED = 100_000

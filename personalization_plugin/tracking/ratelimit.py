@@ -12,8 +12,8 @@ import time
 
 from django.utils.crypto import salted_hmac
 
-from ..conf import plugin_settings
-from .connection import REDIS_ERRORS, get_redis, is_down, key, mark_down
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.redis import REDIS_ERRORS, get_redis, is_down, key, mark_down
 
 _lock = threading.Lock()
 _counts: dict[tuple[int, str], int] = {}

@@ -21,9 +21,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from ..conf import plugin_settings
-from .connection import REDIS_ERRORS, get_redis, is_down, key, mark_down, mark_up
-from .events import EventType, TrackedEvent
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.events import EventType, TrackedEvent
+from personalization_plugin.core.redis import (
+    REDIS_ERRORS,
+    get_redis,
+    is_down,
+    key,
+    mark_down,
+    mark_up,
+)
 
 STATE_TTL_SECONDS = 30 * 24 * 3600
 RECENT_ITEMS_SIZE = 50

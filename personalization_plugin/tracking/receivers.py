@@ -14,8 +14,8 @@ from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
 
-from .. import signals
-from ..exceptions import PersonalizationError
+from personalization_plugin import signals
+from personalization_plugin.core.exceptions import PersonalizationError
 
 logger = logging.getLogger("personalization_plugin.tracking")
 
@@ -48,7 +48,7 @@ def _never_raises(event_type: str) -> Callable[[Callable[..., None]], Callable[.
 
 
 def _track(event_type: str, fields: tuple[str, ...]) -> Callable[..., None]:
-    from .api import track
+    from personalization_plugin.tracking.api import track
 
     @_never_raises(event_type)
     def receiver(**kwargs: Any) -> None:
@@ -60,7 +60,7 @@ def _track(event_type: str, fields: tuple[str, ...]) -> Callable[..., None]:
 
 @_never_raises("purchase")
 def on_order_placed(**kwargs: Any) -> None:
-    from .api import track_order
+    from personalization_plugin.tracking.api import track_order
 
     track_order(
         **_identity(kwargs),
@@ -73,7 +73,7 @@ def on_order_placed(**kwargs: Any) -> None:
 @_never_raises("login merge")
 def on_user_logged_in(request: Any = None, user: Any = None, **kwargs: Any) -> None:
     """Merge the anonymous visitor's history into the customer who just signed in."""
-    from .identity import Visitor, customer_id_for, merge_visitor
+    from personalization_plugin.tracking.identity import Visitor, customer_id_for, merge_visitor
 
     if request is None:
         return
@@ -89,8 +89,8 @@ def on_user_logged_in(request: Any = None, user: Any = None, **kwargs: Any) -> N
 
 def _remember_choice_for_customer(visitor: Any, customer_id: str) -> None:
     """An anonymous consent choice follows the shopper into their account, if it has none."""
-    from ..models import PrivacyChoice
-    from ..privacy.consent import forget_cached_consent
+    from personalization_plugin.consent import forget_cached_consent
+    from personalization_plugin.models import PrivacyChoice
 
     if visitor.consent in ("granted", "denied"):
         _, created = PrivacyChoice.objects.get_or_create(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .identity import Visitor
+from personalization_plugin.tracking.identity import Visitor
 
 TOKEN_SALT = "personalization_plugin.intake"
 

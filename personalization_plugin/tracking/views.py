@@ -18,14 +18,14 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ..conf import plugin_settings
-from ..exceptions import PersonalizationError
-from . import ratelimit
-from .api import track
-from .events import EventType
-from .identity import get_visitor
-from .products import product_categories
-from .tokens import check_intake_token
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.events import EventType
+from personalization_plugin.core.exceptions import PersonalizationError
+from personalization_plugin.tracking import ratelimit
+from personalization_plugin.tracking.api import track
+from personalization_plugin.tracking.identity import get_visitor
+from personalization_plugin.tracking.products import product_categories
+from personalization_plugin.tracking.tokens import check_intake_token
 
 MAX_EVENTS_PER_REQUEST = 50
 BROWSER_EVENT_TYPES = {

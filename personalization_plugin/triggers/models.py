@@ -30,6 +30,7 @@ class TriggerFiring(models.Model):
 
     class Meta:
         ordering = ["-fired_at"]
+        db_table = "personalization_triggerfiring"
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.subject} at {self.fired_at:%Y-%m-%d %H:%M}"

@@ -23,13 +23,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import signals
-from ..conf import plugin_settings
-from ..segments.context import EvalContext
-from ..segments.profile import Profile, build_from_db
-from ..segments.rules import compile_tree
-from .models import TriggerFiring
-from .webhooks import WebhookNotConfigured, deliver
+from personalization_plugin import signals
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.exceptions import WebhookNotConfigured
+from personalization_plugin.profiles.profile import Profile, build_from_db
+from personalization_plugin.segments.context import EvalContext
+from personalization_plugin.segments.rules import compile_tree
+from personalization_plugin.triggers.models import TriggerFiring
+from personalization_plugin.triggers.webhooks import deliver
 
 logger = logging.getLogger("personalization_plugin.triggers")
 
@@ -68,7 +69,7 @@ class ScanReport:
 
 
 def _candidates(kind: str, now: datetime, lookback_days: int, limit: int) -> list[str]:
-    from ..models import Event
+    from personalization_plugin.models import Event
 
     since = now - timedelta(days=365 if kind == "win_back" else lookback_days)
     types = {"abandoned_cart": "cart_add", "browse_abandonment": "view", "win_back": "purchase"}
@@ -132,8 +133,8 @@ def _occasion(kind: str, customer_id: str, profile: Profile, now: datetime) -> O
 
 
 def _allowed(customer_id: str) -> bool:
-    from ..privacy.consent import stored_consent
-    from ..tracking.identity import Visitor
+    from personalization_plugin.consent import stored_consent
+    from personalization_plugin.tracking.identity import Visitor
 
     visitor = Visitor(visitor_id=f"cust-{customer_id}", customer_id=customer_id)
     visitor.consent = stored_consent(visitor)
@@ -149,8 +150,8 @@ def _recently_fired(subject: str, now: datetime) -> bool:
 
 def _products(occasion: Occasion) -> list[dict[str, Any]]:
     """Recommended products from serving (never fails the trigger: [] on any error)."""
-    from ..serving import recommend
-    from ..tracking.identity import Visitor
+    from personalization_plugin.serving import recommend
+    from personalization_plugin.tracking.identity import Visitor
 
     visitor = Visitor(
         visitor_id=f"cust-{occasion.customer_id}",

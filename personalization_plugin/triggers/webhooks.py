@@ -24,17 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..exceptions import PersonalizationError
+from personalization_plugin.core.exceptions import WebhookNotConfigured
 
 logger = logging.getLogger("personalization_plugin.triggers")
 
 SIGNATURE_HEADER = "X-Personalization-Signature"
 TIMESTAMP_HEADER = "X-Personalization-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-
-class WebhookNotConfigured(PersonalizationError):
-    """A webhook URL is set without a secret (unsigned posts are refused)."""
 
 
 @dataclass

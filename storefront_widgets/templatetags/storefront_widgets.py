@@ -24,9 +24,10 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from ..params import InvalidWidgetParameter, UnknownWidgetPlacement, WidgetParams, placements
-from ..privacy import banner_context, tracking_context
-from ..rendering import EmptyRecommendations, fetch, render_widget
+from personalization_plugin.core.exceptions import InvalidWidgetParameter, UnknownWidgetPlacement
+from storefront_widgets.params import WidgetParams, placements
+from storefront_widgets.privacy import banner_context, tracking_context
+from storefront_widgets.rendering import EmptyRecommendations, fetch, render_widget
 
 logger = logging.getLogger("storefront_widgets")
 register = template.Library()
@@ -183,7 +184,7 @@ def widget_placements(stream: Any) -> set[str]:
     """Placements of the recommendation blocks in a StreamField value, so a template's
     default widgets can step aside when an editor placed the same list:
     `{% if "for_you" not in page.body|widget_placements %}...`."""
-    from ..blocks import RecentlyViewedBlock, RecommendationsBlock
+    from storefront_widgets.blocks import RecentlyViewedBlock, RecommendationsBlock
 
     found: set[str] = set()
     for child in stream or ():

@@ -49,7 +49,7 @@ def analyst_client(db: Any) -> Client:
 def _forget_cached_owner_state() -> Iterator[None]:
     """Rolled-back settings and experiments must not outlive their test in the
     per-process caches (a rollback sends no post_delete signal)."""
-    from personalization_plugin.conf import plugin_settings
+    from personalization_plugin.core.conf import plugin_settings
     from personalization_plugin.experiments import bucketing
     from personalization_plugin.reports import dashboard
 

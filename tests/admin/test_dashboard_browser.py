@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from personalization_plugin.models import Experiment
+from personalization_plugin.experiments.models import Experiment
 
 pytestmark = pytest.mark.browser
 

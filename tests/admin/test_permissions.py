@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from personalization_plugin.models import Experiment, MerchandisingRule
+from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.models import MerchandisingRule
 
 pytestmark = pytest.mark.django_db
 

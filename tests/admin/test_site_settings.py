@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from personalization_plugin.conf import plugin_settings
+from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.models import PersonalizationSettings
 
 

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from personalization_plugin.conf import plugin_settings
-from personalization_plugin.models import Event, Experiment, MerchandisingRule, ModelVersion
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.models import Event, MerchandisingRule, ModelVersion
 from tests.experiments.factories import event, running_experiment, visitors_in
 
 pytestmark = pytest.mark.django_db

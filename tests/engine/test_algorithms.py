@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from personalization_plugin.conf import DEFAULTS
+from personalization_plugin.core.conf import DEFAULTS
 from personalization_plugin.engine.algorithms import ALGORITHMS, make
 from personalization_plugin.engine.interactions import build_interactions
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from personalization_plugin.conf import DEFAULTS
+from personalization_plugin.core.conf import DEFAULTS
 from personalization_plugin.engine.cooccurrence import (
     basket_matrix,
     bought_together,

@@ -2,11 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from personalization_plugin.engine.datasets import (
-    DatasetFormatError,
-    read_events_csv,
-    read_item_categories,
-)
+from personalization_plugin.core.exceptions import DatasetFormatError
+from personalization_plugin.engine.datasets import read_events_csv, read_item_categories
 
 
 def write(tmp_path, text: str):

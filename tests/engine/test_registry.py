@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from personalization_plugin.core.exceptions import ModelNotAvailable
 from personalization_plugin.engine import registry
 from personalization_plugin.engine.artifacts import ARRAYS_FILE
 from personalization_plugin.engine.base import ServingModel
 from personalization_plugin.engine.training import train
-from personalization_plugin.exceptions import ModelNotAvailable
 from personalization_plugin.models import ModelVersion
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from personalization_plugin.conf import DEFAULTS
+from personalization_plugin.core.conf import DEFAULTS
 from personalization_plugin.engine.base import ServingModel
 from personalization_plugin.engine.builder import BuildParams, build_arrays
 from personalization_plugin.engine.catalog import CatalogSnapshot

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from personalization_plugin.core.exceptions import NotEnoughData
 from personalization_plugin.engine import registry
-from personalization_plugin.engine.training import NotEnoughData, train
+from personalization_plugin.engine.training import train
 from personalization_plugin.models import ModelVersion
 from personalization_plugin.tasks import train_model
 

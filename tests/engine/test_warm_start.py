@@ -150,7 +150,7 @@ def test_warm_start_converges_in_fewer_iterations_than_a_cold_fit(planted_db):
     15-iteration loss; 2 cold iterations from random factors do not."""
     from implicit.cpu._als import calculate_loss
 
-    from personalization_plugin.conf import DEFAULTS
+    from personalization_plugin.core.conf import DEFAULTS
     from personalization_plugin.engine.interactions import build_interactions
 
     from .conftest import planted_log

@@ -9,7 +9,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from personalization_plugin.experiments.bucketing import arm_name
-from personalization_plugin.models import Event, Experiment
+from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.models import Event
 
 
 def event(

@@ -8,9 +8,15 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from personalization_plugin.experiments import CONTROL, TREATMENT, assign, bucket
-from personalization_plugin.experiments.bucketing import arm_name, arms_of
-from personalization_plugin.models import Experiment
+from personalization_plugin.experiments.bucketing import (
+    CONTROL,
+    TREATMENT,
+    arm_name,
+    arms_of,
+    assign,
+    bucket,
+)
+from personalization_plugin.experiments.models import Experiment
 from personalization_plugin.tracking.identity import Visitor
 
 from .factories import running_experiment

@@ -10,7 +10,8 @@ from django.core.management import call_command
 
 from personalization_plugin.engine import registry
 from personalization_plugin.engine.training import train
-from personalization_plugin.models import Event, Experiment
+from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.models import Event
 from personalization_plugin.serving import clear_caches, recommend
 from personalization_plugin.tracking.identity import Visitor
 

@@ -7,7 +7,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from personalization_plugin.models import Event, Experiment
+from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.models import Event
 
 from .factories import event, running_experiment
 

@@ -13,7 +13,8 @@ from shop.models import Category, Order, OrderLine, Product
 
 from personalization_plugin.adapters import OrderLine as PastLine
 from personalization_plugin.adapters import PastOrder
-from personalization_plugin.backfill import MalformedRow, import_csv, import_orders
+from personalization_plugin.backfill import import_csv, import_orders
+from personalization_plugin.core.exceptions import MalformedRow
 from personalization_plugin.models import Event, PrivacyChoice
 
 pytestmark = pytest.mark.django_db

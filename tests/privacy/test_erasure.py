@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 
 from personalization_plugin import track
+from personalization_plugin.core.exceptions import ErasureIncomplete
+from personalization_plugin.core.registry import register_eraser, unregister_eraser
 from personalization_plugin.models import Event, PrivacyChoice
-from personalization_plugin.privacy.erasure import (
-    ErasureIncomplete,
-    erase,
-    register_eraser,
-    unregister_eraser,
-)
+from personalization_plugin.privacy.erasure import erase
 from personalization_plugin.tracking.backends import get_backend
 from personalization_plugin.tracking.identity import merge_visitor
 from personalization_plugin.tracking.realtime import get_realtime
@@ -122,7 +119,7 @@ def test_redis_erasure_leaves_no_key_or_stream_entry(use_redis, eraser) -> None:
 
 @pytest.mark.parametrize("mode", ["local", "redis"])
 def test_events_in_flight_during_erasure_are_not_stored(mode, request) -> None:
-    from personalization_plugin.tracking.events import build_event
+    from personalization_plugin.core.events import build_event
 
     if mode == "redis":
         request.getfixturevalue("use_redis")

@@ -16,14 +16,21 @@ import redis as redis_lib
 from django.apps import apps
 from django.db import models
 
-from personalization_plugin.conf import plugin_settings
+from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.serving.cache import _subject_key
 from personalization_plugin.tracking import ratelimit
 from personalization_plugin.tracking.backends import get_local_backend
 from personalization_plugin.tracking.backends.base import ERASED_TTL_SECONDS
 from personalization_plugin.tracking.backends.redis_stream import ledger_name
 
-PLUGIN_APPS = ("personalization", "personalization_saleor")
+PLUGIN_APPS = (
+    "personalization",
+    "personalization_experiments",
+    "personalization_scores",
+    "personalization_segments",
+    "personalization_triggers",
+    "personalization_saleor",
+)
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
 
 

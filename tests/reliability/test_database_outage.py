@@ -15,9 +15,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from personalization_plugin import track
+from personalization_plugin.core.redis import key
 from personalization_plugin.models import Event
 from personalization_plugin.tracking.backends import get_backend, get_local_backend
-from personalization_plugin.tracking.connection import key
 
 
 @contextmanager

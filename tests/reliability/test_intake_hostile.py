@@ -13,10 +13,10 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from personalization_plugin.exceptions import InvalidEvent
+from personalization_plugin.core.events import EventType, TrackedEvent, build_event
+from personalization_plugin.core.exceptions import InvalidEvent
 from personalization_plugin.models import Event
 from personalization_plugin.tracking.backends import get_backend
-from personalization_plugin.tracking.events import EventType, TrackedEvent, build_event
 from personalization_plugin.tracking.identity import sign_visitor_id
 from personalization_plugin.tracking.tokens import intake_token
 from personalization_plugin.tracking.views import BROWSER_FIELDS

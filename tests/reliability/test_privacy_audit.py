@@ -19,6 +19,7 @@ from django.test import Client
 from django.utils import timezone
 
 from personalization_plugin import track
+from personalization_plugin.core.events import build_event
 from personalization_plugin.engine import training
 from personalization_plugin.models import Event, PrivacyChoice
 from personalization_plugin.privacy.erasure import erase
@@ -27,7 +28,6 @@ from personalization_plugin.privacy.retention import purge_events
 from personalization_plugin.segments.engine import slugs_for
 from personalization_plugin.serving import recommend
 from personalization_plugin.tracking.backends import get_backend, get_local_backend
-from personalization_plugin.tracking.events import build_event
 from personalization_plugin.tracking.identity import Visitor, merge_visitor, sign_visitor_id
 from personalization_plugin.tracking.tokens import intake_token
 from personalization_plugin.triggers.models import TriggerFiring

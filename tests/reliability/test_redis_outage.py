@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from personalization_plugin.core import redis as connection
+from personalization_plugin.core.redis import key
 from personalization_plugin.models import Event, PrivacyChoice
 from personalization_plugin.serving import cache as serving_cache
-from personalization_plugin.tracking import connection
 from personalization_plugin.tracking.backends import get_backend, get_local_backend
-from personalization_plugin.tracking.connection import key
 
 from .helpers import Shopper
 

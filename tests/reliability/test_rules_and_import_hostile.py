@@ -18,8 +18,8 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from personalization_plugin.core.exceptions import InvalidRuleTree
 from personalization_plugin.models import Event
-from personalization_plugin.segments.exceptions import InvalidRuleTree
 from personalization_plugin.segments.rules import RULES, compile_tree
 
 from .test_intake_hostile import json_values

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
+from personalization_plugin.profiles.profile import Profile, build_from_db, day_of
 from personalization_plugin.scores.features import EventArrays, from_events, from_profile
 from personalization_plugin.scores.model import auc, fit
-from personalization_plugin.segments.profile import Profile, build_from_db, day_of
 
 
 def test_auc_of_a_known_ranking():

@@ -4,8 +4,9 @@ import pytest
 
 
 def reset_segment_state() -> None:
+    from personalization_plugin.profiles import store
     from personalization_plugin.scores import model as score_model
-    from personalization_plugin.segments import engine, population, slots, store
+    from personalization_plugin.segments import engine, population, slots
     from personalization_plugin.tracking.testing import reset_tracking_state
 
     reset_tracking_state()

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
+from personalization_plugin.profiles.profile import Profile, build_from_db
 from personalization_plugin.scores.features import EventArrays
 from personalization_plugin.segments import population
 from personalization_plugin.segments.batch import Population, evaluate_tree
 from personalization_plugin.segments.builtins import BUILTIN_SEGMENTS
 from personalization_plugin.segments.context import EvalContext
-from personalization_plugin.segments.profile import Profile, build_from_db
 from personalization_plugin.segments.rules import compile_tree
 
 from .factories import event, products

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from personalization_plugin.core.exceptions import InvalidRuleTree
+from personalization_plugin.profiles.profile import Profile, build_from_db
 from personalization_plugin.segments.context import EvalContext, RequestFacts, device_of
-from personalization_plugin.segments.exceptions import InvalidRuleTree
-from personalization_plugin.segments.profile import Profile, build_from_db
 from personalization_plugin.segments.rules import compile_tree
 
 from .factories import event, orders

@@ -61,7 +61,8 @@ def test_value_rules_use_the_breakpoints_the_batch_stored():
     visitor = Visitor(visitor_id="x", customer_id="9")
     assert "big-spenders" not in slugs_for(visitor=visitor)  # no breakpoints yet
     sizes.compute()
-    from personalization_plugin.segments import engine, store
+    from personalization_plugin.profiles import store
+    from personalization_plugin.segments import engine
 
     store.clear_local()
     engine.forget_definitions()

@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from personalization_plugin import track
-from personalization_plugin.serving import (
-    PLACEMENTS,
-    InvalidRecommendationRequest,
-    UnknownPlacement,
-    UnknownProduct,
-    recommend,
-)
+from personalization_plugin.core.exceptions import InvalidRecommendationRequest, UnknownPlacement
+from personalization_plugin.serving import PLACEMENTS, UnknownProduct, recommend
 
 from .conftest import product, scored
 

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from personalization_plugin import track
+from personalization_plugin.core.exceptions import InvalidRecommendationRequest
 from personalization_plugin.models import MerchandisingRule
-from personalization_plugin.serving import InvalidRecommendationRequest, recommend
+from personalization_plugin.serving import recommend
 from personalization_plugin.tracking.api import track_order
 from personalization_plugin.tracking.backends import get_backend
 

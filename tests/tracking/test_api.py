@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from personalization_plugin import track, track_order
-from personalization_plugin.exceptions import InvalidEvent, UnknownProduct
+from personalization_plugin.core.exceptions import InvalidEvent, UnknownProduct
 from personalization_plugin.models import Event, PrivacyChoice
 from personalization_plugin.tracking.backends import get_backend
 from personalization_plugin.tracking.realtime import get_realtime

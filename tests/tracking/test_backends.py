@@ -8,10 +8,10 @@ import threading
 import pytest
 
 from personalization_plugin import track
+from personalization_plugin.core.events import build_event
 from personalization_plugin.models import Event
 from personalization_plugin.tracking.backends import get_backend, get_local_backend
 from personalization_plugin.tracking.backends.redis_stream import GROUP, RedisStreamBackend
-from personalization_plugin.tracking.events import build_event
 from personalization_plugin.tracking.realtime import get_realtime
 
 pytestmark = pytest.mark.django_db

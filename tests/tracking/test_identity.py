@@ -10,7 +10,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.http import HttpResponse
 
 from personalization_plugin import signals, track
-from personalization_plugin.exceptions import ForgedVisitorId
+from personalization_plugin.core.exceptions import ForgedVisitorId
 from personalization_plugin.models import Event
 from personalization_plugin.tracking.backends import get_backend
 from personalization_plugin.tracking.identity import (

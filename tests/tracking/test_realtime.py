@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from personalization_plugin.tracking.events import build_event
+from personalization_plugin.core.events import build_event
 from personalization_plugin.tracking.realtime import (
     STATE_TTL_SECONDS,
     LocalRealtime,

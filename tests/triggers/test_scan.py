@@ -83,7 +83,7 @@ def test_required_consent_fires_only_after_the_customer_agreed(personalization):
     abandoned_cart()
     assert scan().fired == 0
     PrivacyChoice.objects.create(subject="c:7", consent="granted")
-    from personalization_plugin.privacy.consent import forget_cached_consent
+    from personalization_plugin.consent import forget_cached_consent
 
     forget_cached_consent()
     assert scan().fired == 1

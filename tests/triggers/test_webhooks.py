@@ -9,11 +9,11 @@ import time
 
 import pytest
 
+from personalization_plugin.core.exceptions import WebhookNotConfigured
 from personalization_plugin.triggers.webhooks import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    WebhookNotConfigured,
     deliver,
     sign,
     verify_signature,

@@ -5,11 +5,8 @@ from __future__ import annotations
 import pytest
 from django.http import QueryDict
 
-from storefront_widgets.params import (
-    InvalidWidgetParameter,
-    UnknownWidgetPlacement,
-    WidgetParams,
-)
+from personalization_plugin.core.exceptions import InvalidWidgetParameter, UnknownWidgetPlacement
+from storefront_widgets.params import WidgetParams
 
 
 def test_query_string_round_trips() -> None:

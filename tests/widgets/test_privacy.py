@@ -7,7 +7,7 @@ from typing import Any
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from personalization_plugin.conf import plugin_settings
+from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.tracking.identity import Visitor
 from personalization_plugin.tracking.tokens import check_intake_token
 

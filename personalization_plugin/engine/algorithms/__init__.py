@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Recommender, top_n
-from .factors import ALS, BPR
-from .neighbours import BM25KNN, EASE, ItemKNN
-from .popularity import Popularity
+from personalization_plugin.engine.algorithms.base import Recommender, top_n
+from personalization_plugin.engine.algorithms.factors import ALS, BPR
+from personalization_plugin.engine.algorithms.neighbours import BM25KNN, EASE, ItemKNN
+from personalization_plugin.engine.algorithms.popularity import Popularity
 
 ALGORITHMS: dict[str, type[Recommender]] = {
     cls.name: cls for cls in (ALS, BPR, ItemKNN, BM25KNN, EASE, Popularity)

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from .base import Recommender
+from personalization_plugin.engine.algorithms.base import Recommender
 
 
 def id_positions(old_ids: np.ndarray, new_ids: np.ndarray) -> np.ndarray:

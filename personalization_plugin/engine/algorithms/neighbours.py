@@ -13,7 +13,11 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from .base import Recommender, sparse_from_arrays, sparse_to_arrays
+from personalization_plugin.engine.algorithms.base import (
+    Recommender,
+    sparse_from_arrays,
+    sparse_to_arrays,
+)
 
 
 class ItemKNN(Recommender):

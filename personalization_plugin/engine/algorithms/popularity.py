@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .base import Recommender
+from personalization_plugin.engine.algorithms.base import Recommender
 
 
 class Popularity(Recommender):

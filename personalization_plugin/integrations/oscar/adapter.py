@@ -21,7 +21,14 @@ from django.conf import settings
 from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from ...adapters import BaseStoreAdapter, CategoryInfo, OrderLine, PastOrder, ProductInfo
+from personalization_plugin.adapters import (
+    BaseStoreAdapter,
+    CategoryInfo,
+    OrderLine,
+    PastOrder,
+    ProductInfo,
+)
+from personalization_plugin.integrations.oscar.products import tracked_product_id
 
 
 def _models() -> tuple[Any, Any, Any, Any, Any]:
@@ -44,11 +51,6 @@ def _int_ids(ids: Iterable[str]) -> dict[int, str]:
         if text.isdigit() and len(text) < 19:
             found[int(text)] = str(raw)
     return found
-
-
-def tracked_product_id(product: Any) -> str:
-    """The id events use for an Oscar product: the parent's for a child (variant)."""
-    return str(product.parent_id or product.pk)
 
 
 class OscarAdapter(BaseStoreAdapter):
@@ -144,7 +146,7 @@ class OscarAdapter(BaseStoreAdapter):
             )
 
     def connect_signals(self) -> None:
-        from .receivers import connect_signals
+        from personalization_plugin.integrations.oscar.receivers import connect_signals
 
         connect_signals()
 

@@ -11,6 +11,6 @@ class OscarPersonalizationConfig(AppConfig):
     verbose_name = "Personalization for django-oscar"
 
     def ready(self) -> None:
-        from .receivers import connect_signals
+        from personalization_plugin.integrations.oscar.receivers import connect_signals
 
         connect_signals()

@@ -23,9 +23,9 @@ from typing import Any
 
 from django.core.cache import cache
 
-from ...exceptions import PersonalizationError
-from ...tracking.identity import Visitor, customer_id_for, get_visitor
-from .adapter import tracked_product_id
+from personalization_plugin.core.exceptions import PersonalizationError
+from personalization_plugin.integrations.oscar.products import tracked_product_id
+from personalization_plugin.tracking.identity import Visitor, customer_id_for, get_visitor
 
 logger = logging.getLogger("personalization_plugin.integrations.oscar")
 
@@ -53,7 +53,7 @@ def _never_raises(name: str) -> Callable[[Callable[..., None]], Callable[..., No
 
 
 def _basket_key(basket_id: Any) -> str:
-    from ...conf import plugin_settings
+    from personalization_plugin.core.conf import plugin_settings
 
     return f"{plugin_settings.KEY_PREFIX}:oscar:basket:{basket_id}"
 
@@ -72,7 +72,7 @@ def _price(product: Any, request: Any) -> Any:
 
 @_never_raises("product view")
 def on_product_viewed(sender: Any, product: Any = None, request: Any = None, **kwargs: Any) -> None:
-    from ... import track
+    from personalization_plugin import track
 
     if product is None or request is None or kwargs.get("raw"):
         return
@@ -83,7 +83,7 @@ def on_product_viewed(sender: Any, product: Any = None, request: Any = None, **k
 def on_basket_addition(
     sender: Any, product: Any = None, request: Any = None, **kwargs: Any
 ) -> None:
-    from ... import track
+    from personalization_plugin import track
 
     if product is None or request is None or kwargs.get("raw"):
         return
@@ -119,7 +119,7 @@ def _order_visitor(order: Any, user: Any) -> Visitor | None:
 
 @_never_raises("order")
 def on_order_placed(sender: Any, order: Any = None, user: Any = None, **kwargs: Any) -> None:
-    from ...tracking.api import track_order
+    from personalization_plugin.tracking.api import track_order
 
     if order is None or kwargs.get("raw"):
         return
@@ -152,7 +152,7 @@ def on_order_placed(sender: Any, order: Any = None, user: Any = None, **kwargs: 
 
 @_never_raises("search")
 def on_user_search(sender: Any, query: str = "", **kwargs: Any) -> None:
-    from ... import track
+    from personalization_plugin import track
 
     request = getattr(sender, "request", None)  # Oscar sends the search view as sender
     if request is None or not (query or "").strip():
@@ -163,7 +163,7 @@ def on_user_search(sender: Any, query: str = "", **kwargs: Any) -> None:
 @_never_raises("registration")
 def on_user_registered(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
     """A new account takes over the visitor's anonymous history, as a login does."""
-    from ...tracking.receivers import on_user_logged_in
+    from personalization_plugin.tracking.receivers import on_user_logged_in
 
     on_user_logged_in(sender, request=request, user=user)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from ...adapters import BaseStoreAdapter, CategoryInfo, ProductInfo
-from .models import SaleorProduct
+from personalization_plugin.adapters import BaseStoreAdapter, CategoryInfo, ProductInfo
+from personalization_plugin.integrations.saleor.models import SaleorProduct
 
 
 def product_info(row: SaleorProduct) -> ProductInfo:

@@ -10,7 +10,7 @@ class SaleorIntegrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ...privacy.erasure import register_eraser
-        from .handlers import erase_checkouts
+        from personalization_plugin.core.registry import register_eraser
+        from personalization_plugin.integrations.saleor.handlers import erase_checkouts
 
         register_eraser(erase_checkouts)  # checkout snapshots hold a customer's cart

@@ -18,10 +18,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from ... import track
-from ...tracking.api import track_order
-from . import payloads
-from .models import SaleorCheckout, SaleorProduct
+from personalization_plugin import track
+from personalization_plugin.integrations.saleor import payloads
+from personalization_plugin.integrations.saleor.models import SaleorCheckout, SaleorProduct
+from personalization_plugin.tracking.api import track_order
 
 Handler = Callable[[Any], dict[str, int]]
 
@@ -131,7 +131,7 @@ def product_deleted(payload: Any) -> dict[str, int]:
 
 
 def customer_deleted(payload: Any) -> dict[str, int]:
-    from ...privacy.erasure import erase
+    from personalization_plugin.privacy.erasure import erase
 
     user = payloads.root(payload, "user")
     report = erase(customer_id=str(user["id"]))
@@ -151,7 +151,7 @@ def erase_checkouts(subjects: set[str]) -> int:
 def _forget_cached_product(product_id: str) -> None:
     """Serving keeps product facts for a few seconds per process; this process forgets
     them now (others within serving's PRODUCT_TTL)."""
-    from ...serving import catalog
+    from personalization_plugin.serving import catalog
 
     catalog.clear()
 

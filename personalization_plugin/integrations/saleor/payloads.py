@@ -15,12 +15,8 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from ...exceptions import PersonalizationError
-from .conf import saleor_setting
-
-
-class InvalidPayload(PersonalizationError, ValueError):
-    """A webhook body is not JSON or lacks a field the event needs."""
+from personalization_plugin.core.exceptions import InvalidPayload
+from personalization_plugin.integrations.saleor.conf import saleor_setting
 
 
 @dataclass(frozen=True)

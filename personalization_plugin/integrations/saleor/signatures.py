@@ -20,15 +20,11 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from ...exceptions import PersonalizationError
-from .conf import saleor_setting
+from personalization_plugin.core.exceptions import InvalidSignature
+from personalization_plugin.integrations.saleor.conf import saleor_setting
 
 SIGNATURE_HEADER = "Saleor-Signature"
 ALGORITHMS = ["RS256"]
-
-
-class InvalidSignature(PersonalizationError):
-    """The webhook's signature is missing, malformed or does not verify."""
 
 
 def verify(body: bytes, signature: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from .views import webhook_view
+from personalization_plugin.integrations.saleor.views import webhook_view
 
 app_name = "personalization_saleor"
 urlpatterns: list[URLPattern] = [

@@ -20,11 +20,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ...exceptions import InvalidEvent
-from .handlers import HANDLERS
-from .models import WebhookDelivery
-from .payloads import InvalidPayload
-from .signatures import SIGNATURE_HEADER, InvalidSignature, verify
+from personalization_plugin.core.exceptions import InvalidEvent, InvalidPayload, InvalidSignature
+from personalization_plugin.integrations.saleor.handlers import HANDLERS
+from personalization_plugin.integrations.saleor.models import WebhookDelivery
+from personalization_plugin.integrations.saleor.signatures import SIGNATURE_HEADER, verify
 
 logger = logging.getLogger("personalization_plugin.integrations.saleor")
 

@@ -19,8 +19,9 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ...models import Event, Experiment, ModelVersion
-from ...tracking.identity import Visitor
+from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.models import Event, ModelVersion
+from personalization_plugin.tracking.identity import Visitor
 
 P_CLICK_MATCH = 0.22  # a recommended product in one of the shopper's own categories
 P_CLICK_OTHER = 0.03
@@ -44,8 +45,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from ...engine.training import train
-        from ...serving import clear_caches
+        from personalization_plugin.engine.training import train
+        from personalization_plugin.serving import clear_caches
 
         if opts["if_none"] and Experiment.objects.exists():
             self.stdout.write("An experiment exists already: nothing simulated.")
@@ -75,10 +76,10 @@ class Command(BaseCommand):
         )
 
     def _simulate(self, experiment: Experiment, opts: dict[str, Any], now: Any) -> dict[str, int]:
-        from ...adapters import get_adapter
-        from ...serving import recommend
-        from ...tracking.api import track, track_order
-        from ...tracking.backends import get_backend
+        from personalization_plugin.adapters import get_adapter
+        from personalization_plugin.serving import recommend
+        from personalization_plugin.tracking.api import track, track_order
+        from personalization_plugin.tracking.backends import get_backend
 
         rng = np.random.default_rng(opts["seed"])
         shoppers = list(
@@ -152,7 +153,7 @@ class Command(BaseCommand):
         """Each shopper's two favourite categories, from the products they viewed or bought."""
         from collections import Counter
 
-        from ...adapters import get_adapter
+        from personalization_plugin.adapters import get_adapter
 
         rows = list(
             Event.objects.filter(type__in=("view", "purchase")).values_list(

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...privacy.erasure import ErasureIncomplete, erase
+from personalization_plugin.core.exceptions import ErasureIncomplete
+from personalization_plugin.privacy.erasure import erase
 
 
 class Command(BaseCommand):

@@ -53,10 +53,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from ...conf import plugin_settings
-        from ...engine.builder import BuildParams
-        from ...engine.datasets import DatasetFormatError
-        from ...engine.evaluation import build_cases, compare
+        from personalization_plugin.core.conf import plugin_settings
+        from personalization_plugin.core.exceptions import DatasetFormatError
+        from personalization_plugin.engine.builder import BuildParams
+        from personalization_plugin.engine.evaluation import build_cases, compare
 
         try:
             split, categories = self._split(options)
@@ -79,9 +79,9 @@ class Command(BaseCommand):
         self.stdout.write(format_table(results, options["k"]))
 
     def _split(self, options: dict[str, Any]):
-        from ...engine.datasets import read_events_csv, read_item_categories
-        from ...engine.evaluation import Split, time_split
-        from ...engine.interactions import load_events
+        from personalization_plugin.engine.datasets import read_events_csv, read_item_categories
+        from personalization_plugin.engine.evaluation import Split, time_split
+        from personalization_plugin.engine.interactions import load_events
 
         categories = None
         if options["events"]:
@@ -101,7 +101,7 @@ class Command(BaseCommand):
         return split, categories
 
     def _tune(self, split, params, weights, half_life, options: dict[str, Any]) -> None:
-        from ...engine.tuning import tune
+        from personalization_plugin.engine.tuning import tune
 
         self.stdout.write("Tuning on a validation split carved from the training part:")
         try:

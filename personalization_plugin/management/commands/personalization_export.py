@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...privacy.export import export_subject
+from personalization_plugin.privacy.export import export_subject
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ...tracking.backends import get_backend
+from personalization_plugin.tracking.backends import get_backend
 
 
 class Command(BaseCommand):

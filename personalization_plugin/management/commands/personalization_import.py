@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
-from ...backfill import ImportReport, MalformedRow, count_rows, import_csv, import_orders
-from ...exceptions import PersonalizationError
+from personalization_plugin.backfill import ImportReport, count_rows, import_csv, import_orders
+from personalization_plugin.core.exceptions import MalformedRow, PersonalizationError
 
 
 class Command(BaseCommand):

@@ -28,8 +28,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from ...engine.registry import get_active_model
-        from ...serving.cache import active_subjects, precompute
+        from personalization_plugin.engine.registry import get_active_model
+        from personalization_plugin.serving.cache import active_subjects, precompute
 
         if options["days"] < 1:
             raise CommandError("--days must be at least 1 (shoppers active in the last N days).")

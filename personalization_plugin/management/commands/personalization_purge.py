@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...conf import plugin_settings
-from ...privacy.retention import purge_events
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.privacy.retention import purge_events
 
 
 class Command(BaseCommand):

@@ -15,8 +15,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from ...conf import plugin_settings
-from ...models import ModelVersion
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.models import ModelVersion
 
 MIN_GAP = timedelta(hours=20)
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                 else f"Not due: training runs at {int(hour):02d}:00 UTC once a day."
             )
             return
-        from ...tasks import train_model
+        from personalization_plugin.tasks import train_model
 
         result = train_model.enqueue()
         self.stdout.write(f"Training enqueued (task {result.id}, status {result.status}).")

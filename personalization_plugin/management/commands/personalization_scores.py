@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from ...scores.training import train
+        from personalization_plugin.scores.training import train
 
         if options["horizon"] < 1:
             raise CommandError("--horizon must be at least 1 day.")

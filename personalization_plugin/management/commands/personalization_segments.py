@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from ...segments.sizes import compute
+        from personalization_plugin.segments.sizes import compute
 
         results = compute(save=not options["dry_run"])
         if options["json"]:

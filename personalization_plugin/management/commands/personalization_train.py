@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...engine.algorithms import ALGORITHMS
+from personalization_plugin.engine.algorithms import ALGORITHMS
 
 
 class Command(BaseCommand):
@@ -31,7 +31,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from ...engine.training import NotEnoughData, train
+        from personalization_plugin.core.exceptions import NotEnoughData
+        from personalization_plugin.engine.training import train
 
         try:
             mv = train(
@@ -55,7 +56,7 @@ class Command(BaseCommand):
                 )
             )
         )
-        from ...serving.cache import precompute_after_training
+        from personalization_plugin.serving.cache import precompute_after_training
 
         written = precompute_after_training()
         if written:

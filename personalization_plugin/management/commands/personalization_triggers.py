@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = "Scan recent activity and fire due triggers (signal + optional signed webhook)."
 
     def add_arguments(self, parser: Any) -> None:
-        from ...triggers.scan import KINDS
+        from personalization_plugin.triggers.scan import KINDS
 
         parser.add_argument(
             "--kind", action="append", choices=KINDS, help="Only this kind (repeatable)."
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from ...triggers.scan import KINDS, scan
+        from personalization_plugin.triggers.scan import KINDS, scan
 
         if options["limit"] < 1 or options["lookback_days"] < 1:
             raise CommandError("--limit and --lookback-days must be at least 1.")

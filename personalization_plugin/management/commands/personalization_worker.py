@@ -14,8 +14,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection
 
-from ...conf import plugin_settings
-from ...tracking.backends import get_backend
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.tracking.backends import get_backend
 
 
 class Command(BaseCommand):

@@ -12,9 +12,9 @@ import threading
 
 from django.core.exceptions import ImproperlyConfigured
 
-from ...conf import plugin_settings
-from .base import EventBackend
-from .local import LocalBackend
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.tracking.backends.base import EventBackend
+from personalization_plugin.tracking.backends.local import LocalBackend
 
 _lock = threading.Lock()
 _local: LocalBackend | None = None
@@ -44,7 +44,7 @@ def get_backend() -> EventBackend:
         raise ImproperlyConfigured(
             'PERSONALIZATION["EVENT_BACKEND"] is "redis" but REDIS_URL is not set.'
         )
-    from .redis_stream import RedisStreamBackend
+    from personalization_plugin.tracking.backends.redis_stream import RedisStreamBackend
 
     fallback = get_local_backend()
     cache_key = (str(url), str(plugin_settings.KEY_PREFIX))

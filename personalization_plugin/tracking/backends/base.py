@@ -18,7 +18,7 @@ from threading import Lock
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ..events import TrackedEvent
+from personalization_plugin.core.events import TrackedEvent
 
 ERASED_TTL_SECONDS = 3600  # longer than any flush takes
 MERGED_TTL_SECONDS = 86400
@@ -136,7 +136,7 @@ def _was_erased(event: TrackedEvent, erased: dict[str, float]) -> bool:
 
 
 def to_model(event: TrackedEvent):  # -> models.Event (imported lazily: apps may not be ready)
-    from ...models import Event
+    from personalization_plugin.models import Event
 
     occurred = parse_datetime(event.occurred_at)
     return Event(
@@ -170,7 +170,7 @@ def write_events(events: list[TrackedEvent]) -> int:
     from django.db import connections, router, transaction
     from django.db.models.constants import OnConflict
 
-    from ...models import Event
+    from personalization_plugin.models import Event
 
     if not events:
         return 0

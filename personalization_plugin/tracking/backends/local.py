@@ -11,9 +11,9 @@ import atexit
 import logging
 import threading
 
-from ...conf import plugin_settings
-from ..events import TrackedEvent
-from .base import EventBackend, event_subjects
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.events import TrackedEvent
+from personalization_plugin.tracking.backends.base import EventBackend, event_subjects
 
 logger = logging.getLogger("personalization_plugin.tracking")
 

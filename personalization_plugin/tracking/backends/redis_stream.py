@@ -20,11 +20,23 @@ from typing import Any
 import redis
 from django.utils.crypto import salted_hmac
 
-from ...conf import plugin_settings
-from ..connection import REDIS_ERRORS, get_redis, is_down, key, mark_down, mark_up
-from ..events import TrackedEvent
-from .base import ERASED_TTL_SECONDS, MERGED_TTL_SECONDS, EventBackend, event_subjects
-from .local import LocalBackend
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.events import TrackedEvent
+from personalization_plugin.core.redis import (
+    REDIS_ERRORS,
+    get_redis,
+    is_down,
+    key,
+    mark_down,
+    mark_up,
+)
+from personalization_plugin.tracking.backends.base import (
+    ERASED_TTL_SECONDS,
+    MERGED_TTL_SECONDS,
+    EventBackend,
+    event_subjects,
+)
+from personalization_plugin.tracking.backends.local import LocalBackend
 
 logger = logging.getLogger("personalization_plugin.tracking")
 

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from personalization_plugin.conf import plugin_settings
+from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.models import Event, PrivacyChoice
 from personalization_plugin.tracking.api import track, track_order
 from personalization_plugin.tracking.backends import get_backend

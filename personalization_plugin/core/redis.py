@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from ..conf import plugin_settings
+from personalization_plugin.core.conf import plugin_settings
 
 logger = logging.getLogger("personalization_plugin.tracking")
 

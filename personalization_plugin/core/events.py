@@ -16,8 +16,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..conf import plugin_settings
-from ..exceptions import InvalidEvent
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.exceptions import InvalidEvent
 
 
 class EventType(StrEnum):

@@ -14,9 +14,16 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from ..conf import plugin_settings
-from ..tracking.connection import REDIS_ERRORS, get_redis, is_down, key, mark_down, mark_up
-from . import profile as profiles
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.redis import (
+    REDIS_ERRORS,
+    get_redis,
+    is_down,
+    key,
+    mark_down,
+    mark_up,
+)
+from personalization_plugin.profiles import profile as profiles
 
 MAX_LOCAL = 50_000
 _lock = threading.Lock()

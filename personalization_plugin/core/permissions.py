@@ -1,7 +1,7 @@
 """The plugin's admin permissions, named once.
 
 `view_personalization` (on Event) opens the dashboard and reports; `manage_models`
-(on Experiment) trains, evaluates and rolls back models; the usual model permissions
+(on ModelVersion) trains, evaluates and rolls back models; the usual model permissions
 guard merchandising rules, experiments and settings.
 """
 
@@ -13,8 +13,8 @@ from django.core.exceptions import PermissionDenied
 
 VIEW_REPORTS = "personalization.view_personalization"
 MANAGE_MODELS = "personalization.manage_models"
-VIEW_EXPERIMENTS = "personalization.view_experiment"
-CHANGE_EXPERIMENTS = "personalization.change_experiment"
+VIEW_EXPERIMENTS = "personalization_experiments.view_experiment"
+CHANGE_EXPERIMENTS = "personalization_experiments.change_experiment"
 CHANGE_SETTINGS = "personalization.change_personalizationsettings"
 
 # Anyone holding one of these sees the Personalization menu and the home panel.

@@ -2,15 +2,16 @@
 
 Read lazily and re-read when tests change settings, in the manner of Django REST
 framework's `api_settings`. Everything else imports `plugin_settings` from here;
-validation lives in `checks.py`.
+validation lives in `checks.py`. The owner's overrides (the Wagtail setting) reach it
+through `set_overlay_loader`, so this module imports nothing of the plugin.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 DEFAULTS: dict[str, Any] = {
@@ -135,6 +136,7 @@ class PluginSettings:
         self._cache: dict[str, Any] = {}
         self._overlay: tuple[float, dict[str, Any]] = (float("-inf"), {})
         self._loading_overlay = False
+        self._overlay_loader: Callable[[], dict[str, Any]] | None = None
 
     @property
     def user_settings(self) -> dict[str, Any]:
@@ -173,9 +175,7 @@ class PluginSettings:
             return values
         self._loading_overlay = True
         try:
-            from .site_settings import load_overrides
-
-            values = load_overrides()
+            values = self._overlay_loader() if self._overlay_loader else {}
         except Exception:
             # No table yet, or no database access here (checks, a hiccup): keep what was
             # last read, so e.g. a "required" consent mode never silently lapses.
@@ -184,6 +184,13 @@ class PluginSettings:
             self._loading_overlay = False
         self._overlay = (time.monotonic(), values)
         return values
+
+    def set_overlay_loader(self, loader: Callable[[], dict[str, Any]] | None) -> None:
+        """Where the owner's overrides come from (the Wagtail setting, wired in `ready()`).
+
+        The hook keeps this module a leaf: it never imports the model that stores them."""
+        self._overlay_loader = loader
+        self.forget_overrides()
 
     def forget_overrides(self) -> None:
         """Re-read the owner's overrides on next access (called when they are saved)."""
@@ -214,9 +221,7 @@ class PluginSettings:
 plugin_settings = PluginSettings()
 
 
-def _reload(*, setting: str, **kwargs: Any) -> None:
+def reload_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    """`setting_changed` receiver (connected in `ready()`): tests that override settings."""
     if setting == "PERSONALIZATION":
         plugin_settings.reload()
-
-
-setting_changed.connect(_reload)

@@ -155,7 +155,7 @@ def view_categories(product_ids: Iterable[str]) -> dict[str, str]:
     if not wanted:
         return {}
     try:
-        from ..tracking.products import product_categories
+        from personalization_plugin.tracking.products import product_categories
 
         found = product_categories(wanted)
     except Exception:  # a missing adapter must not break membership
@@ -198,7 +198,7 @@ def subject_filter(subject: str) -> dict[str, str]:
 
 def build_from_db(subject: str, types: Iterable[str] | None = None) -> dict[str, Any]:
     """The raw profile of a subject from its stored events (optionally only some types)."""
-    from ..models import Event
+    from personalization_plugin.models import Event
 
     events = Event.objects.filter(**subject_filter(subject))
     events = events.filter(type__in=list(types if types is not None else PROFILE_TYPES))

@@ -1,6 +1,6 @@
 """Keep cached profiles current from accepted events, and wire erasure.
 
-Connected once when the plugin's models load (`connect()`): every event `track()` accepts,
+Connected once from `SegmentsConfig.ready()` (`connect()`): every event `track()` accepts,
 whichever way it came in (store signal, tracking script, GraphQL, server-side call), is
 folded into the shopper's cached profile right away through a tracking listener (the
 stored event reaches the database later, in a batch), so the next request's membership
@@ -13,9 +13,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
-from .. import signals
+from personalization_plugin import signals
 
 logger = logging.getLogger("personalization_plugin.segments")
 _connected: list[Any] = []
@@ -42,7 +42,7 @@ def on_tracked(event: Any, categories: tuple[str, ...] = ()) -> None:
     """
     from datetime import datetime
 
-    from . import store
+    from personalization_plugin.profiles import store
 
     try:
         category = event.category_id or (categories[0] if categories else "")
@@ -64,34 +64,40 @@ def on_tracked(event: Any, categories: tuple[str, ...] = ()) -> None:
 @_safe
 def on_visitor_merged(visitor_id: str = "", customer_id: str = "", **kwargs: Any) -> None:
     """The customer's history just grew by the visitor's: rebuild from stored events."""
-    from . import store
+    from personalization_plugin.profiles import store
 
     store.forget({f"v:{visitor_id}", f"c:{customer_id}"})
 
 
 def on_segment_changed(sender: Any, **kwargs: Any) -> None:
-    from . import store
+    from personalization_plugin.profiles import store
 
     store.bump_version()
 
 
 def erase_segment_data(subjects: set[str]) -> int:
-    """Eraser: cached profiles and the trigger ledger of the erased shopper."""
-    from ..triggers.models import TriggerFiring
-    from . import store
+    """Eraser: the erased shopper's cached profiles."""
+    from personalization_plugin.profiles import store
 
-    removed = store.forget(subjects)
-    removed += TriggerFiring.objects.filter(subject__in=subjects).delete()[0]
-    return removed
+    return int(store.forget(subjects))
 
 
-def connect() -> None:
-    """Connect the receivers (idempotent)."""
+def create_builtin_segments(sender: Any = None, **kwargs: Any) -> None:
+    """`post_migrate`: the built-in segments, created while none exists (never on a read)."""
+    from personalization_plugin.segments.builtins import ensure_builtins
+
+    ensure_builtins(using=kwargs.get("using", "default"))
+
+
+def connect(app_config: Any = None) -> None:
+    """Connect the receivers (idempotent); called from `SegmentsConfig.ready()`."""
     if _connected:
         return
-    from ..privacy.erasure import register_eraser
-    from ..tracking.listeners import register_listener
-    from .models import Segment
+    post_migrate.connect(
+        create_builtin_segments, sender=app_config, dispatch_uid="sp-segments-builtins"
+    )
+    from personalization_plugin.core.registry import register_eraser, register_listener
+    from personalization_plugin.segments.models import Segment
 
     signals.visitor_merged.connect(
         on_visitor_merged, dispatch_uid="personalization.segments.on_visitor_merged"

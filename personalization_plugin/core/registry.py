@@ -1,0 +1,64 @@
+"""Registries through which higher layers plug into intake and erasure.
+
+Tracking tells listeners about every event it accepts; erasure calls every eraser. Both
+live here, below the layers that register (segments, engine, serving, integrations), so
+that intake and privacy never import the modules that listen to them. Registration happens
+in each app's `AppConfig.ready()`, never at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from personalization_plugin.core.events import TrackedEvent
+
+Listener = Callable[["TrackedEvent", tuple[str, ...]], None]
+Eraser = Callable[[set[str]], int]
+
+logger = logging.getLogger("personalization_plugin.tracking")
+_listeners: list[Listener] = []
+_erasers: list[Eraser] = []
+
+
+def register_listener(func: Listener) -> None:
+    """Call `func(event, category_ids)` after each accepted event (idempotent)."""
+    if func not in _listeners:
+        _listeners.append(func)
+
+
+def notify(event: TrackedEvent, categories: tuple[str, ...]) -> None:
+    """Tell every listener; a failing listener is logged (type only) and never fails intake."""
+    for func in _listeners:
+        try:
+            func(event, categories)
+        except Exception as exc:
+            logger.error(
+                "Event listener %s failed with %s; the event itself was kept.",
+                getattr(func, "__qualname__", func),
+                type(exc).__name__,
+            )
+
+
+def register_eraser(func: Eraser) -> Eraser:
+    """Register `func(subjects) -> int` to be called by every erasure. Usable as a decorator.
+
+    `subjects` are subject keys (see `core.subjects`); the function returns how many
+    things it removed and raises if it could not finish (erasure then reports itself
+    incomplete and can be run again)."""
+    if func not in _erasers:
+        _erasers.append(func)
+    return func
+
+
+def unregister_eraser(func: Eraser) -> None:
+    """Undo `register_eraser` (tests, or an app that is switched off)."""
+    if func in _erasers:
+        _erasers.remove(func)
+
+
+def erasers() -> list[Eraser]:
+    """The registered erasers, in registration order (a copy)."""
+    return list(_erasers)

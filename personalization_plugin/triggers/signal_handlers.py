@@ -1,0 +1,16 @@
+"""Wired in `TriggersConfig.ready()`: erasure reaches the trigger ledger."""
+
+from __future__ import annotations
+
+from personalization_plugin.core.registry import register_eraser
+
+
+def erase_firings(subjects: set[str]) -> int:
+    """Eraser: the fired-trigger rows of the erased shopper."""
+    from personalization_plugin.triggers.models import TriggerFiring
+
+    return int(TriggerFiring.objects.filter(subject__in=subjects).delete()[0])
+
+
+def connect() -> None:
+    register_eraser(erase_firings)
