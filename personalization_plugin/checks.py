@@ -292,6 +292,30 @@ def check_middleware() -> list[Warning]:
     return []
 
 
+FEATURE_APPS = (
+    "personalization_plugin.experiments",
+    "personalization_plugin.scores",
+    "personalization_plugin.segments",
+    "personalization_plugin.triggers",
+)
+
+
+def check_feature_apps() -> list[Error]:
+    """Serving, the admin and GraphQL use every feature app's models: all must be installed."""
+    from django.apps import apps
+
+    missing = [name for name in FEATURE_APPS if not apps.is_installed(name)]
+    if not missing:
+        return []
+    return [
+        Error(
+            f"{', '.join(missing)} not in INSTALLED_APPS; personalization needs its feature apps.",
+            hint="Add them after 'personalization_plugin' in INSTALLED_APPS, then run migrate.",
+            id="personalization.E011",
+        )
+    ]
+
+
 @register(Tags.compatibility)
 def check_personalization_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     user = getattr(settings, "PERSONALIZATION", {})
@@ -312,4 +336,5 @@ def check_personalization_settings(app_configs: Any = None, **kwargs: Any) -> li
         *check_adapter(user),
         *check_redis(user),
         *check_middleware(),
+        *check_feature_apps(),
     ]

@@ -125,3 +125,17 @@ def test_middleware_before_auth_is_a_warning(settings) -> None:
     mw = [m for m in settings.MIDDLEWARE if "VisitorMiddleware" not in m]
     settings.MIDDLEWARE = ["personalization_plugin.tracking.middleware.VisitorMiddleware", *mw]
     assert ids(run(settings)) == ["personalization.W003"]
+
+
+def test_a_missing_feature_app_is_named_with_the_fix(settings, monkeypatch) -> None:
+    from django.apps import apps
+
+    installed = apps.is_installed
+    monkeypatch.setattr(
+        apps,
+        "is_installed",
+        lambda name: name != "personalization_plugin.triggers" and installed(name),
+    )
+    [error] = [m for m in run(settings) if m.id == "personalization.E011"]
+    assert "personalization_plugin.triggers" in error.msg
+    assert "INSTALLED_APPS" in error.hint
