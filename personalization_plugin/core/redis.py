@@ -16,7 +16,7 @@ import redis
 
 from personalization_plugin.core.conf import plugin_settings
 
-logger = logging.getLogger("personalization_plugin.tracking")
+logger = logging.getLogger("personalization_plugin.redis")
 
 RETRY_AFTER_SECONDS = 5.0
 _clients: dict[str, redis.Redis] = {}
@@ -43,7 +43,9 @@ def get_redis(url: str | None = None) -> redis.Redis:
 
 
 def key(*parts: Any) -> str:
-    """A Redis key under KEY_PREFIX, e.g. key("rv", "v:abc") -> "sp:rv:v:abc"."""
+    """A Redis key under KEY_PREFIX, e.g. key("trend", "cat", "7") -> "sp:trend:cat:7".
+
+    Never pass a shopper's id as a part: name them by `core.subjects.digest(subject)`."""
     return ":".join([plugin_settings.KEY_PREFIX, *(str(p) for p in parts)])
 
 
@@ -71,6 +73,11 @@ def mark_up(url: str | None = None) -> None:
     url = url or plugin_settings.REDIS_URL or ""
     if _down_until.pop(url, None) is not None:
         logger.warning("Redis at %s answers again.", _redacted(url))
+
+
+def reset() -> None:
+    """Forget every outage (tests, and after settings change the URL)."""
+    _down_until.clear()
 
 
 def _redacted(url: str) -> str:

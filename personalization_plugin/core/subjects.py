@@ -32,6 +32,15 @@ def of(customer_id: str | int | None, visitor_id: str) -> str:
     return customer(customer_id) if customer_id else visitor(visitor_id)
 
 
+def keys_of(visitor_id: str, customer_id: str | int | None = None) -> set[str]:
+    """Every subject key one shopper may be stored under: the visitor, and the customer
+    they signed in as (events, profiles and caches may hold either)."""
+    keys = {visitor(visitor_id)}
+    if customer_id:
+        keys.add(customer(customer_id))
+    return keys
+
+
 def parse(subject: str) -> tuple[str, str]:
     """`("c" | "v", id)`. Raises ValueError for anything that is not a subject key."""
     kind, sep, ident = subject.partition(":")

@@ -23,6 +23,8 @@ from datetime import datetime
 import numpy as np
 import scipy.sparse as sp
 
+from personalization_plugin.core import subjects as subject_keys
+
 PRODUCT_EVENT_TYPES = ("view", "click", "cart_add", "cart_remove", "checkout", "purchase")
 SECONDS_PER_DAY = 86400.0
 SESSION_GAP_SECONDS = 30 * 60.0
@@ -135,7 +137,7 @@ def load_events(chunk_size: int = 20_000, since: datetime | None = None) -> Even
 def _rows_to_log(rows: list[tuple]) -> EventLog:
     eid, typ, vis, cust, prod, sess, order, qty, price, when = zip(*rows, strict=True)
     return EventLog.from_columns(
-        subject=[f"c:{c}" if c else f"v:{v}" for v, c in zip(vis, cust, strict=True)],
+        subject=[subject_keys.of(c, v) for v, c in zip(vis, cust, strict=True)],
         item=prod,
         type=typ,
         timestamp=[w.timestamp() for w in when],

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from personalization_plugin.core import subjects as subject_keys
+
 EVENT_FIELDS = (
     "event_id",
     "type",
@@ -44,7 +46,7 @@ def export_subject(visitor_id: str | None = None, customer_id: str | None = None
         raise ValueError("export_subject() needs visitor_id or customer_id.")
     get_backend().flush()
     subjects = subjects_for(visitor_id, customer_id)
-    visitor_ids = {s[2:] for s in subjects if s.startswith("v:")}
+    visitor_ids = subject_keys.visitor_ids(subjects)
     events = Event.objects.filter(visitor_id__in=visitor_ids)
     if customer_id:
         events = events | Event.objects.filter(customer_id=customer_id)

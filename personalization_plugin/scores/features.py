@@ -19,6 +19,7 @@ from datetime import datetime
 
 import numpy as np
 
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.profiles.profile import Profile
 
 FEATURES = ("recency", "orders", "spend", "views_30d", "carts_30d", "active_30d", "buyer")
@@ -80,7 +81,7 @@ class EventArrays:
         cols = list(zip(*data, strict=True))
         visitor, customer, kind, order, price, qty, when, product, category, query = cols
         keys = np.array(
-            [f"c:{c}" if c else f"v:{v}" for v, c in zip(visitor, customer, strict=True)],
+            [subject_keys.of(c, v) for v, c in zip(visitor, customer, strict=True)],
             dtype=object,
         )
         subjects, code = np.unique(keys, return_inverse=True)

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 from personalization_plugin import signals
+from personalization_plugin.core import subjects as subject_keys
 
 logger = logging.getLogger("personalization_plugin.segments")
 _connected: list[Any] = []
@@ -66,7 +67,7 @@ def on_visitor_merged(visitor_id: str = "", customer_id: str = "", **kwargs: Any
     """The customer's history just grew by the visitor's: rebuild from stored events."""
     from personalization_plugin.profiles import store
 
-    store.forget({f"v:{visitor_id}", f"c:{customer_id}"})
+    store.forget(subject_keys.keys_of(visitor_id, customer_id))
 
 
 def on_segment_changed(sender: Any, **kwargs: Any) -> None:

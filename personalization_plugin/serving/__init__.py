@@ -36,9 +36,8 @@ def clear_caches() -> None:
     plugin_settings.forget_overrides()
 
     catalog.clear()
-    fallbacks._boards.clear()
-    fallbacks._global_lists.clear()
-    placements._purchases.clear()
+    fallbacks.clear()
+    placements.clear()
     rules.forget_rules()
     cache.clear()
 

@@ -8,8 +8,9 @@ real-time store records synchronously) selects a fresh key on the very next requ
 no stale list survives a new event. An eraser registered with the privacy module
 deletes a shopper's cached lists on request.
 
-If Redis cannot be reached the outage is logged once and the local LRU is used until
-a retry RETRY_SECONDS later; serving never raises because of the cache.
+Redis goes through `core.redis`, the one client and circuit breaker the plugin has: if
+it cannot be reached the outage is logged once and the local LRU is used until the
+breaker retries; serving never raises because of the cache.
 """
 
 from __future__ import annotations
@@ -17,54 +18,33 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import redis
+
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.core.redis import REDIS_ERRORS, get_redis, is_down, mark_down
 from personalization_plugin.serving import realtime
 from personalization_plugin.serving.catalog import TTLCache
 from personalization_plugin.serving.realtime import RECENT_ITEMS
 
 logger = logging.getLogger("personalization_plugin.serving")
 
-RETRY_SECONDS = 30.0
 LOCAL_SIZE = 10_000
 MIN_CACHED = 50  # cache at least this many so most limits and exclusions are covered
 Scored = list[tuple[str, float]]
 
 _local: TTLCache[tuple[str, str, str], tuple[int, Scored]] = TTLCache(LOCAL_SIZE, 3600.0)
-_clients: dict[str, Any] = {}
-_down_until: dict[str, float] = {}
 
 
-def _redis() -> Any:
-    """A Redis client for REDIS_URL, or None (not configured, or down and not yet retried)."""
+def _redis() -> redis.Redis | None:
+    """The shared Redis client, or None (not configured, or down and not yet retried)."""
     url = plugin_settings.REDIS_URL
-    if not url:
+    if not url or is_down(url):
         return None
-    if _down_until.get(url, 0.0) > time.monotonic():
-        return None
-    client = _clients.get(url)
-    if client is None:
-        import redis
-
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=0.2)
-        _clients[url] = client
-    return client
-
-
-def _mark_down(exc: Exception) -> None:
-    url = plugin_settings.REDIS_URL or ""
-    first = url not in _down_until
-    _down_until[url] = time.monotonic() + RETRY_SECONDS
-    if first:
-        logger.warning(
-            "Recommendation cache: Redis is unreachable (%s); serving without the shared "
-            "cache and retrying every %d s.",
-            type(exc).__name__,
-            RETRY_SECONDS,
-        )
+    return get_redis(url)
 
 
 def _digest(recent: Sequence[str]) -> str:
@@ -73,8 +53,7 @@ def _digest(recent: Sequence[str]) -> str:
 
 def _subject_key(subject: str) -> str:
     # Hashed: exact per-subject matching in SCAN patterns, and no shopper ids in key names.
-    digest = hashlib.blake2b(subject.encode(), digest_size=12).hexdigest()
-    return f"{plugin_settings.KEY_PREFIX}:rec:{digest}"
+    return f"{plugin_settings.KEY_PREFIX}:rec:{subject_keys.digest(subject, purpose='cache')}"
 
 
 def _key(version: str, subject: str, marker: str) -> str:
@@ -119,13 +98,17 @@ def _read(version: str, subject: str, marker: str) -> tuple[int, Scored] | None:
     if client is not None:
         try:
             raw = client.get(_key(version, subject, marker))
-        except Exception as exc:
-            _mark_down(exc)
+        except REDIS_ERRORS as exc:
+            mark_down(exc)
         else:
             if raw is None:
                 return None
-            size, pairs = json.loads(raw)
-            return int(size), [(str(p), float(s)) for p, s in pairs]
+            try:
+                size, pairs = json.loads(raw)
+                return int(size), [(str(p), float(s)) for p, s in pairs]
+            except (ValueError, TypeError):  # a corrupt entry is a miss, recomputed and rewritten
+                logger.warning("Ignoring a malformed cached recommendation list.")
+                return None
     return _local.get((version, subject, marker))
 
 
@@ -138,8 +121,8 @@ def _write(version: str, subject: str, marker: str, size: int, scored: Scored) -
                 _key(version, subject, marker), payload, ex=plugin_settings.RECOMMENDATION_TTL
             )
             return
-        except Exception as exc:
-            _mark_down(exc)
+        except REDIS_ERRORS as exc:
+            mark_down(exc)
     _local.ttl = float(plugin_settings.RECOMMENDATION_TTL)
     _local.set((version, subject, marker), (size, scored))
 
@@ -222,7 +205,7 @@ def active_subjects(days: int) -> list[str]:
         .values_list("visitor_id", "customer_id")
         .distinct()
     )
-    return list(dict.fromkeys(f"c:{c}" if c else f"v:{v}" for v, c in pairs.iterator()))
+    return list(dict.fromkeys(subject_keys.of(c, v) for v, c in pairs.iterator()))
 
 
 def erase_subjects(subjects: set[str]) -> int:
@@ -236,18 +219,12 @@ def erase_subjects(subjects: set[str]) -> int:
             keys = list(client.scan_iter(f"{_subject_key(subject)}:*", count=500))
             if keys:
                 removed += int(client.delete(*keys))
-    except Exception as exc:
-        _mark_down(exc)
+    except REDIS_ERRORS as exc:
+        mark_down(exc)
     return removed
 
 
 def clear() -> None:
-    """Forget in-process state (tests; settings changes)."""
+    """Forget in-process state (tests; settings changes). The Redis client and breaker
+    belong to `core.redis` and are reset with the rest of the tracking state."""
     _local.clear()
-    _down_until.clear()
-    for client in _clients.values():
-        try:
-            client.close()
-        except Exception:
-            pass
-    _clients.clear()

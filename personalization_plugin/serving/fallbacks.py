@@ -189,6 +189,13 @@ _boards: catalog.TTLCache[tuple[str, int], list[tuple[str, float]]] = catalog.TT
 )
 
 
+def clear() -> None:
+    """Forget the reused global lists and trending boards (tests; a new model version
+    already selects fresh keys)."""
+    _boards.clear()
+    _global_lists.clear()
+
+
 def trending_board(category_id: str | None, size: int) -> list[tuple[str, float]]:
     """The real-time trending board, reused for a second across requests."""
     size = max(size, TRENDING_BOARD)

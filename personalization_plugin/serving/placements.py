@@ -220,6 +220,11 @@ _purchases: catalog.TTLCache[tuple[str, tuple[str, ...]], frozenset[str]] = cata
 )
 
 
+def clear() -> None:
+    """Forget cached past purchases (tests; erasure)."""
+    _purchases.clear()
+
+
 def _purchased(visitor: Any, subject: str, recent: Sequence[str]) -> set[str]:
     """Products this shopper bought, from stored purchase events.
 

@@ -22,6 +22,7 @@ from personalization_plugin.consent import (
     CONSENT_UNKNOWN,
     consent_for,
 )
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import ForgedVisitorId
 
@@ -74,15 +75,12 @@ class Visitor:
     @property
     def subject(self) -> str:
         """The key a model and real-time state use: the customer if known, else the visitor."""
-        return f"c:{self.customer_id}" if self.customer_id else f"v:{self.visitor_id}"
+        return subject_keys.of(self.customer_id, self.visitor_id)
 
     @property
     def subjects(self) -> set[str]:
         """Every subject key this shopper may have data under."""
-        keys = {f"v:{self.visitor_id}"}
-        if self.customer_id:
-            keys.add(f"c:{self.customer_id}")
-        return keys
+        return subject_keys.keys_of(self.visitor_id, self.customer_id)
 
     @property
     def can_track(self) -> bool:

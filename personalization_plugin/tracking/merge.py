@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from personalization_plugin import signals
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.tracking.backends import get_backend
 from personalization_plugin.tracking.realtime import get_realtime
 
@@ -27,7 +28,7 @@ def merge_visitor(visitor_id: str, customer_id: str) -> int:
     updated = Event.objects.filter(visitor_id=visitor_id, customer_id="").update(
         customer_id=customer_id
     )
-    get_realtime().merge(f"v:{visitor_id}", f"c:{customer_id}")
+    get_realtime().merge(subject_keys.visitor(visitor_id), subject_keys.customer(customer_id))
     signals.visitor_merged.send(
         sender=merge_visitor, visitor_id=visitor_id, customer_id=customer_id
     )

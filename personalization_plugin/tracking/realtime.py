@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.events import EventType, TrackedEvent
 from personalization_plugin.core.redis import (
@@ -37,6 +38,12 @@ RECENT_ITEMS_SIZE = 50
 TRENDING_SIZE = 5000
 REBASE_AFTER_HALF_LIVES = 256.0
 RECENT_ITEM_TYPES = {EventType.VIEW, EventType.CART_ADD, EventType.PURCHASE, EventType.CLICK}
+
+
+def subject_key(name: str, subject: str) -> str:
+    """A shopper's real-time key: the subject goes in as a keyed hash, so no customer or
+    visitor id can be read back from Redis key names (`SCAN` output, `MONITOR`, backups)."""
+    return key(name, subject_keys.digest(subject, purpose="realtime"))
 
 
 def _timestamp(event: TrackedEvent) -> float:
@@ -289,7 +296,11 @@ class RedisRealtime(RealtimeStore):
                 key("trend", "cat", c) for c in sorted({event.category_id, *category_ids} - {""})
             ]
         self._counter = (self._counter + 1) % TRIM_EVERY
-        keys = [key("rv", subject), key("ri", subject), key("cart", subject)]
+        keys = [
+            subject_key("rv", subject),
+            subject_key("ri", subject),
+            subject_key("cart", subject),
+        ]
         keys += [stream or keys[0], *boards]
         return [
             len(keys),
@@ -336,19 +347,19 @@ class RedisRealtime(RealtimeStore):
         return self._call("recently_viewed", subject, n)
 
     def _recently_viewed(self, subject: str, n: int) -> list[str]:
-        return [v.decode() for v in self.client.lrange(key("rv", subject), 0, n - 1)]
+        return [v.decode() for v in self.client.lrange(subject_key("rv", subject), 0, n - 1)]
 
     def recent_items(self, subject: str, n: int = 10) -> list[str]:
         return self._call("recent_items", subject, n)
 
     def _recent_items(self, subject: str, n: int) -> list[str]:
-        return [v.decode() for v in self.client.lrange(key("ri", subject), 0, n - 1)]
+        return [v.decode() for v in self.client.lrange(subject_key("ri", subject), 0, n - 1)]
 
     def cart(self, subject: str) -> list[str]:
         return self._call("cart", subject)
 
     def _cart(self, subject: str) -> list[str]:
-        return [v.decode() for v in self.client.zrevrange(key("cart", subject), 0, -1)]
+        return [v.decode() for v in self.client.zrevrange(subject_key("cart", subject), 0, -1)]
 
     def trending(self, n: int = 10, category_id: str | None = None) -> list[tuple[str, float]]:
         return self._call("trending", n, category_id)
@@ -366,7 +377,11 @@ class RedisRealtime(RealtimeStore):
         return local + self._call("forget", subject)
 
     def _forget(self, subject: str) -> int:
-        return int(self.client.delete(key("rv", subject), key("ri", subject), key("cart", subject)))
+        return int(
+            self.client.delete(
+                subject_key("rv", subject), subject_key("ri", subject), subject_key("cart", subject)
+            )
+        )
 
     def merge(self, source: str, target: str) -> None:
         self.fallback.merge(source, target)
@@ -376,7 +391,7 @@ class RedisRealtime(RealtimeStore):
         client = self.client
         size = int(plugin_settings.RECENTLY_VIEWED_SIZE)
         for name, limit in (("rv", size), ("ri", RECENT_ITEMS_SIZE)):
-            src, dst = key(name, source), key(name, target)
+            src, dst = subject_key(name, source), subject_key(name, target)
             items = [v.decode() for v in client.lrange(src, 0, -1)]
             if not items:
                 continue
@@ -386,7 +401,7 @@ class RedisRealtime(RealtimeStore):
             pipe.rpush(dst, *merged)
             pipe.expire(dst, STATE_TTL_SECONDS)
             pipe.execute()
-        src_cart, dst_cart = key("cart", source), key("cart", target)
+        src_cart, dst_cart = subject_key("cart", source), subject_key("cart", target)
         if client.exists(src_cart):
             pipe = client.pipeline()
             pipe.zunionstore(dst_cart, [src_cart, dst_cart], aggregate="MAX")
@@ -460,6 +475,13 @@ def get_realtime() -> RealtimeStore:
         if store is None:
             store = _redis[cache_key] = RedisRealtime(str(url), fallback)
         return store
+
+
+def reset() -> None:
+    """Empty the in-process store and forget per-URL Redis stores (tests; new settings)."""
+    get_local_realtime().clear()
+    with _lock:
+        _redis.clear()
 
 
 def decay_factor(age_seconds: float) -> float:

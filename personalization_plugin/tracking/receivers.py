@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in
 
 from personalization_plugin import signals
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.exceptions import PersonalizationError
 
 logger = logging.getLogger("personalization_plugin.tracking")
@@ -94,7 +95,7 @@ def _remember_choice_for_customer(visitor: Any, customer_id: str) -> None:
 
     if visitor.consent in ("granted", "denied"):
         _, created = PrivacyChoice.objects.get_or_create(
-            subject=f"c:{customer_id}", defaults={"consent": visitor.consent}
+            subject=subject_keys.customer(customer_id), defaults={"consent": visitor.consent}
         )
         if created:
             forget_cached_consent()

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from personalization_plugin import signals
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import WebhookNotConfigured
 from personalization_plugin.profiles.profile import Profile, build_from_db
@@ -85,7 +86,7 @@ def _candidates(kind: str, now: datetime, lookback_days: int, limit: int) -> lis
 
 def _occasion(kind: str, customer_id: str, profile: Profile, now: datetime) -> Occasion | None:
     ctx = EvalContext(profile=profile, now=now)
-    subject = f"c:{customer_id}"
+    subject = subject_keys.customer(customer_id)
     if kind == "abandoned_cart":
         rule = {
             "rule": "abandoned_cart",
@@ -197,7 +198,7 @@ def _payload(occasion: Occasion, now: datetime) -> dict[str, Any]:
 
 
 def _fire(occasion: Occasion, now: datetime, report: ScanReport, dry_run: bool) -> None:
-    subject = f"c:{occasion.customer_id}"
+    subject = subject_keys.customer(occasion.customer_id)
     if TriggerFiring.objects.filter(idempotency_key=occasion.idempotency_key).exists():
         report.already_fired += 1
         return
@@ -284,7 +285,7 @@ def scan(
         if kind not in KINDS:
             raise ValueError(f"Unknown trigger kind {kind!r}; use one of: {', '.join(KINDS)}.")
         for customer_id in _candidates(kind, now, lookback_days, limit):
-            profile = Profile(build_from_db(f"c:{customer_id}"))
+            profile = Profile(build_from_db(subject_keys.customer(customer_id)))
             occasion = _occasion(kind, customer_id, profile, now)
             if occasion is None:
                 continue

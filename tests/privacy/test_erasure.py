@@ -11,7 +11,7 @@ from personalization_plugin.models import Event, PrivacyChoice
 from personalization_plugin.privacy.erasure import erase
 from personalization_plugin.tracking.backends import get_backend
 from personalization_plugin.tracking.identity import merge_visitor
-from personalization_plugin.tracking.realtime import get_realtime
+from personalization_plugin.tracking.realtime import get_realtime, subject_key
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +99,19 @@ def test_erase_needs_an_id() -> None:
         erase()
 
 
+def test_redis_key_names_never_carry_a_shopper_id(use_redis) -> None:
+    """Real-time state, the recommendation cache, ledgers and rate counters all name a
+    shopper by a keyed hash: SCAN output (or a Redis backup) reveals no id."""
+    visitor, customer = "d" * 32, "4242"
+    seed(visitor, customer)
+    seed(visitor)
+    merge_visitor(visitor, customer)
+    erase(visitor_id="a" * 32)
+    names = [k.decode() for k in use_redis.scan_iter("*")]
+    assert any(":rv:" in k for k in names)  # state was written ...
+    assert not [k for k in names if visitor in k or f"c:{customer}" in k]  # ... never in clear
+
+
 def test_redis_erasure_leaves_no_key_or_stream_entry(use_redis, eraser) -> None:
     visitor = "e" * 32
     seed(visitor, "88")
@@ -106,11 +119,13 @@ def test_redis_erasure_leaves_no_key_or_stream_entry(use_redis, eraser) -> None:
     get_backend().flush()
     seed(visitor)  # in the stream, not yet flushed
     seed("f" * 32)
-    assert any(visitor.encode() in k for k in use_redis.scan_iter("*"))
+    state = [subject_key(name, s).encode() for name in ("rv", "ri") for s in (f"v:{visitor}",)]
+    assert set(state) <= set(use_redis.scan_iter("*"))
     report = erase(visitor_id=visitor, customer_id="88")
     assert report["buffered"] == 2 and report["events"] == 4
-    leftover = [k for k in use_redis.scan_iter("*") if visitor.encode() in k or b":c:88" in k]
-    assert all(b":erased:" in k for k in leftover)  # only the short-lived erasure tombstones
+    names = set(use_redis.scan_iter("*"))
+    assert not names & set(state)
+    assert not [k for k in names if visitor.encode() in k or b":c:88" in k]  # never in clear
     entries = use_redis.xrange(get_backend().stream)
     assert entries and all(visitor.encode() not in fields[b"e"] for _, fields in entries)
     get_backend().flush()

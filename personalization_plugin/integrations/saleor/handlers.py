@@ -19,6 +19,7 @@ from typing import Any
 from django.utils import timezone
 
 from personalization_plugin import track
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.integrations.saleor import payloads
 from personalization_plugin.integrations.saleor.models import SaleorCheckout, SaleorProduct
 from personalization_plugin.tracking.api import track_order
@@ -140,8 +141,8 @@ def customer_deleted(payload: Any) -> dict[str, int]:
 
 def erase_checkouts(subjects: set[str]) -> int:
     """Eraser: drop checkout snapshots of erased shoppers."""
-    customers = [s[2:] for s in subjects if s.startswith("c:")]
-    visitors = [s[2:] for s in subjects if s.startswith("v:")]
+    customers = sorted(subject_keys.customer_ids(subjects))
+    visitors = sorted(subject_keys.visitor_ids(subjects))
     rows = SaleorCheckout.objects.filter(customer_id__in=customers) | SaleorCheckout.objects.filter(
         visitor_id__in=visitors
     )

@@ -55,4 +55,11 @@ def get_backend() -> EventBackend:
         return backend
 
 
+def reset() -> None:
+    """Drop buffered events and forget per-URL backends (tests; a changed REDIS_URL)."""
+    get_local_backend().discard()
+    with _lock:
+        _redis.clear()
+
+
 __all__ = ["EventBackend", "LocalBackend", "get_backend", "get_local_backend"]

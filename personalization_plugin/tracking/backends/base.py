@@ -18,6 +18,7 @@ from threading import Lock
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.events import TrackedEvent
 
 ERASED_TTL_SECONDS = 3600  # longer than any flush takes
@@ -32,13 +33,19 @@ class Ledger:
         self._erased: dict[str, float] = {}
         self._merged: dict[str, tuple[str, float]] = {}
 
+    def clear(self) -> None:
+        """Forget every entry (tests start each case with empty ledgers)."""
+        with self._lock:
+            self._erased.clear()
+            self._merged.clear()
+
     def mark_erased(self, subjects: Iterable[str], at: float) -> None:
         """Remember that these subjects were erased at wall time `at`."""
         with self._lock:
             for subject in subjects:
                 self._erased[subject] = at
-                if subject.startswith("v:"):  # a merge record names the customer: gone too
-                    self._merged.pop(subject[2:], None)
+                if subject_keys.is_visitor(subject):  # a merge record names the customer
+                    self._merged.pop(subject_keys.ident(subject), None)
             horizon = time.time() - ERASED_TTL_SECONDS
             for subject in [s for s, t in self._erased.items() if t < horizon]:
                 del self._erased[subject]
@@ -105,9 +112,7 @@ class EventBackend(ABC):
         """Apply the ledgers and bulk-insert; returns how many events were kept."""
         if not events:
             return 0
-        subjects = {f"v:{e.visitor_id}" for e in events} | {
-            f"c:{e.customer_id}" for e in events if e.customer_id
-        }
+        subjects = set().union(*(event_subjects(e) for e in events))
         erased = self.erased_subjects(subjects)
         if erased:
             events = [e for e in events if not _was_erased(e, erased)]
@@ -120,10 +125,8 @@ class EventBackend(ABC):
 
 
 def event_subjects(event: TrackedEvent) -> set[str]:
-    keys = {f"v:{event.visitor_id}"}
-    if event.customer_id:
-        keys.add(f"c:{event.customer_id}")
-    return keys
+    """Every subject key an event is stored under (its visitor, and customer if any)."""
+    return subject_keys.keys_of(event.visitor_id, event.customer_id)
 
 
 def _was_erased(event: TrackedEvent, erased: dict[str, float]) -> bool:

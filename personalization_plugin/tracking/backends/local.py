@@ -33,6 +33,12 @@ class LocalBackend(EventBackend):
         self._stop = threading.Event()
         atexit.register(self._flush_at_exit)
 
+    def discard(self) -> int:
+        """Drop every buffered event unwritten; returns how many (tests reset with this)."""
+        with self._lock:
+            dropped, self._buffer = len(self._buffer), []
+        return dropped
+
     def submit(self, event: TrackedEvent) -> bool:
         with self._lock:
             self._buffer.append(event)

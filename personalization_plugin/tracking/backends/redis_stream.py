@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from django.utils.crypto import salted_hmac
 
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.events import TrackedEvent
 from personalization_plugin.core.redis import (
@@ -138,8 +138,8 @@ class RedisStreamBackend(EventBackend):
         pipe = self.client.pipeline(transaction=False)
         for subject in subjects:
             pipe.set(key("erased", ledger_name(subject)), repr(at), ex=ERASED_TTL_SECONDS)
-            if subject.startswith("v:"):
-                pipe.delete(key("merged", ledger_name(subject[2:])))
+            if subject_keys.is_visitor(subject):
+                pipe.delete(key("merged", ledger_name(subject_keys.ident(subject))))
         pipe.execute()
 
     def record_merge(self, visitor_id: str, customer_id: str) -> None:
@@ -241,7 +241,7 @@ class RedisStreamBackend(EventBackend):
 
 def ledger_name(subject: str) -> str:
     """A ledger key's name for a subject or visitor id: a keyed hash, not the id."""
-    return salted_hmac("personalization_plugin.ledger", subject).hexdigest()[:24]
+    return subject_keys.digest(subject, purpose="ledger")
 
 
 def _subjects_of(fields: dict[bytes, bytes] | None) -> set[str]:
