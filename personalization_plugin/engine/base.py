@@ -11,8 +11,10 @@ never containing an id from `exclude`. Unknown ids give an empty list, never an 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol, runtime_checkable
+
+import numpy as np
 
 Scored = list[tuple[str, float]]
 
@@ -59,6 +61,29 @@ class ServingModel(Protocol):
         self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()
     ) -> Scored:
         """Most interacted-with items at training time, optionally within a category."""
+        ...
+
+    def trending(
+        self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()
+    ) -> Scored:
+        """Time-decayed interaction counts as of training: stands in for the real-time
+        trending board when that is empty or unreachable."""
+        ...
+
+    def for_subjects(
+        self,
+        subjects: Sequence[str],
+        n: int = 10,
+        batch: int = 256,
+        recent: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[str, Scored]:
+        """`for_subject` for many known subjects at once (precomputing cached lists);
+        subjects the model does not know are left out."""
+        ...
+
+    def item_vectors(self, product_ids: Sequence[str]) -> np.ndarray | None:
+        """One row of item factors per id (zeros for ids the model never saw), for
+        diversity; None when the model has no item factors (item-item cores)."""
         ...
 
     def new_arrivals(

@@ -252,7 +252,7 @@ def compare(
     for name, scorer in scorers.items():
         recs = evaluate_scorer(scorer, cases, k)
         metrics: dict[str, Any] = ranking_metrics(recs, cases.targets, k)
-        metrics["diversity"] = intra_list_diversity(recs, codes, model.item_vectors())
+        metrics["diversity"] = intra_list_diversity(recs, codes, model.item_factors())
         metrics["cases"] = len(cases)
         results[name] = metrics
     return results

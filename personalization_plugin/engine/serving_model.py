@@ -24,9 +24,20 @@ from personalization_plugin.engine.algorithms.base import (
 )
 from personalization_plugin.engine.algorithms.factors import FactorModel
 from personalization_plugin.engine.base import Scored
+from personalization_plugin.engine.blend import (
+    AlgorithmSource,
+    Batch,
+    Blend,
+    GlobalSource,
+    ItemItemSource,
+    ScoreSource,
+    normalise,
+)
+from personalization_plugin.engine.blend import (
+    dense as _dense,
+)
 
 CORE_PREFIX = "core_"
-RECENT_CONFIDENCE = 1.0
 
 
 class ArtifactModel:
@@ -71,7 +82,8 @@ class ArtifactModel:
         )
         self.category_items = self.item_categories.T.tocsr()
         self.category_pos = {c: k for k, c in enumerate(self.category_ids.tolist())}
-        self._pop_norm = _normalise(self.popularity[None, :])[0]
+        self._pop_norm = normalise(self.popularity[None, :])[0]
+        self.blend = self._blend()
 
     def _core_params(self) -> dict[str, Any]:
         p = self.params
@@ -204,27 +216,36 @@ class ArtifactModel:
     ) -> np.ndarray:
         """Blended scores for a batch: `history` rows are the subjects' weighted training
         rows, `recent` rows hold their recent items weighted by recency (newest = 1)."""
+        return self.blend.score(Batch(users=users, history=history, recent=recent))
+
+    def _blend(self) -> Blend:
+        """The shipped default: every scoring source, weighted by the trained params.
+
+        With EASE in the artifact the core's weight is `w_core_with_ease` and the
+        history neighbours step aside (EASE already is the item-item model)."""
         p = self.params
-        recent_binary = recent.copy()
-        recent_binary.data[:] = RECENT_CONFIDENCE
-        context = (history + recent_binary).tocsr()
-        has_recent = np.diff(recent.indptr) > 0
-        core_users = np.where(has_recent, -1, users)  # fold recent items in: refit the row
-        w_core = p.get("w_core", 1.0) if self.ease_rows is None else p.get("w_core_with_ease", 0.0)
-        total = np.zeros((len(users), self.n_items), dtype=np.float32)
-        if w_core:
-            total += w_core * _normalise(self.core.score(core_users, context))
-        if self.ease_rows is not None and p.get("w_ease", 0.0):
-            total += p["w_ease"] * _normalise(_dense(context @ self.ease_rows))
-        w_neighbours = p.get("w_neighbours", 0.0) if self.ease_rows is None else 0.0
-        if w_neighbours:
-            total += w_neighbours * _normalise(_dense(context @ self.similar_rows))
-        if p.get("w_session", 0.0) and has_recent.any():
-            total += p["w_session"] * _normalise(_dense(recent @ self.session_rows))
-        if p.get("w_sequence", 0.0) and has_recent.any():
-            total += p["w_sequence"] * _normalise(_dense(recent @ self.followed_rows))
-        total += p.get("w_pop", 0.0) * self._pop_norm[None, :]
-        return total
+        with_ease = self.ease_rows is not None
+        parts: list[tuple[float, ScoreSource]] = [
+            (
+                p.get("w_core_with_ease", 0.0) if with_ease else p.get("w_core", 1.0),
+                AlgorithmSource(self.core),
+            ),
+            (
+                0.0 if with_ease else p.get("w_neighbours", 0.0),
+                ItemItemSource("neighbours", self.similar_rows),
+            ),
+            (p.get("w_session", 0.0), ItemItemSource("session", self.session_rows, reads="recent")),
+            (
+                p.get("w_sequence", 0.0),
+                ItemItemSource("sequence", self.followed_rows, reads="recent"),
+            ),
+            (p.get("w_bought", 0.0), ItemItemSource("bought_together", self.bought_rows)),
+            (p.get("w_pop", 0.0), GlobalSource("popularity", self.popularity)),
+            (p.get("w_trending", 0.0), GlobalSource("trending", self.trending_scores)),
+        ]
+        if self.ease_rows is not None:
+            parts.insert(1, (p.get("w_ease", 0.0), ItemItemSource("ease", self.ease_rows)))
+        return Blend(parts, self.n_items)
 
     def _lookup(
         self, rows: sp.csr_matrix, items: np.ndarray, n: int, exclude: Collection[str]
@@ -332,9 +353,19 @@ class ArtifactModel:
         ]
         return tuple(str(self.category_ids[c]) for c in cats)
 
-    def item_vectors(self) -> np.ndarray | None:
-        """Item factors (for factor-based diversity), or None for item-item cores."""
+    def item_factors(self) -> np.ndarray | None:
+        """Every item's factors (rows in `item_ids` order), or None for item-item cores."""
         return self.core.item_factors if isinstance(self.core, FactorModel) else None
+
+    def item_vectors(self, product_ids: Sequence[str]) -> np.ndarray | None:
+        factors = self.item_factors()
+        if factors is None or factors.ndim != 2:
+            return None
+        rows = np.array([self.item_pos.get(pid, -1) for pid in product_ids], dtype=np.int64)
+        vectors = np.zeros((len(product_ids), factors.shape[1]), dtype=np.float32)
+        known = rows >= 0
+        vectors[known] = factors[rows[known]]  # only these rows: never copy the whole matrix
+        return vectors
 
 
 def recency_rows(items: np.ndarray, n_items: int, decay: float) -> sp.csr_matrix:
@@ -346,18 +377,6 @@ def recency_rows(items: np.ndarray, n_items: int, decay: float) -> sp.csr_matrix
     m = sp.coo_matrix((weights, (rows, items[rows, pos])), shape=(items.shape[0], n_items)).tocsr()
     m.sum_duplicates()
     return m
-
-
-def _dense(m: sp.spmatrix) -> np.ndarray:
-    return np.asarray(m.todense(), dtype=np.float32)
-
-
-def _normalise(scores: np.ndarray) -> np.ndarray:
-    """Scale each row to [0, 1] by min-max, so blended parts are comparable."""
-    lo = scores.min(axis=1, keepdims=True)
-    hi = scores.max(axis=1, keepdims=True)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    return ((scores - lo) / span).astype(np.float32)
 
 
 def _row_normalised(m: sp.csr_matrix) -> sp.csr_matrix:

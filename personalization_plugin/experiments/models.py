@@ -7,10 +7,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from personalization_plugin.core.placements import Placement
+
 # The placements whose lists differ between personalized and non-personalized serving
 # ("trending" and "category_top" are the same for everyone; "recently_viewed" only
 # replays a shopper's own history).
-EXPERIMENT_PLACEMENTS: tuple[str, ...] = ("for_you", "similar", "bought_together", "cart")
+EXPERIMENT_PLACEMENTS: tuple[Placement, ...] = (
+    Placement.FOR_YOU,
+    Placement.SIMILAR,
+    Placement.BOUGHT_TOGETHER,
+    Placement.CART,
+)
 
 
 class Experiment(models.Model):
@@ -35,7 +42,7 @@ class Experiment(models.Model):
     name = models.CharField(max_length=100)
     placement = models.CharField(
         max_length=32,
-        choices=[(p, p.replace("_", " ").capitalize()) for p in EXPERIMENT_PLACEMENTS],
+        choices=[(p.value, p.label) for p in EXPERIMENT_PLACEMENTS],
     )
     control_strategy = models.CharField(
         max_length=16, choices=Strategy.choices, default=Strategy.BASELINE
@@ -103,6 +110,3 @@ class Experiment(models.Model):
                 raise ValidationError(
                     {"placement": f"{clash.first()} already runs on this placement; stop it first."}
                 )
-
-    def strategy_of(self, arm: str) -> str:
-        return self.control_strategy if arm == "control" else self.treatment_strategy

@@ -11,11 +11,15 @@ vectorised over candidates.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
+
+from personalization_plugin.engine.base import ServingModel
+
+logger = logging.getLogger("personalization_plugin.serving")
 
 
 def primary_categories(category_ids: Sequence[Sequence[str]]) -> np.ndarray:
@@ -95,26 +99,15 @@ def discovery_positions(limit: int, every: int) -> list[int]:
     return list(range(every - 1, limit, every))
 
 
-def item_vectors(model: Any, ids: Sequence[str]) -> np.ndarray | None:
-    """The model's item factors for these ids when it exposes them, else None.
-
-    Engine models expose `item_vectors()` (every item's factors, row order of
-    `item_pos`); items the model never saw get a zero vector (similar to nothing).
-    """
-    getter = getattr(model, "item_vectors", None)
-    positions = getattr(model, "item_pos", None)
-    if getter is None or positions is None:
+def item_vectors(model: ServingModel | None, ids: Sequence[str]) -> np.ndarray | None:
+    """The model's item factors for these ids, else None (no model, an item-item core, or
+    a model that fails: diversity then falls back to categories)."""
+    if model is None:
         return None
     try:
-        factors = getter()
+        return model.item_vectors(ids)
     except Exception:
+        logger.exception(
+            "Model %s could not give item vectors; diversifying by category", model.version
+        )
         return None
-    if factors is None:
-        return None
-    if getattr(factors, "ndim", 0) != 2:
-        return None
-    rows = np.array([positions.get(pid, -1) for pid in ids], dtype=np.int64)
-    vectors = np.zeros((len(ids), factors.shape[1]))
-    known = rows >= 0
-    vectors[known] = factors[rows[known]]  # only the candidates' rows: never copy the whole matrix
-    return vectors

@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
 from personalization_plugin.adapters import ProductInfo
+from personalization_plugin.core.placements import Placement
 from personalization_plugin.engine.base import Scored, ServingModel
 from personalization_plugin.serving import cache, catalog, realtime
 
@@ -57,24 +58,41 @@ class ServingRequest:
 Source = Callable[[ServingRequest, int, Collection[str]], list[Candidate]]
 
 
-def _call_model(name: str, req: ServingRequest, *args: Any, **kwargs: Any) -> Scored:
+def _ask(req: ServingRequest, question: Callable[[ServingModel], Scored]) -> Scored:
+    """The model's answer to `question`, or [] without a model or when it fails: a broken
+    model must never break a storefront page."""
     if req.model is None:
         return []
     try:
-        return list(getattr(req.model, name)(*args, **kwargs))
-    except Exception:  # a broken model must never break a storefront page
-        logger.exception("Model %s.%s failed; falling back", req.model.version, name)
+        return list(question(req.model))
+    except Exception:
+        logger.exception("Model %s failed; falling back", req.model.version)
         return []
+
+
+def _similar(pid: str, n: int, exclude: Collection[str]) -> Callable[[ServingModel], Scored]:
+    return lambda model: model.similar(pid, n=n, exclude=exclude)
 
 
 GLOBAL_TTL = 300.0  # a model's global lists only change when a new version is trained
 _global_lists: catalog.TTLCache[tuple[str, str, str, int], Scored] = catalog.TTLCache(
     5_000, GLOBAL_TTL
 )
+GlobalList = Literal["popular", "trending", "new_arrivals"]
+# The model lists that are the same for every shopper, by name (the cache key's part).
+GLOBAL_LISTS: dict[GlobalList, Callable[[ServingModel, int, str | None], Scored]] = {
+    "popular": lambda model, n, category: model.popular(n=n, category_id=category),
+    "trending": lambda model, n, category: model.trending(n=n, category_id=category),
+    "new_arrivals": lambda model, n, category: model.new_arrivals(n=n, category_id=category),
+}
 
 
 def _global_list(
-    name: str, req: ServingRequest, category_id: str | None, n: int, exclude: Collection[str]
+    name: GlobalList,
+    req: ServingRequest,
+    category_id: str | None,
+    n: int,
+    exclude: Collection[str],
 ) -> Scored:
     """A model list that is the same for every shopper (popular, new, trending), reused.
 
@@ -89,7 +107,8 @@ def _global_list(
     key = (str(req.model.version), name, category_id or "", size)
     scored = _global_lists.get(key)
     if scored is None:
-        scored = _call_model(name, req, n=size, category_id=category_id)
+        fetch = GLOBAL_LISTS[name]
+        scored = _ask(req, lambda model: fetch(model, size, category_id))
         _global_lists.set(key, scored)
     return [(pid, s) for pid, s in scored if pid not in exclude][:n]
 
@@ -114,7 +133,7 @@ def personal(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Cand
         subject,
         req.recent,
         n + len(exclude),
-        lambda size: _call_model("for_subject", req, subject, req.recent, n=size),
+        lambda size: _ask(req, lambda m: m.for_subject(subject, req.recent, n=size)),
     )
     kept = [(pid, s) for pid, s in scored if pid not in exclude][:n]
     return _wrap(kept, "viewed")
@@ -124,25 +143,25 @@ def session_similar(req: ServingRequest, n: int, exclude: Collection[str]) -> li
     """Item-to-item from the shopper's newest recent items (a visitor the model never saw)."""
     out: list[Candidate] = []
     for pid in req.recent[:3]:
-        out += _wrap(_call_model("similar", req, pid, n=n, exclude=exclude), "viewed", pid)
+        out += _wrap(_ask(req, _similar(pid, n, exclude)), "viewed", pid)
     return sorted(out, key=lambda c: -c.score)
 
 
 def similar_to_product(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
     pid = req.product_id or ""
-    return _wrap(_call_model("similar", req, pid, n=n, exclude=exclude), "similar", pid)
+    return _wrap(_ask(req, _similar(pid, n, exclude)), "similar", pid)
 
 
 def viewed_with_product(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
     pid = req.product_id or ""
-    return _wrap(_call_model("viewed_together", req, [pid], n=n, exclude=exclude), "similar", pid)
+    scored = _ask(req, lambda m: m.viewed_together([pid], n=n, exclude=exclude))
+    return _wrap(scored, "similar", pid)
 
 
 def bought_with_product(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
     pid = req.product_id or ""
-    return _wrap(
-        _call_model("bought_together", req, [pid], n=n, exclude=exclude), "bought_with", pid
-    )
+    scored = _ask(req, lambda m: m.bought_together([pid], n=n, exclude=exclude))
+    return _wrap(scored, "bought_with", pid)
 
 
 MAX_CART_ANCHORS = 5
@@ -150,26 +169,43 @@ MAX_CART_ANCHORS = 5
 
 def bought_with_cart(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
     """Basket completion: ranked on the whole cart at once."""
-    return _from_cart("bought_together", "bought_with", req, n, exclude)
+    return _from_cart(_bought_together, "bought_with", req, n, exclude)
 
 
 def viewed_with_cart(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
-    return _from_cart("viewed_together", "similar", req, n, exclude)
+    return _from_cart(_viewed_together, "similar", req, n, exclude)
+
+
+Together = Callable[[ServingModel, list[str], int, Collection[str]], Scored]
+
+
+def _bought_together(
+    model: ServingModel, ids: list[str], n: int, exclude: Collection[str]
+) -> Scored:
+    return model.bought_together(ids, n=n, exclude=exclude)
+
+
+def _viewed_together(
+    model: ServingModel, ids: list[str], n: int, exclude: Collection[str]
+) -> Scored:
+    return model.viewed_together(ids, n=n, exclude=exclude)
 
 
 def _from_cart(
-    method: str, code: str, req: ServingRequest, n: int, exclude: Collection[str]
+    together: Together, code: str, req: ServingRequest, n: int, exclude: Collection[str]
 ) -> list[Candidate]:
     if not req.cart:
         return []
-    scored = _call_model(method, req, list(req.cart), n=n, exclude=exclude)
+    cart = list(req.cart)
+    scored = _ask(req, lambda m: together(m, cart, n, exclude))
     if len(req.cart) == 1:
         return _wrap(scored, code, req.cart[0])
+
     # The reason names the cart item a suggestion really goes with, found item by item.
-    partners = {
-        pid: {p for p, _ in _call_model(method, req, [pid], n=max(n, 50))}
-        for pid in req.cart[:MAX_CART_ANCHORS]
-    }
+    def partners_of(pid: str) -> set[str]:
+        return {p for p, _ in _ask(req, lambda m: together(m, [pid], max(n, 50), ()))}
+
+    partners = {pid: partners_of(pid) for pid in req.cart[:MAX_CART_ANCHORS]}
     return [
         Candidate(
             pid,
@@ -217,7 +253,7 @@ def trending(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Cand
 
 def model_trending(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
     """Trending as of training: stands in when the real-time store is empty or down."""
-    if req.model is None or not hasattr(req.model, "trending"):
+    if req.model is None:
         return []
     scored = _global_list("trending", req, req.category_id, n, exclude)
     return _wrap(scored, "trending", req.category_id or "")
@@ -281,31 +317,37 @@ NON_PERSONAL: tuple[Source, ...] = (
     catalog_fallback,
 )
 
-CHAINS: dict[str, tuple[Source, ...]] = {
-    "for_you": (personal, session_similar, *NON_PERSONAL),
-    "similar": (
+CHAINS: dict[Placement, tuple[Source, ...]] = {
+    Placement.FOR_YOU: (personal, session_similar, *NON_PERSONAL),
+    Placement.SIMILAR: (
         similar_to_product,
         viewed_with_product,
         popular_in_product_category,
         *NON_PERSONAL,
     ),
-    "bought_together": (
+    Placement.BOUGHT_TOGETHER: (
         bought_with_product,
         viewed_with_product,
         similar_to_product,
         popular_in_product_category,
         *NON_PERSONAL,
     ),
-    "cart": (bought_with_cart, viewed_with_cart, personal, session_similar, *NON_PERSONAL),
-    "trending": NON_PERSONAL,
-    "recently_viewed": (recently_viewed,),
-    "category_top": (category_top, trending, model_trending, new_arrivals, catalog_fallback),
+    Placement.CART: (bought_with_cart, viewed_with_cart, personal, session_similar, *NON_PERSONAL),
+    Placement.TRENDING: NON_PERSONAL,
+    Placement.RECENTLY_VIEWED: (recently_viewed,),
+    Placement.CATEGORY_TOP: (
+        category_top,
+        trending,
+        model_trending,
+        new_arrivals,
+        catalog_fallback,
+    ),
 }
 
 
 def chain_for(placement: str, personalized: bool) -> Sequence[Source]:
     """The sources for a placement; without consent, sources that read history are dropped."""
-    chain = CHAINS[placement]
+    chain = CHAINS[Placement(placement)]
     if personalized:
         return chain
     return tuple(s for s in chain if s not in (personal, session_similar, recently_viewed))

@@ -20,6 +20,7 @@ import numpy as np
 from personalization_plugin.adapters import ProductInfo
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import InvalidRecommendationRequest, UnknownPlacement
+from personalization_plugin.core.placements import PLACEMENTS, Placement
 from personalization_plugin.serving import (
     cache,
     catalog,
@@ -31,15 +32,15 @@ from personalization_plugin.serving import (
 )
 from personalization_plugin.serving.fallbacks import Candidate, ServingRequest
 from personalization_plugin.serving.realtime import RECENT_ITEMS
-from personalization_plugin.serving.types import PLACEMENTS, Recommendation, RecommendationList
+from personalization_plugin.serving.types import Recommendation, RecommendationList
 
 logger = logging.getLogger("personalization_plugin.serving")
 
 MAX_LIMIT = 100
 POOL_FACTOR = 2  # candidates collected per slot, so diversity has something to choose from
 FETCH_FACTOR = 3  # candidates asked of a source per slot still missing, before filtering
-NEEDS_PRODUCT = ("similar", "bought_together")
-DIVERSIFIED = ("for_you", "bought_together", "cart", "trending")
+NEEDS_PRODUCT = (Placement.SIMILAR, Placement.BOUGHT_TOGETHER)
+DIVERSIFIED = (Placement.FOR_YOU, Placement.BOUGHT_TOGETHER, Placement.CART, Placement.TRENDING)
 
 
 def recommend(
@@ -79,7 +80,7 @@ def recommend(
     if arm is not None and arm.serves_baseline:
         # An experiment's baseline arm: the non-personalized trending/popular list.
         seen = [*request.req.cart, *([request.req.product_id] if request.req.product_id else [])]
-        baseline = _resolve("trending", None, None, seen, None, limit, min_price, max_price)
+        baseline = _resolve(Placement.TRENDING, None, None, seen, None, limit, min_price, max_price)
         return replace(_serve(baseline), placement=placement)
     if arm is not None and arm.model_version:
         # An experiment's challenger arm: another trained model version serves the list.
@@ -129,7 +130,7 @@ def _validate(
         raise InvalidRecommendationRequest(
             f"The {placement!r} placement needs product_id= (the product on the page)."
         )
-    if placement == "category_top" and category_id is None:
+    if placement == Placement.CATEGORY_TOP and category_id is None:
         raise InvalidRecommendationRequest(
             "The 'category_top' placement needs category_id= (the category on the page)."
         )
@@ -166,7 +167,7 @@ def _resolve(
     purchased = _purchased(visitor, subject, recent) if subject else set()
 
     live = rules.live_rules(placement)
-    if placement == "recently_viewed":  # shows history as it is: only exclusions apply
+    if placement == Placement.RECENTLY_VIEWED:  # shows history as it is: only exclusions apply
         live = [r for r in live if r.action == "exclude"]
         filters = rules.Filters(placement, excluded_ids={pid} if pid else set(), rules=live)
     else:
@@ -281,7 +282,7 @@ def _collect(resolved: _Resolved, target: int) -> list[tuple[Candidate, ProductI
 
 def _serve(resolved: _Resolved) -> RecommendationList:
     req = resolved.req
-    if req.placement == "recently_viewed":
+    if req.placement == Placement.RECENTLY_VIEWED:
         chosen = _collect(resolved, req.limit)[: req.limit]
     else:
         pool = _collect(resolved, POOL_FACTOR * req.limit)
@@ -342,7 +343,13 @@ def _with_discovery(
     req = resolved.req
     slots = diversity.discovery_positions(req.limit, int(plugin_settings.DISCOVERY_EVERY or 0))
     usual = _usual_categories(resolved)
-    if not slots or req.placement != "for_you" or not req.personal or not usual or req.category_id:
+    if (
+        not slots
+        or req.placement != Placement.FOR_YOU
+        or not req.personal
+        or not usual
+        or req.category_id
+    ):
         return chosen
     taken = {c.product_id for c, _ in chosen}
     outside = [p for p in spare if not usual.intersection(p[1].category_ids)]

@@ -10,16 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from personalization_plugin.adapters import ProductInfo
+from personalization_plugin.core.placements import PLACEMENTS
 
-PLACEMENTS: tuple[str, ...] = (
-    "for_you",
-    "similar",
-    "bought_together",
-    "cart",
-    "trending",
-    "recently_viewed",
-    "category_top",
-)
+__all__ = ["PLACEMENTS", "REASON_CODES", "Recommendation", "RecommendationList"]
 
 # Every reason_code an item can carry; surfaces may style or translate by code.
 REASON_CODES: tuple[str, ...] = (

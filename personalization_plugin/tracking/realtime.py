@@ -12,7 +12,6 @@ grows large the epoch is moved forward and the sets rescaled once (every ~256 ha
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -482,8 +481,3 @@ def reset() -> None:
     get_local_realtime().clear()
     with _lock:
         _redis.clear()
-
-
-def decay_factor(age_seconds: float) -> float:
-    """The weight left after `age_seconds` with the configured trending half-life."""
-    return math.pow(2.0, -age_seconds / _half_life_seconds())

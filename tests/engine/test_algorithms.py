@@ -47,13 +47,6 @@ def test_an_unknown_user_is_served_from_their_context_row(name, planted):
     assert cluster_of(planted, ids[0]) == {"B"}
 
 
-@pytest.mark.parametrize("name", ["als", "item_knn", "bm25"])
-def test_similar_items_stay_in_cluster(name, planted):
-    model = make(name, **PARAMS[name]).fit(planted.matrix)
-    ids, _ = model.similar_items(list(planted.item_ids).index("A0"), n=3)
-    assert cluster_of(planted, ids) == {"A"}
-
-
 def test_recommend_never_returns_the_context_items(planted):
     model = make("item_knn", k=20).fit(planted.matrix)
     ids, _ = model.recommend(np.arange(planted.n_users), planted.matrix, n=5)

@@ -43,6 +43,20 @@ def clusters(scored) -> set[str]:
 
 def test_implements_the_serving_protocol(model):
     assert isinstance(model, ServingModel)
+
+
+def test_the_shipped_default_is_a_blend_of_scoring_sources(model):
+    """The collaborative core (or EASE), session, sequence and popularity are parts of one
+    Blend, each weighted by the trained params."""
+    parts = model.blend.describe()
+    assert {"session", "sequence", "popularity"} <= set(parts)
+    assert "ease" in parts or "core" in parts  # EASE takes the core's place when it fits
+    assert parts["popularity"] == model.params["w_pop"]
+    user = model.subject_pos[next(iter(model.subject_pos))]
+    history = model.history[[user]]
+    recent = history[:, :0].copy()  # no recent items
+    recent.resize((1, model.n_items))
+    assert (model.score_batch([user], history, recent) >= 0).all()
     assert model.version == "t1"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -109,6 +109,7 @@ class HandModel:
     viewed_with: dict[str, Scored] = field(default_factory=dict)
     popular_items: Scored = field(default_factory=list)
     newest: Scored = field(default_factory=list)
+    trending_items: Scored = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
 
     def knows_subject(self, subject: str) -> bool:
@@ -161,6 +162,27 @@ class HandModel:
     def categories_of(self, product_id: str) -> tuple[str, ...]:
         info = TestAdapter.products.get(product_id)
         return info.category_ids if info else ()
+
+    def trending(
+        self, n: int = 10, category_id: str | None = None, exclude: Collection[str] = ()
+    ) -> Scored:
+        return _top(self.trending_items, n, exclude)
+
+    def for_subjects(
+        self,
+        subjects: Sequence[str],
+        n: int = 10,
+        batch: int = 256,
+        recent: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[str, Scored]:
+        return {
+            s: self.for_subject(s, (recent or {}).get(s, ()), n=n)
+            for s in subjects
+            if self.knows_subject(s)
+        }
+
+    def item_vectors(self, product_ids: Sequence[str]) -> None:
+        return None  # no factors: diversity goes by categories
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 
 class Recommender:
-    """Base class: `fit`, `score`, `recommend`, `similar_items`, `to_arrays`/`from_arrays`."""
+    """Base class: `fit`, `score`, `recommend`, `to_arrays`/`from_arrays`."""
 
     name: ClassVar[str] = "base"
 
@@ -29,9 +29,6 @@ class Recommender:
 
     def score(self, users: np.ndarray, context: sp.csr_matrix) -> np.ndarray:
         """Dense (len(users), n_items) float32 scores; higher is better."""
-        raise NotImplementedError
-
-    def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
     def recommend(

@@ -149,16 +149,6 @@ class FactorModel(Recommender):
     def score(self, users: np.ndarray, context: sp.csr_matrix) -> np.ndarray:
         return self.user_vectors(np.asarray(users), context) @ self.item_factors.T
 
-    def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        y = self.item_factors
-        norms = np.linalg.norm(y, axis=1) + 1e-9
-        sims = (y @ y[item]) / (norms * norms[item])
-        sims[item] = -np.inf
-        k = min(n, len(sims) - 1)
-        idx = np.argpartition(-sims, k)[:k] if k > 0 else np.zeros(0, dtype=np.int64)
-        idx = idx[np.argsort(-sims[idx])]
-        return idx, sims[idx].astype(np.float32)
-
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"user_factors": self.user_factors, "item_factors": self.item_factors}
 

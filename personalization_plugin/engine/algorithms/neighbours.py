@@ -49,12 +49,6 @@ class ItemKNN(Recommender):
     def score(self, users: np.ndarray, context: sp.csr_matrix) -> np.ndarray:
         return np.asarray((context @ self.similarity).todense(), dtype=np.float32)
 
-    def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.similarity.indptr[item], self.similarity.indptr[item + 1]
-        idx, val = self.similarity.indices[lo:hi], self.similarity.data[lo:hi]
-        order = np.argsort(-val, kind="stable")[:n]
-        return idx[order].astype(np.int64), val[order]
-
     def to_arrays(self) -> dict[str, np.ndarray]:
         return sparse_to_arrays("similarity", self.similarity)
 

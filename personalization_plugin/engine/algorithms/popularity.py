@@ -24,11 +24,6 @@ class Popularity(Recommender):
     def score(self, users: np.ndarray, context: sp.csr_matrix) -> np.ndarray:
         return np.tile(self.counts, (len(users), 1))
 
-    def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        order = np.argsort(-self.counts, kind="stable")
-        order = order[order != item][:n]
-        return order, self.counts[order]
-
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"counts": self.counts}
 
