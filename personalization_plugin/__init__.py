@@ -9,23 +9,22 @@ Public API:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-
-def track(*args: Any, **kwargs: Any) -> Any:
-    """Record one shopper event. See `personalization_plugin.tracking.api.track`."""
-    from personalization_plugin.tracking.api import track as _track
-
-    return _track(*args, **kwargs)
+if TYPE_CHECKING:  # the real signatures, for type checkers and editors
+    from personalization_plugin.tracking.api import track, track_order
 
 
-def track_order(*args: Any, **kwargs: Any) -> Any:
-    """Record a placed order. See `personalization_plugin.tracking.api.track_order`."""
-    from personalization_plugin.tracking.api import track_order as _track_order
+def __getattr__(name: str) -> Any:
+    """`track` and `track_order`, imported on first use: importing the package must not
+    import models before Django's app registry is ready."""
+    if name in ("track", "track_order"):
+        from personalization_plugin.tracking import api
 
-    return _track_order(*args, **kwargs)
+        return getattr(api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["track", "track_order", "__version__"]
+__all__ = ["__version__", "track", "track_order"]

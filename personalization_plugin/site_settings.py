@@ -49,7 +49,7 @@ class _OnOffDefault(forms.NullBooleanSelect):
 class _DefaultLabelSelect(forms.Select):
     """A select whose empty choice reads "As in settings.py" instead of dashes."""
 
-    @property
+    @property  # type: ignore[override]  # a property where Django has an attribute
     def choices(self) -> list[Any]:
         return self._choices
 

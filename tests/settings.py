@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "example_site"))
 
 from example_site.settings import *  # noqa: E402,F403
+from example_site.settings import INSTALLED_APPS as _DEMO_APPS  # noqa: E402
 from example_site.settings import PERSONALIZATION as _DEMO  # noqa: E402
 
 DEBUG = False
@@ -52,4 +53,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Platforms: the Saleor integration's webhook/catalog models, for tests/integrations.
-INSTALLED_APPS = [*INSTALLED_APPS, "personalization_plugin.integrations.saleor"]  # noqa: F405
+INSTALLED_APPS = [*_DEMO_APPS, "personalization_plugin.integrations.saleor"]

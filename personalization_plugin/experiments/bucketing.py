@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.tracking.identity import Visitor
 
 CONTROL = "control"
 TREATMENT = "treatment"
@@ -133,7 +134,7 @@ def forget(**kwargs: Any) -> None:
     forget_challengers()
 
 
-def assign(visitor: Any, placement: str) -> Arm | None:
+def assign(visitor: Visitor | None, placement: str) -> Arm | None:
     """The arm `visitor` gets on `placement`, or None when no experiment applies.
 
     Only visitors whose history may be used take part: the others get the
@@ -145,7 +146,7 @@ def assign(visitor: Any, placement: str) -> Arm | None:
         return None
     if live.shipped_arm:
         return live.arm(live.shipped_arm)
-    visitor_id = getattr(visitor, "visitor_id", "") if visitor is not None else ""
-    if not visitor_id or not getattr(visitor, "can_personalize", False):
+    if visitor is None or not visitor.visitor_id or not visitor.can_personalize:
         return None
+    visitor_id = visitor.visitor_id
     return live.arm(arm_name(live.id, visitor_id, live.holdout))

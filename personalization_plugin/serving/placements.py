@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 
@@ -21,6 +20,8 @@ from personalization_plugin.adapters import ProductInfo
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import InvalidRecommendationRequest, UnknownPlacement
 from personalization_plugin.core.placements import PLACEMENTS, Placement
+from personalization_plugin.engine.base import ServingModel
+from personalization_plugin.experiments.bucketing import Arm, assign
 from personalization_plugin.serving import (
     cache,
     catalog,
@@ -33,6 +34,10 @@ from personalization_plugin.serving import (
 from personalization_plugin.serving.fallbacks import Candidate, ServingRequest
 from personalization_plugin.serving.realtime import RECENT_ITEMS
 from personalization_plugin.serving.types import Recommendation, RecommendationList
+from personalization_plugin.tracking.identity import Visitor
+
+# A price bound as callers pass it: parsed to Decimal, or rejected with a clear message.
+Price = Decimal | int | float | str | None
 
 logger = logging.getLogger("personalization_plugin.serving")
 
@@ -46,13 +51,13 @@ DIVERSIFIED = (Placement.FOR_YOU, Placement.BOUGHT_TOGETHER, Placement.CART, Pla
 def recommend(
     placement: str,
     *,
-    visitor: Any = None,
+    visitor: Visitor | None = None,
     product_id: str | int | None = None,
     cart: Iterable[str | int] | None = None,
     category_id: str | int | None = None,
     limit: int = 8,
-    min_price: Any = None,
-    max_price: Any = None,
+    min_price: Price = None,
+    max_price: Price = None,
 ) -> RecommendationList:
     """The list for one placement.
 
@@ -88,11 +93,9 @@ def recommend(
     return _serve(request)
 
 
-def _experiment_arm(visitor: Any, placement: str) -> Any:
+def _experiment_arm(visitor: Visitor | None, placement: str) -> Arm | None:
     """The visitor's experiment arm on this placement (`experiments.Arm`), or None."""
     try:
-        from personalization_plugin.experiments.bucketing import assign
-
         return assign(visitor, placement)
     except Exception:  # an experiment must never break a storefront page
         logger.exception("Could not assign an experiment arm; serving as usual")
@@ -114,8 +117,8 @@ def _validate(
     limit: int,
     pid: str | None,
     category_id: str | None,
-    min_price: Any,
-    max_price: Any,
+    min_price: Price,
+    max_price: Price,
 ) -> tuple[Decimal | None, Decimal | None]:
     """Reject programming errors with a message saying what to pass; returns the price band."""
     if placement not in PLACEMENTS:
@@ -147,13 +150,13 @@ def _validate(
 
 def _resolve(
     placement: str,
-    visitor: Any,
+    visitor: Visitor | None,
     product_id: str | int | None,
     cart: Iterable[str | int] | None,
     category: str | int | None,
     limit: int,
-    min_price: Any,
-    max_price: Any,
+    min_price: Price,
+    max_price: Price,
 ) -> _Resolved:
     pid = str(product_id) if product_id not in (None, "") else None
     category_id = str(category) if category not in (None, "") else None
@@ -164,7 +167,7 @@ def _resolve(
     cart_ids = list(dict.fromkeys(str(p) for p in (cart or ())))
     if subject:
         cart_ids += [str(p) for p in realtime.cart(subject) if str(p) not in cart_ids]
-    purchased = _purchased(visitor, subject, recent) if subject else set()
+    purchased = _purchased(visitor, subject, recent) if visitor and subject else set()
 
     live = rules.live_rules(placement)
     if placement == Placement.RECENTLY_VIEWED:  # shows history as it is: only exclusions apply
@@ -197,16 +200,16 @@ def _resolve(
     return _Resolved(req, filters, live, anchors)
 
 
-def _personal_subject(visitor: Any) -> str | None:
+def _personal_subject(visitor: Visitor | None) -> str | None:
     """The visitor's subject when their history may be used, else None."""
     if visitor is None or not plugin_settings.ENABLED:
         return None
-    if not getattr(visitor, "can_personalize", False):
+    if not visitor.can_personalize:
         return None
-    return str(visitor.subject)
+    return visitor.subject
 
 
-def _active_model() -> Any:
+def _active_model() -> ServingModel | None:
     try:
         from personalization_plugin.engine.registry import get_active_model
 
@@ -226,7 +229,7 @@ def clear() -> None:
     _purchases.clear()
 
 
-def _purchased(visitor: Any, subject: str, recent: Sequence[str]) -> set[str]:
+def _purchased(visitor: Visitor, subject: str, recent: Sequence[str]) -> set[str]:
     """Products this shopper bought, from stored purchase events.
 
     Cached per shopper for a few seconds, keyed with their recent items so that a new
@@ -238,7 +241,7 @@ def _purchased(visitor: Any, subject: str, recent: Sequence[str]) -> set[str]:
         return set(cached)
     from personalization_plugin.models import Event
 
-    customer_id = getattr(visitor, "customer_id", "") or ""
+    customer_id = visitor.customer_id
     rows = Event.objects.filter(type="purchase")
     if customer_id:
         rows = rows.filter(customer_id=customer_id)

@@ -96,7 +96,7 @@ class Command(BaseCommand):
             own = liked.get(customer_id or visitor_id, set())
             for _ in range(opts["sessions"]):
                 at = now - timedelta(seconds=float(rng.uniform(60, opts["days"] * 86400)))
-                who = {"visitor_id": visitor_id, "customer_id": customer_id or None}
+                who: dict[str, Any] = {"visitor_id": visitor_id, "customer_id": customer_id or None}
                 recs = recommend(experiment.placement, visitor=visitor, limit=6)
                 for item in recs:
                     track(

@@ -14,12 +14,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from decimal import Decimal
 from threading import Lock
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.events import TrackedEvent
+
+if TYPE_CHECKING:
+    from personalization_plugin.models import Event
 
 ERASED_TTL_SECONDS = 3600  # longer than any flush takes
 MERGED_TTL_SECONDS = 86400
@@ -138,10 +142,15 @@ def _was_erased(event: TrackedEvent, erased: dict[str, float]) -> bool:
     return occurred is None or occurred.timestamp() <= max(times)
 
 
-def to_model(event: TrackedEvent):  # -> models.Event (imported lazily: apps may not be ready)
+def to_model(event: TrackedEvent) -> Event:
+    """The unsaved `Event` row of a validated event."""
     from personalization_plugin.models import Event
 
     occurred = parse_datetime(event.occurred_at)
+    if occurred is None:  # build_event writes ISO 8601; anything else was never validated
+        raise ValueError(
+            f"Event {event.event_id}: occurred_at {event.occurred_at!r} is not ISO 8601."
+        )
     return Event(
         event_id=event.event_id,
         type=event.type,
@@ -216,7 +225,7 @@ def write_events(events: list[TrackedEvent]) -> int:
         if connection.vendor == "postgresql":
             # psycopg 3 pipelines executemany() with one prepared statement; a huge
             # multi-row statement would be re-parsed client-side on every batch.
-            values_sql = ops.bulk_insert_sql(fields, [row_sql])
+            values_sql = ops.bulk_insert_sql(fields, [row_sql])  # type: ignore[list-item]
             cursor.executemany(f"{insert} {values_sql} {suffix}".strip(), rows)
             return len(events)
         # Elsewhere multi-row VALUES statements, as many rows each as the backend allows
@@ -224,7 +233,8 @@ def write_events(events: list[TrackedEvent]) -> int:
         step = max(1, ops.bulk_batch_size(fields, rows))
         for start in range(0, len(rows), step):
             chunk = rows[start : start + step]
-            values_sql = ops.bulk_insert_sql(fields, [row_sql] * len(chunk))
+            # django-stubs types the placeholder rows as strings; Django takes lists of them.
+            values_sql = ops.bulk_insert_sql(fields, [row_sql] * len(chunk))  # type: ignore[list-item]
             cursor.execute(
                 f"{insert} {values_sql} {suffix}".strip(), [v for row in chunk for v in row]
             )
