@@ -13,18 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from personalization_plugin.core.conf import DEFAULTS
 from personalization_plugin.engine.builder import BuildParams
 from personalization_plugin.engine.evaluation import Split, evaluate_shipped, time_split
 
 WEIGHT_PRESETS: dict[str, dict[str, float]] = {
-    "default": {
-        "view": 1.0,
-        "click": 2.0,
-        "cart_add": 4.0,
-        "cart_remove": -2.0,
-        "checkout": 4.0,
-        "purchase": 10.0,
-    },
+    "default": dict(DEFAULTS["EVENT_WEIGHTS"]),
     "purchase_heavy": {
         "view": 1.0,
         "click": 2.0,

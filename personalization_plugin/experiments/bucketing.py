@@ -8,14 +8,14 @@ re-derive every visitor's arm from the stored events alone.
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from personalization_plugin.core.reloading import Reloaded
 from personalization_plugin.experiments.models import Experiment
 from personalization_plugin.tracking.identity import Visitor
 
@@ -83,10 +83,6 @@ def arms_of(experiment_id: int, visitor_ids: Iterable[str], holdout_percent: flo
     return buckets < holdout_percent / 100.0
 
 
-_lock = threading.Lock()
-_loaded: tuple[float, dict[str, _Live]] = (float("-inf"), {})
-
-
 def _load() -> dict[str, _Live]:
     rows = Experiment.objects.filter(
         status__in=[Experiment.Status.RUNNING, Experiment.Status.SHIPPED]
@@ -105,30 +101,23 @@ def _load() -> dict[str, _Live]:
     }
 
 
+_live: Reloaded[dict[str, _Live]] = Reloaded(
+    _load,
+    seconds=REFRESH_SECONDS,
+    empty={},
+    what="experiments",
+    logger=logging.getLogger("personalization_plugin.experiments"),
+)
+
+
 def live_experiments() -> dict[str, _Live]:
     """Running and shipped experiments by placement, re-read every REFRESH_SECONDS."""
-    global _loaded
-    loaded_at, live = _loaded
-    if time.monotonic() - loaded_at < REFRESH_SECONDS:
-        return live
-    with _lock:
-        try:
-            live = _load()
-        except Exception:  # serving never fails because experiments could not be read
-            import logging
-
-            logging.getLogger("personalization_plugin.experiments").exception(
-                "Could not read experiments; serving without them"
-            )
-            live = {}
-        _loaded = (time.monotonic(), live)
-    return live
+    return _live.get()
 
 
 def forget(**kwargs: Any) -> None:
     """Re-read experiments on next use (and drop loaded challenger models)."""
-    global _loaded
-    _loaded = (float("-inf"), {})
+    _live.forget()
     from personalization_plugin.experiments.challengers import forget as forget_challengers
 
     forget_challengers()

@@ -13,8 +13,6 @@ every request, so a campaign starts and ends on time.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +26,7 @@ from django.utils import timezone
 from personalization_plugin.adapters import ProductInfo
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import InvalidRecommendationRequest
+from personalization_plugin.core.reloading import Reloaded
 from personalization_plugin.models import MerchandisingRule
 
 logger = logging.getLogger("personalization_plugin.serving")
@@ -65,10 +64,6 @@ class Rule:
         return self.target_id in info.category_ids
 
 
-_lock = threading.Lock()
-_loaded: tuple[float, tuple[Rule, ...]] = (0.0, ())
-
-
 def _load() -> tuple[Rule, ...]:
     rows = MerchandisingRule.objects.filter(enabled=True).order_by("position", "id")
     return tuple(
@@ -87,19 +82,19 @@ def _load() -> tuple[Rule, ...]:
     )
 
 
+_rules: Reloaded[tuple[Rule, ...]] = Reloaded(
+    _load,
+    seconds=RULES_REFRESH_SECONDS,
+    empty=(),
+    what="merchandising rules",
+    errors=(DatabaseError,),
+    logger=logger,
+)
+
+
 def all_rules() -> tuple[Rule, ...]:
-    global _loaded
-    loaded_at, rules = _loaded
-    if time.monotonic() - loaded_at < RULES_REFRESH_SECONDS:
-        return rules
-    with _lock:
-        try:
-            rules = _load()
-        except DatabaseError:  # a page never fails because the rules table could not be read
-            logger.exception("Could not read merchandising rules; serving without them")
-            rules = ()
-        _loaded = (time.monotonic(), rules)
-    return rules
+    """Enabled rules, re-read every RULES_REFRESH_SECONDS (and when one is saved)."""
+    return _rules.get()
 
 
 def live_rules(placement: str, now: datetime | None = None) -> list[Rule]:
@@ -109,8 +104,7 @@ def live_rules(placement: str, now: datetime | None = None) -> list[Rule]:
 
 
 def forget_rules(**kwargs: Any) -> None:
-    global _loaded
-    _loaded = (0.0, ())
+    _rules.forget()
 
 
 def parse_price(name: str, value: Any) -> Decimal | None:
