@@ -42,6 +42,15 @@ def get_redis(url: str | None = None) -> redis.Redis:
         return client
 
 
+def available(url: str | None = None) -> redis.Redis | None:
+    """The client for `url` (default REDIS_URL), or None when Redis is not configured or
+    the breaker says it is down: the caller then uses its in-process fallback."""
+    url = url or plugin_settings.REDIS_URL
+    if not url or is_down(url):
+        return None
+    return get_redis(url)
+
+
 def key(*parts: Any) -> str:
     """A Redis key under KEY_PREFIX, e.g. key("trend", "cat", "7") -> "sp:trend:cat:7".
 

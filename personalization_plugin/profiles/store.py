@@ -10,61 +10,43 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections import OrderedDict
 from typing import Any
 
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
-from personalization_plugin.core.redis import (
-    REDIS_ERRORS,
-    get_redis,
-    is_down,
-    key,
-    mark_down,
-    mark_up,
-)
+from personalization_plugin.core.redis import REDIS_ERRORS, available, key, mark_down, mark_up
+from personalization_plugin.core.ttl_cache import TTLCache
 from personalization_plugin.profiles import profile as profiles
 
 MAX_LOCAL = 50_000
 _lock = threading.Lock()
-_local: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+_local: TTLCache[str, dict[str, Any]] = TTLCache(MAX_LOCAL, 3600.0)
 _local_version = [0]
 
 
-def _profile_key(subject: str) -> str:
-    return key("seg", "p", subject)
+def profile_key(subject: str) -> str:
+    """A profile's Redis key; the subject goes in as a keyed hash, never in clear."""
+    return key("seg", "p", subject_keys.digest(subject, purpose="profile"))
 
 
 def _version_key() -> str:
     return key("seg", "version")
 
 
-def _redis() -> Any | None:
-    url = plugin_settings.REDIS_URL
-    if not url or is_down(url):
-        return None
-    return get_redis(url)
-
-
 def _local_get(subject: str) -> dict[str, Any] | None:
-    with _lock:
-        hit = _local.get(subject)
-        if hit is None:
-            return None
-        if hit[0] < time.monotonic():
-            del _local[subject]
-            return None
-        _local.move_to_end(subject)
-        return hit[1]
+    return _local.get(subject)
 
 
 def _local_put(subject: str, raw: dict[str, Any]) -> None:
-    ttl = float(plugin_settings.SEGMENT_PROFILE_TTL)
-    with _lock:
-        _local[subject] = (time.monotonic() + ttl, raw)
-        _local.move_to_end(subject)
-        while len(_local) > MAX_LOCAL:
-            _local.popitem(last=False)
+    _local.ttl = float(plugin_settings.SEGMENT_PROFILE_TTL)
+    _local.set(subject, raw)
+
+
+def _text(version: Any) -> str:
+    """A version counter as Redis returns it (bytes, or None before the first bump)."""
+    if version is None:
+        return "0"
+    return version.decode() if isinstance(version, bytes) else str(version)
 
 
 def _decode(value: Any) -> dict[str, Any] | None:
@@ -75,11 +57,11 @@ def _decode(value: Any) -> dict[str, Any] | None:
 
 
 def _write(subject: str, raw: dict[str, Any]) -> None:
-    client = _redis()
+    client = available()
     if client is not None:
         try:
             client.set(
-                _profile_key(subject),
+                profile_key(subject),
                 json.dumps(raw, separators=(",", ":")),
                 ex=int(plugin_settings.SEGMENT_PROFILE_TTL),
             )
@@ -92,16 +74,16 @@ def _write(subject: str, raw: dict[str, Any]) -> None:
 
 def load(subject: str) -> tuple[dict[str, Any], str]:
     """(raw profile, segment version) for a subject; rebuilds and caches a missing profile."""
-    client = _redis()
+    client = available()
     if client is not None:
         try:
-            cached, version = client.mget([_profile_key(subject), _version_key()])
+            cached, version = client.mget([profile_key(subject), _version_key()])
             mark_up()
             raw = _decode(cached)
             if raw is None:
                 raw = profiles.build_from_db(subject)
                 _write(subject, raw)
-            return raw, (version or b"0").decode()
+            return raw, _text(version)
         except REDIS_ERRORS as exc:
             mark_down(exc)
     raw = _local_get(subject)
@@ -125,10 +107,10 @@ def apply_if_cached(subject: str, type: str, **fields: Any) -> bool:
     lookup without Redis), never a rebuild from the database. A profile built later from
     stored events includes this event once it is flushed. Returns whether one was updated.
     """
-    client = _redis()
+    client = available()
     if client is not None:
         try:
-            raw = _decode(client.get(_profile_key(subject)))
+            raw = _decode(client.get(profile_key(subject)))
             mark_up()
         except REDIS_ERRORS as exc:
             mark_down(exc)
@@ -149,14 +131,11 @@ def invalidate(subject: str) -> None:
 
 def forget(subjects: set[str]) -> int:
     """Erase cached profiles (an eraser for `privacy.erasure`); returns how many existed."""
-    removed = 0
-    with _lock:
-        for subject in subjects:
-            removed += 1 if _local.pop(subject, None) is not None else 0
-    client = _redis()
+    removed = sum(1 for subject in subjects if _local.pop(subject) is not None)
+    client = available()
     if client is not None and subjects:
         try:
-            removed += int(client.delete(*[_profile_key(s) for s in subjects]))
+            removed += int(client.delete(*[profile_key(s) for s in subjects]))
         except REDIS_ERRORS as exc:
             mark_down(exc)
     return removed
@@ -164,10 +143,10 @@ def forget(subjects: set[str]) -> int:
 
 def version() -> str:
     """The current segment-definition version (changes when any segment changes)."""
-    client = _redis()
+    client = available()
     if client is not None:
         try:
-            return (client.get(_version_key()) or b"0").decode()
+            return _text(client.get(_version_key()))
         except REDIS_ERRORS as exc:
             mark_down(exc)
     return str(_local_version[0])
@@ -176,7 +155,7 @@ def version() -> str:
 def bump_version() -> None:
     with _lock:
         _local_version[0] += 1
-    client = _redis()
+    client = available()
     if client is not None:
         try:
             client.incr(_version_key())
@@ -186,5 +165,4 @@ def bump_version() -> None:
 
 def clear_local() -> None:
     """Drop every in-process profile (tests)."""
-    with _lock:
-        _local.clear()
+    _local.clear()

@@ -21,13 +21,11 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import redis
-
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
-from personalization_plugin.core.redis import REDIS_ERRORS, get_redis, is_down, mark_down
+from personalization_plugin.core.redis import REDIS_ERRORS, available, mark_down
+from personalization_plugin.core.ttl_cache import TTLCache
 from personalization_plugin.serving import realtime
-from personalization_plugin.serving.catalog import TTLCache
 from personalization_plugin.serving.realtime import RECENT_ITEMS
 
 logger = logging.getLogger("personalization_plugin.serving")
@@ -37,14 +35,6 @@ MIN_CACHED = 50  # cache at least this many so most limits and exclusions are co
 Scored = list[tuple[str, float]]
 
 _local: TTLCache[tuple[str, str, str], tuple[int, Scored]] = TTLCache(LOCAL_SIZE, 3600.0)
-
-
-def _redis() -> redis.Redis | None:
-    """The shared Redis client, or None (not configured, or down and not yet retried)."""
-    url = plugin_settings.REDIS_URL
-    if not url or is_down(url):
-        return None
-    return get_redis(url)
 
 
 def _digest(recent: Sequence[str]) -> str:
@@ -94,7 +84,7 @@ def personal_top(
 
 
 def _read(version: str, subject: str, marker: str) -> tuple[int, Scored] | None:
-    client = _redis()
+    client = available()
     if client is not None:
         try:
             raw = client.get(_key(version, subject, marker))
@@ -113,7 +103,7 @@ def _read(version: str, subject: str, marker: str) -> tuple[int, Scored] | None:
 
 
 def _write(version: str, subject: str, marker: str, size: int, scored: Scored) -> None:
-    client = _redis()
+    client = available()
     if client is not None:
         payload = json.dumps([size, scored], separators=(",", ":"))
         try:
@@ -211,7 +201,7 @@ def active_subjects(days: int) -> list[str]:
 def erase_subjects(subjects: set[str]) -> int:
     """Delete every cached list for these subjects ("v:.." / "c:.."); returns how many."""
     removed = _local.delete_where(lambda key: key[1] in subjects)
-    client = _redis()
+    client = available()
     if client is None:
         return removed
     try:

@@ -9,83 +9,29 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from personalization_plugin.adapters import ProductInfo, get_adapter
 from personalization_plugin.core.exceptions import UnknownProduct
+from personalization_plugin.core.ttl_cache import TTLCache
 
 PRODUCT_TTL = 30.0
 PRODUCT_CACHE_SIZE = 20_000
 CATEGORY_TTL = 300.0
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class TTLCache(Generic[K, V]):
-    """A thread-safe LRU whose entries expire after `ttl` seconds."""
-
-    def __init__(self, maxsize: int, ttl: float) -> None:
-        self.maxsize = maxsize
-        self.ttl = ttl
-        self._data: OrderedDict[K, tuple[float, V]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is None:
-                return None
-            expires, value = hit
-            if expires < time.monotonic():
-                del self._data[key]
-                return None
-            self._data.move_to_end(key)
-            return value
-
-    def set(self, key: K, value: V) -> None:
-        with self._lock:
-            self._data[key] = (time.monotonic() + self.ttl, value)
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-    def delete_where(self, predicate) -> int:  # type: ignore[no-untyped-def]
-        with self._lock:
-            doomed = [key for key in self._data if predicate(key)]
-            for key in doomed:
-                del self._data[key]
-            return len(doomed)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-_products: TTLCache[str, ProductInfo | None] = TTLCache(PRODUCT_CACHE_SIZE, PRODUCT_TTL)
+_products: TTLCache[str, ProductInfo] = TTLCache(PRODUCT_CACHE_SIZE, PRODUCT_TTL)
 _category_names: TTLCache[str, str] = TTLCache(5_000, CATEGORY_TTL)
 
 
 def get_products(ids: Iterable[str]) -> dict[str, ProductInfo]:
     """Products by id (unknown ids absent), one adapter call for every id not cached."""
-    found: dict[str, ProductInfo] = {}
-    missing: list[str] = []
-    for pid in dict.fromkeys(ids):
-        cached = _products.get(pid)
-        if cached is None:
-            missing.append(pid)
-        else:
-            found[pid] = cached
-    if missing:
-        fetched = get_adapter().get_products(missing)
-        for pid in missing:
-            info = fetched.get(pid)
-            if info is not None:
-                _products.set(pid, info)
-                found[pid] = info
-    return found
+    return _products.get_many(ids, _fetch_products)
+
+
+def _fetch_products(ids: list[str]) -> dict[str, ProductInfo]:
+    fetched = get_adapter().get_products(ids)
+    return {pid: info for pid, info in fetched.items() if info is not None}
 
 
 def require_product(product_id: str) -> ProductInfo:
@@ -101,22 +47,13 @@ def require_product(product_id: str) -> ProductInfo:
 
 def category_names(ids: Sequence[str]) -> dict[str, str]:
     """Readable category names (the id itself when the adapter has none)."""
-    names: dict[str, str] = {}
-    missing: list[str] = []
-    for cid in ids:
-        cached = _category_names.get(cid)
-        if cached is None:
-            missing.append(cid)
-        else:
-            names[cid] = cached
-    if missing:
-        getter = getattr(get_adapter(), "get_categories", None)
-        found = getter(missing) if getter else {}
-        for cid in missing:
-            name = found[cid].name if cid in found else cid
-            _category_names.set(cid, name)
-            names[cid] = name
-    return names
+    return _category_names.get_many(ids, _fetch_category_names)
+
+
+def _fetch_category_names(ids: list[str]) -> dict[str, str]:
+    getter = getattr(get_adapter(), "get_categories", None)  # optional in the adapter protocol
+    found = getter(ids) if getter else {}
+    return {cid: found[cid].name if cid in found else cid for cid in ids}
 
 
 CATEGORY_INDEX_TTL = 300.0

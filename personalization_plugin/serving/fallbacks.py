@@ -17,6 +17,7 @@ from typing import Literal
 
 from personalization_plugin.adapters import ProductInfo
 from personalization_plugin.core.placements import Placement
+from personalization_plugin.core.ttl_cache import TTLCache
 from personalization_plugin.engine.base import Scored, ServingModel
 from personalization_plugin.serving import cache, catalog, realtime
 
@@ -75,9 +76,7 @@ def _similar(pid: str, n: int, exclude: Collection[str]) -> Callable[[ServingMod
 
 
 GLOBAL_TTL = 300.0  # a model's global lists only change when a new version is trained
-_global_lists: catalog.TTLCache[tuple[str, str, str, int], Scored] = catalog.TTLCache(
-    5_000, GLOBAL_TTL
-)
+_global_lists: TTLCache[tuple[str, str, str, int], Scored] = TTLCache(5_000, GLOBAL_TTL)
 GlobalList = Literal["popular", "trending", "new_arrivals"]
 # The model lists that are the same for every shopper, by name (the cache key's part).
 GLOBAL_LISTS: dict[GlobalList, Callable[[ServingModel, int, str | None], Scored]] = {
@@ -220,9 +219,7 @@ def _from_cart(
 
 TRENDING_TTL = 1.0  # seconds a trending board is reused: it is global, not per shopper
 TRENDING_BOARD = 100
-_boards: catalog.TTLCache[tuple[str, int], list[tuple[str, float]]] = catalog.TTLCache(
-    2_000, TRENDING_TTL
-)
+_boards: TTLCache[tuple[str, int], list[tuple[str, float]]] = TTLCache(2_000, TRENDING_TTL)
 
 
 def clear() -> None:

@@ -20,6 +20,7 @@ from personalization_plugin.adapters import ProductInfo
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import InvalidRecommendationRequest, UnknownPlacement
 from personalization_plugin.core.placements import PLACEMENTS, Placement
+from personalization_plugin.core.ttl_cache import TTLCache
 from personalization_plugin.engine.base import ServingModel
 from personalization_plugin.experiments.bucketing import Arm, assign
 from personalization_plugin.serving import (
@@ -219,9 +220,7 @@ def _active_model() -> ServingModel | None:
         return None
 
 
-_purchases: catalog.TTLCache[tuple[str, tuple[str, ...]], frozenset[str]] = catalog.TTLCache(
-    10_000, 30.0
-)
+_purchases: TTLCache[tuple[str, tuple[str, ...]], frozenset[str]] = TTLCache(10_000, 30.0)
 
 
 def clear() -> None:

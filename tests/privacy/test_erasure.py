@@ -9,6 +9,7 @@ from personalization_plugin.core.exceptions import ErasureIncomplete
 from personalization_plugin.core.registry import register_eraser, unregister_eraser
 from personalization_plugin.models import Event, PrivacyChoice
 from personalization_plugin.privacy.erasure import erase
+from personalization_plugin.profiles import store as profile_store
 from personalization_plugin.tracking.backends import get_backend
 from personalization_plugin.tracking.identity import merge_visitor
 from personalization_plugin.tracking.realtime import get_realtime, subject_key
@@ -100,14 +101,16 @@ def test_erase_needs_an_id() -> None:
 
 
 def test_redis_key_names_never_carry_a_shopper_id(use_redis) -> None:
-    """Real-time state, the recommendation cache, ledgers and rate counters all name a
-    shopper by a keyed hash: SCAN output (or a Redis backup) reveals no id."""
+    """Real-time state, segment profiles, the recommendation cache, ledgers and rate
+    counters all name a shopper by a keyed hash: SCAN output (or a Redis backup) reveals no id."""
     visitor, customer = "d" * 32, "4242"
     seed(visitor, customer)
     seed(visitor)
     merge_visitor(visitor, customer)
+    profile_store.load(f"c:{customer}")  # a segment profile, cached in Redis
     erase(visitor_id="a" * 32)
     names = [k.decode() for k in use_redis.scan_iter("*")]
+    assert any(":seg:p:" in k for k in names)
     assert any(":rv:" in k for k in names)  # state was written ...
     assert not [k for k in names if visitor in k or f"c:{customer}" in k]  # ... never in clear
 

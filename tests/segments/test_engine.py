@@ -201,12 +201,14 @@ def test_profiles_and_version_live_in_redis_under_the_key_prefix(use_redis, sett
     orders("7", [40, 20])
     engine.segments_for(request(visitor=Visitor(visitor_id="v7", customer_id="7")))
     prefix = settings.PERSONALIZATION["KEY_PREFIX"]
-    raw = use_redis.get(f"{prefix}:seg:p:c:7")
+    name = store.profile_key("c:7")
+    assert name.startswith(f"{prefix}:seg:p:") and "c:7" not in name  # the id is hashed
+    raw = use_redis.get(name)
     assert raw is not None and len(json.loads(raw)["o"]) == 2
     before = store.version()
     Segment.objects.create(name="X", slug="x", rules={"rule": "loyal"})
     assert store.version() != before
-    assert use_redis.ttl(f"{prefix}:seg:p:c:7") > 0
+    assert use_redis.ttl(name) > 0
 
 
 def test_redis_profile_update_is_seen_by_another_process_cache(use_redis):
