@@ -15,6 +15,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from django.utils.translation import gettext
+
 from personalization_plugin.adapters import ProductInfo
 from personalization_plugin.core.placements import Placement
 from personalization_plugin.core.ttl_cache import TTLCache
@@ -292,7 +294,7 @@ def catalog_fallback(req: ServingRequest, n: int, exclude: Collection[str]) -> l
         n, category_id=req.category_id, exclude=exclude, accept=req.accept
     )
     return [
-        Candidate(info.id, 0.0, "popular", from_model=False, text="Picked from our range")
+        Candidate(info.id, 0.0, "popular", from_model=False, text=gettext("Picked from our range"))
         for info in infos
     ]
 
