@@ -13,18 +13,26 @@ from django.utils.safestring import SafeString, mark_safe
 from wagtail import blocks
 
 from personalization_plugin.core.exceptions import InvalidWidgetParameter, UnknownWidgetPlacement
+from personalization_plugin.core.placements import Placement
 from storefront_widgets.params import DEFAULT_LIMIT, MAX_LIMIT, WidgetParams
 from storefront_widgets.rendering import render_widget
 
 logger = logging.getLogger("storefront_widgets")
 
 # Placements that make sense without a product or cart in the page's context.
-PAGE_PLACEMENTS = [
-    ("for_you", "Recommended for you"),
-    ("trending", "Trending now"),
-    ("category_top", "Top of a category"),
-    ("recently_viewed", "Recently viewed"),
-]
+PAGE_PLACEMENTS = (
+    Placement.FOR_YOU,
+    Placement.TRENDING,
+    Placement.CATEGORY_TOP,
+    Placement.RECENTLY_VIEWED,
+)
+
+
+def page_placement_choices() -> list[tuple[str, str]]:
+    """The block's choices, labelled with `Placement.label` in the editor's language."""
+    return [(p.value, p.label) for p in PAGE_PLACEMENTS]
+
+
 LAYOUT_CHOICES = [("grid", "Grid"), ("row", "Scrolling row")]
 
 
@@ -47,7 +55,7 @@ def _render(value: dict[str, Any], placement: str, context: dict[str, Any] | Non
 class RecommendationsBlock(blocks.StructBlock):
     """A recommendation widget: which list, its heading, how many products, how laid out."""
 
-    placement = blocks.ChoiceBlock(choices=PAGE_PLACEMENTS, default="for_you")
+    placement = blocks.ChoiceBlock(choices=page_placement_choices, default=Placement.FOR_YOU.value)
     title = blocks.CharBlock(max_length=120, required=False, help_text="Heading above the products")
     count = blocks.IntegerBlock(default=DEFAULT_LIMIT, min_value=1, max_value=MAX_LIMIT)
     layout = blocks.ChoiceBlock(choices=LAYOUT_CHOICES, default="grid")
@@ -60,7 +68,7 @@ class RecommendationsBlock(blocks.StructBlock):
         label = "Recommendations"
 
     def render(self, value: dict[str, Any], context: dict[str, Any] | None = None) -> SafeString:
-        return _render(value, value.get("placement") or "for_you", context)
+        return _render(value, value.get("placement") or Placement.FOR_YOU, context)
 
 
 class RecentlyViewedBlock(blocks.StructBlock):
@@ -75,7 +83,7 @@ class RecentlyViewedBlock(blocks.StructBlock):
         label = "Recently viewed"
 
     def render(self, value: dict[str, Any], context: dict[str, Any] | None = None) -> SafeString:
-        return _render(value, "recently_viewed", context)
+        return _render(value, Placement.RECENTLY_VIEWED, context)
 
 
 # Content per segment (one variant per segment plus a default), from the segment engine.

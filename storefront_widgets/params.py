@@ -17,6 +17,7 @@ from personalization_plugin.core.exceptions import (
     InvalidWidgetParameter,
     UnknownWidgetPlacement,
 )
+from personalization_plugin.core.placements import Placement
 
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 24
@@ -25,36 +26,10 @@ MAX_ID_LENGTH = 128
 MAX_CART_ITEMS = 50
 LAYOUTS = ("grid", "row")
 
-# Mirrors `personalization_plugin.serving.PLACEMENTS`, used until serving is importable.
-_FALLBACK_PLACEMENTS = (
-    "for_you",
-    "similar",
-    "bought_together",
-    "cart",
-    "trending",
-    "recently_viewed",
-    "category_top",
-)
-
-# Heading used (and announced to screen readers) when a tag gives no title.
-DEFAULT_TITLES = {
-    "for_you": "Picked for you",
-    "similar": "You may also like",
-    "bought_together": "Frequently bought together",
-    "cart": "Complete your order",
-    "trending": "Trending now",
-    "recently_viewed": "Recently viewed",
-    "category_top": "Top picks in this category",
-}
-
 
 def placements() -> tuple[str, ...]:
-    """The placement names serving answers."""
-    try:
-        from personalization_plugin.serving import PLACEMENTS
-    except ImportError:
-        return _FALLBACK_PLACEMENTS
-    return tuple(PLACEMENTS)
+    """The placement names a widget may ask for (`core.placements.Placement`)."""
+    return tuple(p.value for p in Placement)
 
 
 def _clean_limit(raw: Any) -> int:
@@ -162,8 +137,9 @@ class WidgetParams:
 
     @property
     def heading(self) -> str:
-        """The visible title, or the placement's default for the accessible name."""
-        return self.title or DEFAULT_TITLES.get(self.placement, "Recommended for you")
+        """The visible title, or the placement's default (`Placement.title`, translated
+        in the active language) for the accessible name."""
+        return self.title or Placement(self.placement).title
 
     def query_string(self) -> str:
         pairs: list[tuple[str, str]] = []

@@ -1,33 +1,29 @@
 """Limits that keep a public GraphQL endpoint cheap to run: depth, aliases, field count,
 query length, page size (`first`) and, for production, no introspection.
 
-The rules are graphql-core `ValidationRule`s, so they reject an abusive query before
-any resolver runs, with an error that says which limit was hit. A store serving the
-mixins from its own view adds them with `validation_rules()`.
+Depth, aliases, field count and introspection are graphql-core `ValidationRule`s, so
+graphene-django's own view rejects an abusive query before any resolver runs, with an
+error that says which limit was hit; the query length is checked before parsing and
+`first` by the resolvers. A store serving the mixins from its own view passes
+`validation_rules()`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
     ASTValidationRule,
-    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
-    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
-    parse,
     specified_rules,
-    validate,
-    validate_schema,
 )
 from graphql.validation.rules.custom.no_schema_introspection import (
     NoSchemaIntrospectionCustomRule,
@@ -131,49 +127,27 @@ class QueryLimitsRule(ASTValidationRule):
                     return
 
 
+class IntrospectionPolicyRule(NoSchemaIntrospectionCustomRule):
+    """Refuses `__schema` and `__type` when PERSONALIZATION['GRAPHQL_INTROSPECTION'] is
+    False. Read on every validation, so the owner's switch needs no restart and the
+    rule list can be built once."""
+
+    def enter_field(self, node: FieldNode, *args: Any) -> None:
+        if not plugin_settings.GRAPHQL_INTROSPECTION:
+            super().enter_field(node, *args)
+
+
 def validation_rules() -> list[type[ASTValidationRule]]:
-    """graphql-core's standard rules plus the plugin's limits (and no introspection when
-    PERSONALIZATION['GRAPHQL_INTROSPECTION'] is False). Pass them to a GraphQL view."""
-    rules: list[type[ASTValidationRule]] = [*specified_rules, QueryLimitsRule]
-    if not plugin_settings.GRAPHQL_INTROSPECTION:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    return rules
-
-
-def _limits_key() -> tuple[Any, ...]:
-    return (
-        plugin_settings.GRAPHQL_MAX_DEPTH,
-        plugin_settings.GRAPHQL_MAX_FIELDS,
-        plugin_settings.GRAPHQL_MAX_ALIASES,
-        plugin_settings.GRAPHQL_INTROSPECTION,
-    )
-
-
-@lru_cache(maxsize=512)
-def _validated(
-    schema: GraphQLSchema, query: str, limits: tuple[Any, ...]
-) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
-    schema_errors = validate_schema(schema)
-    if schema_errors:
-        return parse("{ __typename }"), tuple(schema_errors)
-    document = parse(query, max_tokens=plugin_settings.GRAPHQL_MAX_QUERY_LENGTH)
-    return document, tuple(validate(schema, document, validation_rules()))
-
-
-def validated_document(
-    schema: GraphQLSchema, query: str
-) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
-    """The parsed document and its validation errors (with the plugin's limits).
-
-    Cached per (schema, query text, limits): parsing and validating cost more than
-    executing a small query, and a storefront sends the same few queries again and
-    again. Raises GraphQLError for a syntax error.
-    """
-    return _validated(schema, query, _limits_key())
+    """graphql-core's standard rules plus the plugin's limits and introspection policy.
+    Pass them to a GraphQL view (`GraphQLView.as_view(validation_rules=...)`)."""
+    return [*specified_rules, QueryLimitsRule, IntrospectionPolicyRule]
 
 
 def check_query_length(query: str) -> None:
-    """Raises a GraphQLError when the query text is longer than GRAPHQL_MAX_QUERY_LENGTH."""
+    """Raises a GraphQLError when the query text is longer than GRAPHQL_MAX_QUERY_LENGTH.
+
+    Not a validation rule: it must run before the query is parsed, which is the work it
+    protects."""
     limit = plugin_settings.GRAPHQL_MAX_QUERY_LENGTH
     if len(query) > limit:
         raise GraphQLError(

@@ -6,35 +6,27 @@ its own `Product`), so the mixins merge into any schema without clashes.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import graphene
 
-PLACEMENT_DESCRIPTIONS = {
-    "for_you": "Personal picks for the shopper (home page).",
-    "similar": "Products like the one on screen (product page; needs productId).",
-    "bought_together": "Products bought with the one on screen (needs productId).",
-    "cart": "Basket completion for the cart's products (needs cart).",
-    "trending": "Recently popular products, optionally within categoryId.",
-    "recently_viewed": "The shopper's own recently viewed products.",
-    "category_top": "Best products of a category (needs categoryId).",
-}
+from personalization_plugin.core.placements import Placement
 
 
-class RecommendationPlacement(graphene.Enum):
-    """Where a list is shown; each placement is answered by a different strategy."""
+def _placement_description(member: Enum | None) -> str:
+    """Graphene asks once per value (its documentation) and once with None (the enum's)."""
+    if member is None:
+        return "Where a list is shown; each placement is answered by a different strategy."
+    return Placement(member.value).description
 
-    FOR_YOU = "for_you"
-    SIMILAR = "similar"
-    BOUGHT_TOGETHER = "bought_together"
-    CART = "cart"
-    TRENDING = "trending"
-    RECENTLY_VIEWED = "recently_viewed"
-    CATEGORY_TOP = "category_top"
 
-    @property
-    def description(self) -> str:
-        return PLACEMENT_DESCRIPTIONS.get(str(self.value), str(self.value))
+# A plain Enum copy of Placement (same member names and values): graphene iterates an
+# enum with `enum.__iter__()`, which on a StrEnum finds str's method instead of Enum's.
+RecommendationPlacement = graphene.Enum.from_enum(
+    Enum("RecommendationPlacement", [(p.name, p.value) for p in Placement]),
+    description=_placement_description,
+)
 
 
 EVENT_DESCRIPTIONS = {

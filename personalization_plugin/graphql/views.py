@@ -3,21 +3,23 @@
     path("graphql/", include("personalization_plugin.graphql.urls"))
 
 serves GRAPHENE["SCHEMA"] when set (a store's schema with the mixins), else the
-plugin's own `schema.schema` (just the mixins). It applies the plugin's limits (`limits.py`), hides internal error details, copies
-cookies set by mutations (consent) onto the response, and never answers 500.
+plugin's own `schema.schema` (just the mixins). It is graphene-django's GraphQLView
+with the plugin's limits as validation rules (`limits.py`), the query length checked
+before parsing, internal error details hidden, cookies set by mutations (consent)
+copied onto the response, and never a 500.
 A store with its own schema passes it: `PersonalizationGraphQLView.as_view(schema=...)`.
 """
 
 from __future__ import annotations
 
 import logging
+from inspect import isawaitable
 from typing import Any
 
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    HttpResponseNotAllowed,
     JsonResponse,
 )
 from django.middleware.csrf import CsrfViewMiddleware
@@ -25,10 +27,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
+from graphql import ExecutionResult, GraphQLError
 
 from personalization_plugin.core.exceptions import PersonalizationError
-from personalization_plugin.graphql.limits import check_query_length, validated_document
+from personalization_plugin.graphql.limits import check_query_length
+from personalization_plugin.graphql.limits import validation_rules as plugin_validation_rules
 from personalization_plugin.graphql.schema import RESPONSE_COOKIES_ATTR, RESPONSE_COOKIES_DONE_ATTR
 
 logger = logging.getLogger("personalization_plugin.graphql")
@@ -51,6 +54,8 @@ def _forgeable_without_csrf_token(request: HttpRequest) -> bool:
 @method_decorator(csrf_exempt, name="dispatch")
 class PersonalizationGraphQLView(GraphQLView):
     """graphene-django's view with the plugin's limits and safe error reporting."""
+
+    validation_rules = plugin_validation_rules()
 
     def __init__(self, schema: Any = None, **kwargs: Any) -> None:
         if schema is None and graphene_settings.SCHEMA is None:
@@ -84,61 +89,40 @@ class PersonalizationGraphQLView(GraphQLView):
         self,
         request: HttpRequest,
         data: Any,
-        query: str | None,
+        query: Any,
         variables: Any,
-        operation_name: str | None,
+        operation_name: Any,
         show_graphiql: bool = False,
     ) -> ExecutionResult | None:
-        """graphene-django's execution, with parsing and validation cached per query text
-        (a storefront sends the same few queries over and over) and never a 500."""
-        if not query:
-            if show_graphiql:
-                return None
-            raise HttpError(HttpResponseBadRequest("Must provide query string."))
-        if not isinstance(query, str) or not isinstance(operation_name, str | None):
+        """graphene-django's parsing, validation (with `validation_rules`) and execution,
+        after the checks that must come before parsing: the query and operation name
+        are strings, and the query is no longer than GRAPHQL_MAX_QUERY_LENGTH."""
+        if (query and not isinstance(query, str)) or not isinstance(operation_name, str | None):
             raise HttpError(
                 HttpResponseBadRequest("query and operationName must be strings (JSON text).")
             )
-        try:
-            check_query_length(query)
-            document, errors = validated_document(self.schema.graphql_schema, query)
-        except GraphQLError as exc:
-            return ExecutionResult(data=None, errors=[exc])
-        if errors:
-            return ExecutionResult(data=None, errors=list(errors))
-        operation = get_operation_ast(document, operation_name)
-        if request.method and request.method.lower() == "get":
-            if operation is not None and operation.operation != OperationType.QUERY:
-                if show_graphiql:
-                    return None
-                raise HttpError(
-                    HttpResponseNotAllowed(
-                        ["POST"],
-                        f"Can only perform a {operation.operation.value} operation from a POST request.",
-                    )
-                )
-        try:
-            result = execute(
-                self.schema.graphql_schema,
-                document,
-                root_value=self.get_root_value(request),
-                context_value=self.get_context(request),
-                variable_values=variables,
-                operation_name=operation_name,
-                middleware=self.get_middleware(request),
-                execution_context_class=self.execution_context_class,
-            )
-            if not isinstance(result, ExecutionResult):  # only async resolvers return awaitables
-                raise TypeError("Async resolvers are not supported by this synchronous view.")
-            return result
-        except Exception as exc:
-            logger.exception("GraphQL execution failed.")
-            return ExecutionResult(
-                data=None, errors=[GraphQLError(INTERNAL_ERROR, original_error=exc)]
-            )
+        if query:
+            try:
+                check_query_length(query)
+            except GraphQLError as exc:
+                return ExecutionResult(data=None, errors=[exc])
+        result = super().execute_graphql_request(
+            request, data, query, variables, operation_name, show_graphiql
+        )
+        if isawaitable(result):  # only async resolvers return awaitables
+            close = getattr(result, "close", None)
+            if callable(close):
+                close()
+            logger.error("An async resolver ran under the synchronous GraphQL view.")
+            return ExecutionResult(data=None, errors=[GraphQLError(INTERNAL_ERROR)])
+        return result  # type: ignore[no-any-return]
 
     @staticmethod
     def format_error(error: Any) -> dict[str, Any]:
+        """The error as the client sees it: the request's own mistakes (HttpError, a
+        GraphQLError or PersonalizationError) verbatim, anything else hidden and logged."""
+        if isinstance(error, HttpError):
+            return {"message": str(error.message)}
         if isinstance(error, GraphQLError):
             original = error.original_error
             if original is not None and not isinstance(

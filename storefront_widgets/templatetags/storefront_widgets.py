@@ -13,18 +13,22 @@ RecommendationList to custom markup:
 
 from __future__ import annotations
 
+import inspect
 import logging
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import template
 from django.conf import settings
+from django.http import HttpRequest
 from django.template.base import FilterExpression, Parser, Token
 from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from personalization_plugin.core.exceptions import InvalidWidgetParameter, UnknownWidgetPlacement
+from personalization_plugin.core.placements import Placement
 from storefront_widgets.params import WidgetParams, placements
 from storefront_widgets.privacy import banner_context, tracking_context
 from storefront_widgets.rendering import EmptyRecommendations, fetch, render_widget
@@ -32,129 +36,237 @@ from storefront_widgets.rendering import EmptyRecommendations, fetch, render_wid
 logger = logging.getLogger("storefront_widgets")
 register = template.Library()
 
-KWARG_RE = re.compile(r"^(\w+)=")
-WIDGET_OPTIONS = {"limit", "title", "product_id", "category_id", "cart", "layout", "eager"}
+USAGE = {
+    "recommendations": '{% recommendations "for_you" limit=8 title="..." [as recs] %}',
+    "bought_together": "{% bought_together product.pk [limit=4] [title=...] [as recs] %}",
+    "cart_suggestions": "{% cart_suggestions cart_product_ids [limit=4] [as recs] %}",
+    "recently_viewed": "{% recently_viewed [limit=6] [title=...] [as recs] %}",
+    "trending": "{% trending [category_id=category.slug] [limit=8] [as recs] %}",
+}
+OPTIONS = "product_id, category_id, cart, limit, title, layout, eager"
 
 
-class WidgetNode(template.Node):
-    """Resolves a widget tag's arguments and renders (or stores) the widget."""
+@dataclass(frozen=True)
+class Widget:
+    """A widget tag's validated request: printed as HTML, or stored (`as var`) as
+    serving's RecommendationList. `params` is None when the arguments were bad."""
 
-    def __init__(
-        self,
-        placement: FilterExpression | str,
-        options: dict[str, FilterExpression],
-        asvar: str | None,
-    ) -> None:
-        self.placement = placement
-        self.options = options
-        self.asvar = asvar
+    params: WidgetParams | None
+    request: HttpRequest | None
+    placement: str
+    eager: bool = False
 
-    def render(self, context: template.Context) -> str:
-        placement = (
-            self.placement.resolve(context)
-            if isinstance(self.placement, FilterExpression)
-            else self.placement
-        )
-        values = {name: expr.resolve(context) for name, expr in self.options.items()}
-        eager = bool(values.pop("eager", False))
-        request = context.get("request")
+    def html(self) -> SafeString:
+        """The placeholder, or with eager=True the filled list ("" when bad or empty)."""
+        if self.params is None:
+            return SafeString("")
+        # render_widget's output comes from the widget templates, escaped by them.
+        return mark_safe(render_widget(self.params, self.request, eager=self.eager))
+
+    def recs(self) -> Any:
+        """Serving's list for custom markup (empty when bad or when serving failed)."""
+        if self.params is None:
+            return EmptyRecommendations(placement=self.placement)
+        return fetch(self.params, self.request)
+
+
+def _widget(context: template.Context, placement: Any, **options: Any) -> Widget:
+    """Validate a tag's arguments into a Widget; never raises outside DEBUG.
+
+    A bad value that turns up at run time (say `limit=` from a variable) renders
+    nothing and is logged, because a storefront page must not fail over a widget;
+    with DEBUG it raises TemplateSyntaxError so the theme developer sees it at once."""
+    eager = bool(options.pop("eager", False))
+    request = context.get("request")
+    try:
+        params = WidgetParams.build(placement, **options)
+    except (InvalidWidgetParameter, UnknownWidgetPlacement) as exc:
+        if settings.DEBUG:
+            raise template.TemplateSyntaxError(str(exc)) from exc
+        logger.error("Recommendation widget not rendered: %s", exc)
+        return Widget(None, request, placement=str(placement or ""), eager=eager)
+    return Widget(params, request, placement=params.placement, eager=eager)
+
+
+def widget_tag(func: Callable[..., Widget]) -> Callable[..., Widget]:
+    """Register `func` as a `simple_tag(takes_context=True)`.
+
+    Django parses and resolves the arguments and stores `as var`; on top, mistakes
+    show up when the template is compiled (Django's own argument errors get the tag's
+    usage appended, and a literal placement must be a known one), and the node turns
+    the Widget into what its form wants: HTML when printed, the RecommendationList
+    when stored, fetched at once, as before (`simple_tag` does not tell the function
+    which form it is in, the compiled node does)."""
+    name = func.__name__
+    takes_placement = "placement" in inspect.signature(func).parameters
+    register.simple_tag(func, takes_context=True)
+    compile_simple_tag = register.tags[name]
+
+    def compile_checked(parser: Parser, token: Token) -> template.Node:
         try:
-            params = WidgetParams.build(placement, **values)
-        except (InvalidWidgetParameter, UnknownWidgetPlacement) as exc:
-            if settings.DEBUG:
-                raise template.TemplateSyntaxError(str(exc)) from exc
-            logger.error("Recommendation widget not rendered: %s", exc)
-            if self.asvar:
-                context[self.asvar] = EmptyRecommendations(placement=str(placement))
-            return ""
-        if self.asvar:
-            context[self.asvar] = fetch(params, request)
-            return ""
-        return mark_safe(render_widget(params, request, eager=eager))
+            node = compile_simple_tag(parser, token)
+        except template.TemplateSyntaxError as exc:
+            raise template.TemplateSyntaxError(
+                f"{exc}. Usage: {USAGE[name]}; options: {OPTIONS}."
+            ) from exc
+        if takes_placement:
+            _check_literal_placement(name, node)
+        node.func = _stored(func) if node.target_var else _printed(func)
+        return node
+
+    register.tag(name, compile_checked)
+    return func
 
 
-def _parse_widget(
-    parser: Parser,
-    token: Token,
+def _printed(func: Callable[..., Widget]) -> Callable[..., SafeString]:
+    return lambda *args, **kwargs: func(*args, **kwargs).html()
+
+
+def _stored(func: Callable[..., Widget]) -> Callable[..., Any]:
+    return lambda *args, **kwargs: func(*args, **kwargs).recs()
+
+
+def _check_literal_placement(tag_name: str, node: Any) -> None:
+    expression = node.kwargs.get("placement") or (node.args[0] if node.args else None)
+    if not isinstance(expression, FilterExpression) or expression.filters:
+        return
+    literal = expression.var
+    if isinstance(literal, str) and literal not in placements():
+        raise template.TemplateSyntaxError(
+            f"{tag_name}: unknown placement {literal!r}; use one of: {', '.join(placements())}."
+        )
+
+
+@widget_tag
+def recommendations(
+    context: template.Context,
+    placement: Any,
     *,
-    placement: str | None,
-    positional: str | None,
-) -> WidgetNode:
-    """Parse `{% tag [positional] key=value ... [as var] %}`.
-
-    `placement` fixes the placement (placement-specific tags); when None the first
-    positional argument is the placement. `positional` names the option the tag's one
-    positional argument fills (e.g. `product_id` for `bought_together`).
-    """
-    bits = token.split_contents()
-    tag_name, bits = bits[0], bits[1:]
-    asvar = None
-    if len(bits) >= 2 and bits[-2] == "as":
-        asvar = bits[-1]
-        bits = bits[:-2]
-    keyword_bits = [b for b in bits if KWARG_RE.match(b)]
-    positional_bits = [b for b in bits if not KWARG_RE.match(b)]
-    expected = (1 if placement is None else 0) + (1 if positional else 0)
-    if len(positional_bits) > expected or (placement is None and not positional_bits):
-        usage = {
-            "recommendations": '{% recommendations "for_you" limit=8 title="..." [as recs] %}',
-        }.get(tag_name, f"{{% {tag_name} {positional or ''} key=value ... [as var] %}}")
-        raise template.TemplateSyntaxError(f"Wrong arguments for {tag_name}. Usage: {usage}")
-    options: dict[str, FilterExpression] = {}
-    placement_arg: FilterExpression | str
-    if placement is None:
-        placement_arg = parser.compile_filter(positional_bits.pop(0))
-        literal = placement_arg.var if not placement_arg.filters else None
-        if isinstance(literal, str) and literal not in placements():
-            raise template.TemplateSyntaxError(
-                f"{tag_name}: unknown placement {literal!r}; use one of: {', '.join(placements())}."
-            )
-    else:
-        placement_arg = placement
-    if positional and positional_bits:
-        options[positional] = parser.compile_filter(positional_bits.pop(0))
-    for bit in keyword_bits:
-        name, _, value = bit.partition("=")
-        if name not in WIDGET_OPTIONS:
-            raise template.TemplateSyntaxError(
-                f"{tag_name} got an unknown option {name!r}; "
-                f"known options: {', '.join(sorted(WIDGET_OPTIONS))}."
-            )
-        if name in options:
-            raise template.TemplateSyntaxError(f"{tag_name} got {name!r} twice.")
-        options[name] = parser.compile_filter(value)
-    return WidgetNode(placement_arg, options, asvar)
-
-
-@register.tag
-def recommendations(parser: Parser, token: Token) -> WidgetNode:
+    product_id: Any = None,
+    category_id: Any = None,
+    cart: Any = None,
+    limit: Any = None,
+    title: Any = None,
+    layout: Any = None,
+    eager: bool = False,
+) -> Widget:
     """`{% recommendations "<placement>" [product_id=] [category_id=] [cart=] [limit=8]
     [title=""] [layout="grid"|"row"] [eager=True] [as var] %}`"""
-    return _parse_widget(parser, token, placement=None, positional=None)
+    return _widget(
+        context,
+        placement,
+        product_id=product_id,
+        category_id=category_id,
+        cart=cart,
+        limit=limit,
+        title=title,
+        layout=layout,
+        eager=eager,
+    )
 
 
-@register.tag
-def bought_together(parser: Parser, token: Token) -> WidgetNode:
+@widget_tag
+def bought_together(
+    context: template.Context,
+    product_id: Any = None,
+    *,
+    category_id: Any = None,
+    cart: Any = None,
+    limit: Any = None,
+    title: Any = None,
+    layout: Any = None,
+    eager: bool = False,
+) -> Widget:
     """`{% bought_together product_id [limit=..] [title=..] [as var] %}`"""
-    return _parse_widget(parser, token, placement="bought_together", positional="product_id")
+    return _widget(
+        context,
+        Placement.BOUGHT_TOGETHER,
+        product_id=product_id,
+        category_id=category_id,
+        cart=cart,
+        limit=limit,
+        title=title,
+        layout=layout,
+        eager=eager,
+    )
 
 
-@register.tag
-def cart_suggestions(parser: Parser, token: Token) -> WidgetNode:
+@widget_tag
+def cart_suggestions(
+    context: template.Context,
+    cart: Any = None,
+    *,
+    product_id: Any = None,
+    category_id: Any = None,
+    limit: Any = None,
+    title: Any = None,
+    layout: Any = None,
+    eager: bool = False,
+) -> Widget:
     """`{% cart_suggestions cart_ids [limit=..] [title=..] [as var] %}`: ids of the cart's products."""
-    return _parse_widget(parser, token, placement="cart", positional="cart")
+    return _widget(
+        context,
+        Placement.CART,
+        product_id=product_id,
+        category_id=category_id,
+        cart=cart,
+        limit=limit,
+        title=title,
+        layout=layout,
+        eager=eager,
+    )
 
 
-@register.tag
-def recently_viewed(parser: Parser, token: Token) -> WidgetNode:
+@widget_tag
+def recently_viewed(
+    context: template.Context,
+    *,
+    product_id: Any = None,
+    category_id: Any = None,
+    cart: Any = None,
+    limit: Any = None,
+    title: Any = None,
+    layout: Any = None,
+    eager: bool = False,
+) -> Widget:
     """`{% recently_viewed [limit=..] [title=..] [as var] %}`"""
-    return _parse_widget(parser, token, placement="recently_viewed", positional=None)
+    return _widget(
+        context,
+        Placement.RECENTLY_VIEWED,
+        product_id=product_id,
+        category_id=category_id,
+        cart=cart,
+        limit=limit,
+        title=title,
+        layout=layout,
+        eager=eager,
+    )
 
 
-@register.tag
-def trending(parser: Parser, token: Token) -> WidgetNode:
+@widget_tag
+def trending(
+    context: template.Context,
+    *,
+    product_id: Any = None,
+    category_id: Any = None,
+    cart: Any = None,
+    limit: Any = None,
+    title: Any = None,
+    layout: Any = None,
+    eager: bool = False,
+) -> Widget:
     """`{% trending [category_id=..] [limit=..] [title=..] [as var] %}`"""
-    return _parse_widget(parser, token, placement="trending", positional=None)
+    return _widget(
+        context,
+        Placement.TRENDING,
+        product_id=product_id,
+        category_id=category_id,
+        cart=cart,
+        limit=limit,
+        title=title,
+        layout=layout,
+        eager=eager,
+    )
 
 
 @register.simple_tag
@@ -190,9 +302,9 @@ def widget_placements(stream: Any) -> set[str]:
     for child in stream or ():
         block = getattr(child, "block", None)
         if isinstance(block, RecentlyViewedBlock):
-            found.add("recently_viewed")
+            found.add(Placement.RECENTLY_VIEWED.value)
         elif isinstance(block, RecommendationsBlock):
-            found.add(str(child.value.get("placement") or "for_you"))
+            found.add(str(child.value.get("placement") or Placement.FOR_YOU))
     return found
 
 

@@ -47,3 +47,15 @@ def test_widget_placements_lists_the_blocks_placements(db: None) -> None:
         ("recently_viewed", {"count": 4, "layout": "row"}),
     ]
     assert widget_placements(page.body) == {"trending", "recently_viewed"}
+
+
+def test_block_offers_the_page_placements_with_their_labels() -> None:
+    from personalization_plugin.core.placements import Placement
+
+    choices = [c for c in RecommendationsBlock().child_blocks["placement"].field.choices if c[0]]
+    assert choices == [
+        ("for_you", Placement.FOR_YOU.label),
+        ("trending", Placement.TRENDING.label),
+        ("category_top", Placement.CATEGORY_TOP.label),
+        ("recently_viewed", Placement.RECENTLY_VIEWED.label),
+    ]

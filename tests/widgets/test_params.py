@@ -39,3 +39,10 @@ def test_too_long_product_id_is_rejected() -> None:
 def test_unknown_placement_lists_the_known_ones() -> None:
     with pytest.raises(UnknownWidgetPlacement, match="use one of: for_you, similar"):
         WidgetParams.build("nope")
+
+
+def test_every_placement_is_a_widget_placement_with_its_default_heading() -> None:
+    from personalization_plugin.core.placements import Placement
+
+    for placement in Placement:
+        assert WidgetParams.build(placement.value).heading == placement.title

@@ -149,9 +149,62 @@ def test_unknown_literal_placement_is_a_template_syntax_error() -> None:
         render('{% recommendations "for_me" %}')
 
 
-def test_unknown_option_is_a_template_syntax_error() -> None:
-    with pytest.raises(TemplateSyntaxError, match="unknown option 'count'"):
+def test_unknown_option_is_a_template_syntax_error_that_lists_the_options() -> None:
+    with pytest.raises(TemplateSyntaxError, match="unexpected keyword argument 'count'") as err:
         render('{% recommendations "for_you" count=3 %}')
+    assert "options: product_id, category_id, cart, limit, title, layout, eager" in str(err.value)
+
+
+def test_wrong_arguments_name_the_tags_usage() -> None:
+    with pytest.raises(TemplateSyntaxError, match="too many positional") as err:
+        render('{% recommendations "similar" 42 %}')
+    assert 'Usage: {% recommendations "for_you" limit=8' in str(err.value)
+
+
+def test_a_missing_placement_is_a_template_syntax_error() -> None:
+    with pytest.raises(TemplateSyntaxError, match="'placement'"):
+        render("{% recommendations limit=3 %}")
+
+
+def test_the_same_option_twice_is_a_template_syntax_error() -> None:
+    with pytest.raises(TemplateSyntaxError, match="multiple values for keyword argument 'limit'"):
+        render('{% recommendations "for_you" limit=3 limit=4 %}')
+
+
+def test_a_string_product_id_is_not_mistaken_for_a_placement() -> None:
+    html = render('{% bought_together "sku-1" %}')
+    (section,) = parse(html).find("section")
+    assert parse_qs(urlsplit(section["hx-get"]).query)["product_id"] == ["sku-1"]
+
+
+def test_a_bad_runtime_value_raises_with_debug_on(settings: Any) -> None:
+    settings.DEBUG = True
+    with pytest.raises(TemplateSyntaxError, match="limit must be a whole number"):
+        render('{% recommendations "for_you" limit=n %}', n="many")
+
+
+def test_an_unknown_placement_from_a_variable_renders_nothing_and_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="storefront_widgets"):
+        html = render(
+            "{% recommendations where %}|{% recommendations where as recs %}"
+            "{{ recs.items|length }}",
+            where="for_me",
+        )
+    assert html == "|0"
+    assert "Unknown placement 'for_me'; use one of: for_you" in caplog.text
+
+
+def test_the_printed_form_works_with_autoescape_off() -> None:
+    html = render('{% autoescape off %}{% recommendations "for_you" %}{% endautoescape %}')
+    (section,) = parse(html).find("section")
+    assert urlsplit(section["hx-get"]).path == "/widgets/p/for_you/"
+
+
+def test_a_title_is_escaped_in_the_placeholder() -> None:
+    html = render('{% recommendations "for_you" title=t %}', t="<script>x</script>")
+    assert "<script>x" not in html and "&lt;script&gt;" in html
 
 
 def test_bad_runtime_value_renders_nothing_and_logs(caplog: pytest.LogCaptureFixture) -> None:
