@@ -127,7 +127,19 @@ class TrackedEvent:
 _FIELD_NAMES = tuple(f.name for f in fields(TrackedEvent))
 
 
-def _clean_id(name: str, value: Any, required: bool = False) -> str:
+def shown(value: Any, limit: int = 40) -> str:
+    """`value` quoted for an error message, cut so a hostile field cannot flood the log."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(str(value))} characters)"
+
+
+def clean_id(name: str, value: Any, required: bool = False) -> str:
+    """An id as text of at most MAX_ID_LENGTH characters ("" when absent and not required).
+
+    Raises InvalidEvent naming the field.
+    """
     if value is None or value == "":
         if required:
             raise InvalidEvent(f"{name} is required for this event type.")
@@ -163,7 +175,7 @@ def clean_quantity(value: Any) -> int:
     try:
         qty = int(value)
     except (TypeError, ValueError, OverflowError):
-        raise InvalidEvent(f"quantity must be a whole number, got {value!r}.") from None
+        raise InvalidEvent(f"quantity must be a whole number, got {shown(value)}.") from None
     if not 0 < qty <= MAX_QUANTITY:
         raise InvalidEvent(f"quantity must be between 1 and {MAX_QUANTITY}, got {qty}.")
     return qty
@@ -179,11 +191,11 @@ def clean_price(value: Any) -> Decimal | None:
     try:
         dec = Decimal(str(value))
     except InvalidOperation:
-        raise InvalidEvent(f"price must be a decimal number, got {value!r}.") from None
+        raise InvalidEvent(f"price must be a decimal number, got {shown(value)}.") from None
     if not dec.is_finite() or dec < 0:
-        raise InvalidEvent(f"price must be a non-negative number, got {value!r}.")
+        raise InvalidEvent(f"price must be a non-negative number, got {shown(value)}.")
     if dec >= MAX_PRICE:  # the column holds PRICE_MAX_DIGITS digits
-        raise InvalidEvent(f"price must be below {MAX_PRICE}, got {value!r}.")
+        raise InvalidEvent(f"price must be below {MAX_PRICE}, got {shown(value)}.")
     return dec
 
 
@@ -217,7 +229,7 @@ def build_event(
         kind = EventType(type)
     except ValueError:
         known = ", ".join(t.value for t in EventType)
-        raise InvalidEvent(f"Unknown event type {type!r}; use one of: {known}.") from None
+        raise InvalidEvent(f"Unknown event type {shown(type)}; use one of: {known}.") from None
     if not visitor_id:
         raise InvalidEvent(
             "visitor_id is required; take it from request.visitor (VisitorMiddleware)."
@@ -230,7 +242,7 @@ def build_event(
         try:
             pos = int(position)
         except (TypeError, ValueError, OverflowError):
-            raise InvalidEvent(f"position must be a whole number, got {position!r}.") from None
+            raise InvalidEvent(f"position must be a whole number, got {shown(position)}.") from None
         if not 0 <= pos <= MAX_POSITION:  # beyond the column's range a flush would fail
             raise InvalidEvent(f"position must be between 0 and {MAX_POSITION}, got {pos}.")
     when = occurred_at or timezone.now()
@@ -240,12 +252,12 @@ def build_event(
         raise InvalidEvent("A search event needs the query text.")
     event = TrackedEvent(
         type=kind.value,
-        visitor_id=_clean_id("visitor_id", visitor_id, required=True),
-        customer_id=_clean_id("customer_id", customer_id),
-        product_id=_clean_id("product_id", product_id, required=kind in PRODUCT_EVENTS),
-        category_id=_clean_id("category_id", category_id, required=kind == EventType.CATEGORY_VIEW),
-        session_id=_clean_id("session_id", session_id),
-        order_id=_clean_id("order_id", order_id, required=kind == EventType.PURCHASE),
+        visitor_id=clean_id("visitor_id", visitor_id, required=True),
+        customer_id=clean_id("customer_id", customer_id),
+        product_id=clean_id("product_id", product_id, required=kind in PRODUCT_EVENTS),
+        category_id=clean_id("category_id", category_id, required=kind == EventType.CATEGORY_VIEW),
+        session_id=clean_id("session_id", session_id),
+        order_id=clean_id("order_id", order_id, required=kind == EventType.PURCHASE),
         query=_text("query", query)[:MAX_QUERY_LENGTH],
         quantity=qty,
         price=price_text,
