@@ -44,7 +44,6 @@ from personalization_plugin.core.exceptions import DatasetFormatError, InvalidEv
 REQUIRED_COLUMNS = ("timestamp", "user", "item", "event")
 OPTIONAL_COLUMNS = ("quantity", "price", "session")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-HEADER = ",".join(COLUMNS)
 
 # Event types an interaction log can hold (impressions, searches and category views need
 # fields the format has no column for), plus the short names of the shared data sets.
@@ -63,12 +62,11 @@ EVENT_NAMES: dict[str, EventType] = {
         )
     },
 }
-EXPECTED_HEADER = (
-    f"the header {REQUIRED_COLUMNS[0]},{','.join(REQUIRED_COLUMNS[1:])}"
-    f"[,{','.join(OPTIONAL_COLUMNS)}] as the first line (any order; other columns are ignored)"
-)
+# How the format is written in messages: the optional columns in brackets.
+FORMAT = f"{','.join(REQUIRED_COLUMNS)}[,{','.join(OPTIONAL_COLUMNS)}]"
+EXPECTED_HEADER = f"the header {FORMAT} as the first line (any order; other columns are ignored)"
 EXPECTED_ROW = (
-    f"{','.join(REQUIRED_COLUMNS)}[,{','.join(OPTIONAL_COLUMNS)}] as named by the header, "
+    f"{FORMAT} as named by the header, "
     "with timestamp in unix seconds or ISO 8601 and event one of "
     f"{', '.join(sorted(EVENT_NAMES))}"
 )
