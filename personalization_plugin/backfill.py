@@ -3,8 +3,10 @@
 A store that installs the plugin has months of orders the engine can learn from on day
 one. `import_orders` reads them through the adapter's `iter_orders(since)`;
 `import_csv` reads the generic CSV format (`timestamp,user,item,event[,quantity,price,
-session]`). Every event gets an id derived from what it records (order id and line, or
-the CSV row and how often that exact row occurred before), and rows are inserted with
+session]` under a header naming the columns), through `core.csv_events`, the reader the
+training data loader uses too. Every event gets an id derived from what it records
+(order id and line, or the CSV row and how often that exact row occurred before), and
+rows are inserted with
 `bulk_create(ignore_conflicts=True)` on the unique `event_id`: running an import again
 stores nothing new.
 
@@ -15,39 +17,20 @@ CONSENT_MODE="required" only shoppers with recorded consent are imported.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from django.utils.dateparse import parse_datetime
-
 from personalization_plugin.adapters import PastOrder, get_adapter
+from personalization_plugin.core import csv_events
 from personalization_plugin.core.events import EventType, TrackedEvent, build_event
 from personalization_plugin.core.exceptions import InvalidEvent, MalformedRow
 from personalization_plugin.tracking.identity import Visitor
 
-CSV_COLUMNS = ("timestamp", "user", "item", "event", "quantity", "price", "session")
-REQUIRED_COLUMNS = 4
-CSV_EVENTS = {
-    "view": EventType.VIEW,
-    "cart": EventType.CART_ADD,
-    "cart_add": EventType.CART_ADD,
-    "remove": EventType.CART_REMOVE,
-    "cart_remove": EventType.CART_REMOVE,
-    "purchase": EventType.PURCHASE,
-}
-EXPECTED_ROW = (
-    "timestamp,user,item,event[,quantity,price,session] with timestamp in unix seconds or "
-    f"ISO 8601 and event one of {', '.join(sorted(CSV_EVENTS))}"
-)
-
 Progress = Callable[[int], None]
-_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes surrogate-escaped by the decoder
 
 
 @dataclass
@@ -130,78 +113,43 @@ def import_orders(
 # ---- CSV -----------------------------------------------------------------------------
 
 
-def _timestamp(raw: str, line: int) -> datetime:
-    text = raw.strip()
-    try:
-        return datetime.fromtimestamp(float(text), tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        pass
-    try:
-        parsed = parse_datetime(text)
-    except ValueError:  # well-formed but impossible, e.g. month 13
-        parsed = None
-    if parsed is None:
-        raise MalformedRow(
-            line, f"timestamp {raw!r} is neither unix seconds nor ISO 8601", EXPECTED_ROW
-        )
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _row_event(row: list[str], line: int, occurrence: int, customers: bool) -> TrackedEvent:
-    if len(row) < REQUIRED_COLUMNS or len(row) > len(CSV_COLUMNS):
-        raise MalformedRow(line, f"it has {len(row)} fields", EXPECTED_ROW)
-    values = dict(zip(CSV_COLUMNS, (v.strip() for v in row), strict=False))
-    kind = CSV_EVENTS.get(values["event"].lower())
-    if kind is None:
-        raise MalformedRow(line, f"event {values['event']!r} is unknown", EXPECTED_ROW)
-    if not values["user"] or not values["item"]:
-        raise MalformedRow(line, "user and item must not be empty", EXPECTED_ROW)
-    when = _timestamp(values["timestamp"], line)
-    session = values.get("session", "")
-    user = values["user"]
+def _row_event(row: csv_events.CsvEvent, occurrence: int, customers: bool) -> TrackedEvent:
     try:
         return build_event(
-            kind,
-            visitor_id=f"cust-{user}" if customers else user,
-            customer_id=user if customers else "",
-            product_id=values["item"],
-            quantity=values.get("quantity") or 1,
-            price=values.get("price") or None,
-            session_id=session,
-            order_id=(session or f"csv-{user}-{values['timestamp']}")
-            if kind == EventType.PURCHASE
+            row.type,
+            visitor_id=f"cust-{row.user}" if customers else row.user,
+            customer_id=row.user if customers else "",
+            product_id=row.item,
+            quantity=row.quantity,
+            price=row.price,
+            session_id=row.session,
+            order_id=(row.session or f"csv-{row.user}-{row.timestamp_text}")
+            if row.type == EventType.PURCHASE
             else None,
-            occurred_at=when,
+            occurred_at=row.occurred_at,
             payload={"source": "import"},
-            event_id=event_id_for("csv", ",".join(row), occurrence),
+            event_id=event_id_for("csv", row.key, occurrence),
         )
     except InvalidEvent as exc:
-        raise MalformedRow(line, str(exc).rstrip("."), EXPECTED_ROW) from None
+        raise MalformedRow(row.line, str(exc).rstrip("."), csv_events.EXPECTED_ROW) from None
 
 
 def read_csv_events(
     path: str | Path, *, skip_invalid: bool = False, customers: bool = False
 ) -> Iterator[tuple[int, TrackedEvent | MalformedRow]]:
     """(line number, event) per data row; a malformed row raises MalformedRow, or is
-    yielded as the error when `skip_invalid`. A header line is recognised and skipped."""
+    yielded as the error when `skip_invalid`. A bad header raises DatasetFormatError."""
     seen: Counter[str] = Counter()
-    # surrogateescape: a byte that is not UTF-8 becomes an error naming its line, not a crash.
-    with Path(path).open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
-        for line, row in enumerate(csv.reader(handle), start=1):
-            if not row or (line == 1 and row[0].strip().lower() == "timestamp"):
-                continue
-            key = ",".join(row)
-            seen[key] += 1
-            try:
-                if _NOT_UTF8.search(key):
-                    raise MalformedRow(
-                        line, "it is not UTF-8 text; save the file as UTF-8", EXPECTED_ROW
-                    )
-                yield line, _row_event(row, line, seen[key], customers)
-            except MalformedRow as exc:
-                if not skip_invalid:
-                    raise
-                yield line, exc
+    for row in csv_events.iter_rows(path):
+        try:
+            if isinstance(row, MalformedRow):
+                raise row
+            seen[row.key] += 1
+            yield row.line, _row_event(row, seen[row.key], customers)
+        except MalformedRow as exc:
+            if not skip_invalid:
+                raise
+            yield exc.line, exc
 
 
 def import_csv(

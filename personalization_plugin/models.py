@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from personalization_plugin.core import subjects
+from personalization_plugin.core import events, subjects
 from personalization_plugin.core.events import EventType
 from personalization_plugin.site_settings import PersonalizationSettings
 
@@ -27,18 +27,24 @@ class Event(models.Model):
         choices=[(t.value, t.name.replace("_", " ").lower()) for t in EventType],
         db_index=True,
     )
-    visitor_id = models.CharField(max_length=128, db_index=True)
-    customer_id = models.CharField(max_length=128, blank=True, db_index=True)
-    product_id = models.CharField(max_length=128, blank=True, db_index=True)
-    category_id = models.CharField(max_length=128, blank=True)
-    session_id = models.CharField(max_length=128, blank=True)
-    order_id = models.CharField(max_length=128, blank=True)
-    query = models.CharField(max_length=200, blank=True)
+    # Column sizes come from the event schema, so a validated event always fits its row.
+    visitor_id = models.CharField(max_length=events.MAX_ID_LENGTH, db_index=True)
+    customer_id = models.CharField(max_length=events.MAX_ID_LENGTH, blank=True, db_index=True)
+    product_id = models.CharField(max_length=events.MAX_ID_LENGTH, blank=True, db_index=True)
+    category_id = models.CharField(max_length=events.MAX_ID_LENGTH, blank=True)
+    session_id = models.CharField(max_length=events.MAX_ID_LENGTH, blank=True)
+    order_id = models.CharField(max_length=events.MAX_ID_LENGTH, blank=True)
+    query = models.CharField(max_length=events.MAX_QUERY_LENGTH, blank=True)
     quantity = models.PositiveIntegerField(default=1)
-    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
-    placement = models.CharField(max_length=64, blank=True)
-    model_version = models.CharField(max_length=64, blank=True)
+    price = models.DecimalField(
+        max_digits=events.PRICE_MAX_DIGITS,
+        decimal_places=events.PRICE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+    )
+    currency = models.CharField(max_length=events.CURRENCY_LENGTH, blank=True)
+    placement = models.CharField(max_length=events.MAX_LABEL_LENGTH, blank=True)
+    model_version = models.CharField(max_length=events.MAX_LABEL_LENGTH, blank=True)
     position = models.IntegerField(null=True, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField(db_index=True)

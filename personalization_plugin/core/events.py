@@ -1,7 +1,10 @@
-"""The event vocabulary and its validation.
+"""The event vocabulary and its validation: the one home of the event schema.
 
 A `TrackedEvent` is the plugin's one in-flight representation of something a
-shopper did; it is what backends buffer and what `models.Event` stores.
+shopper did; it is what backends buffer and what `models.Event` stores. Everything
+else that names event types, required fields or field limits derives from here: the
+`Event` model's choices and column sizes, the browser intake, the GraphQL mutation, the
+store-signal receivers and the CSV reader (`core.csv_events`).
 """
 
 from __future__ import annotations
@@ -33,17 +36,53 @@ class EventType(StrEnum):
 
 
 # Event types that must name a product.
-PRODUCT_EVENTS = {
-    EventType.VIEW,
-    EventType.CART_ADD,
-    EventType.CART_REMOVE,
-    EventType.PURCHASE,
-    EventType.IMPRESSION,
-    EventType.CLICK,
-}
-MAX_ID_LENGTH = 128
+PRODUCT_EVENTS = frozenset(
+    {
+        EventType.VIEW,
+        EventType.CART_ADD,
+        EventType.CART_REMOVE,
+        EventType.PURCHASE,
+        EventType.IMPRESSION,
+        EventType.CLICK,
+    }
+)
+# What a storefront (the browser tracker, a headless GraphQL client) may report.
+# Checkouts and purchases are not among them: orders come from the store's server code
+# (`track_order`), so a shopper cannot forge a sale.
+STOREFRONT_EVENTS = frozenset(
+    {
+        EventType.VIEW,
+        EventType.CATEGORY_VIEW,
+        EventType.SEARCH,
+        EventType.CART_ADD,
+        EventType.CART_REMOVE,
+        EventType.IMPRESSION,
+        EventType.CLICK,
+    }
+)
+# The fields a storefront may send with those events; anything else it sends is ignored.
+STOREFRONT_FIELDS = (
+    "product_id",
+    "category_id",
+    "query",
+    "quantity",
+    "placement",
+    "model_version",
+    "position",
+    "recommendation_id",
+)
+
+# Field limits. `models.Event` sizes its columns from these, so a validated event always
+# fits its row.
+MAX_ID_LENGTH = 128  # visitor, customer, product, category, session and order ids
+MAX_QUERY_LENGTH = 200  # longer search text is cut, not refused
+MAX_LABEL_LENGTH = 64  # placement, model_version, recommendation_id: cut, not refused
+CURRENCY_LENGTH = 3  # ISO 4217
+MAX_QUANTITY = 10_000
 MAX_POSITION = 2**31 - 1
-MAX_PRICE = Decimal(10) ** 10
+PRICE_MAX_DIGITS = 12
+PRICE_DECIMAL_PLACES = 2
+MAX_PRICE = Decimal(10) ** (PRICE_MAX_DIGITS - PRICE_DECIMAL_PLACES)
 
 
 @dataclass
@@ -88,7 +127,19 @@ class TrackedEvent:
 _FIELD_NAMES = tuple(f.name for f in fields(TrackedEvent))
 
 
-def _clean_id(name: str, value: Any, required: bool = False) -> str:
+def shown(value: Any, limit: int = 40) -> str:
+    """`value` quoted for an error message, cut so a hostile field cannot flood the log."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(str(value))} characters)"
+
+
+def clean_id(name: str, value: Any, required: bool = False) -> str:
+    """An id as text of at most MAX_ID_LENGTH characters ("" when absent and not required).
+
+    Raises InvalidEvent naming the field.
+    """
     if value is None or value == "":
         if required:
             raise InvalidEvent(f"{name} is required for this event type.")
@@ -103,12 +154,49 @@ def _clean_id(name: str, value: Any, required: bool = False) -> str:
     return text
 
 
+def _with_recommendation(payload: dict[str, Any] | None, recommendation_id: Any) -> dict[str, Any]:
+    if not recommendation_id:
+        return payload or {}
+    return {**(payload or {}), "recommendation_id": str(recommendation_id)[:MAX_LABEL_LENGTH]}
+
+
 def _text(name: str, value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
         raise InvalidEvent(f"{name} must be a string, got {type(value).__name__}.")
     return value
+
+
+def clean_quantity(value: Any) -> int:
+    """A quantity as an int in 1..MAX_QUANTITY; None means 1. Raises InvalidEvent."""
+    if value is None:
+        return 1
+    try:
+        qty = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidEvent(f"quantity must be a whole number, got {shown(value)}.") from None
+    if not 0 < qty <= MAX_QUANTITY:
+        raise InvalidEvent(f"quantity must be between 1 and {MAX_QUANTITY}, got {qty}.")
+    return qty
+
+
+def clean_price(value: Any) -> Decimal | None:
+    """A price as a non-negative Decimal below MAX_PRICE, or None when absent.
+
+    Raises InvalidEvent naming the bad value.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        dec = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidEvent(f"price must be a decimal number, got {shown(value)}.") from None
+    if not dec.is_finite() or dec < 0:
+        raise InvalidEvent(f"price must be a non-negative number, got {shown(value)}.")
+    if dec >= MAX_PRICE:  # the column holds PRICE_MAX_DIGITS digits
+        raise InvalidEvent(f"price must be below {MAX_PRICE}, got {shown(value)}.")
+    return dec
 
 
 def build_event(
@@ -127,46 +215,34 @@ def build_event(
     placement: str | None = None,
     model_version: str | None = None,
     position: Any = None,
+    recommendation_id: Any = None,
     payload: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
     event_id: str | None = None,
 ) -> TrackedEvent:
     """Validate raw values into a TrackedEvent.
 
-    Raises InvalidEvent with a message naming the offending field.
+    `recommendation_id` has no column of its own: it is kept in `payload`, where
+    attribution reads it. Raises InvalidEvent with a message naming the offending field.
     """
     try:
         kind = EventType(type)
     except ValueError:
         known = ", ".join(t.value for t in EventType)
-        raise InvalidEvent(f"Unknown event type {type!r}; use one of: {known}.") from None
+        raise InvalidEvent(f"Unknown event type {shown(type)}; use one of: {known}.") from None
     if not visitor_id:
         raise InvalidEvent(
             "visitor_id is required; take it from request.visitor (VisitorMiddleware)."
         )
-    try:
-        qty = int(quantity if quantity is not None else 1)
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidEvent(f"quantity must be a whole number, got {quantity!r}.") from None
-    if not 0 < qty <= 10_000:
-        raise InvalidEvent(f"quantity must be between 1 and 10000, got {qty}.")
-    price_text = ""
-    if price is not None and price != "":
-        try:
-            dec = Decimal(str(price))
-        except InvalidOperation:
-            raise InvalidEvent(f"price must be a decimal number, got {price!r}.") from None
-        if not dec.is_finite() or dec < 0:
-            raise InvalidEvent(f"price must be a non-negative number, got {price!r}.")
-        if dec >= MAX_PRICE:  # the column holds 12 digits, 2 after the point
-            raise InvalidEvent(f"price must be below {MAX_PRICE}, got {price!r}.")
-        price_text = str(dec)
+    qty = clean_quantity(quantity)
+    dec = clean_price(price)
+    price_text = "" if dec is None else str(dec)
     pos: int | None = None
     if position is not None and position != "":
         try:
             pos = int(position)
         except (TypeError, ValueError, OverflowError):
-            raise InvalidEvent(f"position must be a whole number, got {position!r}.") from None
+            raise InvalidEvent(f"position must be a whole number, got {shown(position)}.") from None
         if not 0 <= pos <= MAX_POSITION:  # beyond the column's range a flush would fail
             raise InvalidEvent(f"position must be between 0 and {MAX_POSITION}, got {pos}.")
     when = occurred_at or timezone.now()
@@ -176,20 +252,20 @@ def build_event(
         raise InvalidEvent("A search event needs the query text.")
     event = TrackedEvent(
         type=kind.value,
-        visitor_id=_clean_id("visitor_id", visitor_id, required=True),
-        customer_id=_clean_id("customer_id", customer_id),
-        product_id=_clean_id("product_id", product_id, required=kind in PRODUCT_EVENTS),
-        category_id=_clean_id("category_id", category_id, required=kind == EventType.CATEGORY_VIEW),
-        session_id=_clean_id("session_id", session_id),
-        order_id=_clean_id("order_id", order_id, required=kind == EventType.PURCHASE),
-        query=_text("query", query)[:200],
+        visitor_id=clean_id("visitor_id", visitor_id, required=True),
+        customer_id=clean_id("customer_id", customer_id),
+        product_id=clean_id("product_id", product_id, required=kind in PRODUCT_EVENTS),
+        category_id=clean_id("category_id", category_id, required=kind == EventType.CATEGORY_VIEW),
+        session_id=clean_id("session_id", session_id),
+        order_id=clean_id("order_id", order_id, required=kind == EventType.PURCHASE),
+        query=_text("query", query)[:MAX_QUERY_LENGTH],
         quantity=qty,
         price=price_text,
-        currency=_text("currency", currency)[:3].upper(),
-        placement=_text("placement", placement)[:64],
-        model_version=_text("model_version", model_version)[:64],
+        currency=_text("currency", currency)[:CURRENCY_LENGTH].upper(),
+        placement=_text("placement", placement)[:MAX_LABEL_LENGTH],
+        model_version=_text("model_version", model_version)[:MAX_LABEL_LENGTH],
         position=pos,
-        payload=payload or {},
+        payload=_with_recommendation(payload, recommendation_id),
         occurred_at=when.isoformat(),
         event_id=event_id or uuid.uuid4().hex,
     )

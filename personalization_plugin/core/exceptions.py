@@ -49,6 +49,8 @@ class MalformedRow(PersonalizationError, ValueError):
 
     def __init__(self, line: int, problem: str, expected: str = "") -> None:
         self.line = line
+        self.problem = problem
+        self.expected = expected
         hint = f" Expected {expected}." if expected else ""
         super().__init__(f"Line {line}: {problem}.{hint}")
 

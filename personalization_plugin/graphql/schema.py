@@ -16,8 +16,10 @@ from typing import Any
 
 import graphene
 from django.http import HttpRequest, HttpResponse
+from graphene.utils.str_converters import to_camel_case
 from graphql import GraphQLError
 
+from personalization_plugin.core.events import STOREFRONT_FIELDS
 from personalization_plugin.core.exceptions import (
     InvalidRecommendationRequest,
     PersonalizationError,
@@ -221,15 +223,8 @@ def _error(message: str, code: str, field: str | None = None) -> Personalization
     return PersonalizationUserError(field=field, message=message, code=code)
 
 
-_INPUT_FIELDS = {
-    "product_id": "productId",
-    "category_id": "categoryId",
-    "query": "query",
-    "quantity": "quantity",
-    "position": "position",
-    "placement": "placement",
-    "model_version": "modelVersion",
-}
+# The storefront's fields of the event schema, by the name a GraphQL client knows them.
+_INPUT_FIELDS = {name: to_camel_case(name) for name in STOREFRONT_FIELDS}
 
 
 def _field_of(message: str) -> str | None:
@@ -253,20 +248,8 @@ class TrackEvent(graphene.Mutation):
         from personalization_plugin import track
 
         fields = {
-            name: input.get(name)
-            for name in (
-                "product_id",
-                "category_id",
-                "query",
-                "quantity",
-                "placement",
-                "model_version",
-                "position",
-            )
-            if input.get(name) is not None
+            name: input.get(name) for name in STOREFRONT_FIELDS if input.get(name) is not None
         }
-        if input.get("recommendation_id"):
-            fields["recommendation_id"] = input.get("recommendation_id")
         try:
             event = track(_value(input.get("type")), request=info.context, **fields)
         except RateLimited as exc:

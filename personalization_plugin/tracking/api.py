@@ -55,8 +55,9 @@ def track(
             request, consent is read from the stored `PrivacyChoice` of the subject.
         occurred_at: timezone-aware time of the event (default now); past times are kept.
         validate_products: check `product_id` with the store adapter (batched, cached).
-        **fields: product_id, category_id, query, quantity, price, currency, placement,
-            model_version, position, recommendation_id, order_id, session_id, payload.
+        **fields: the fields of `core.events.build_event`: product_id, category_id,
+            query, quantity, price, currency, placement, model_version, position,
+            recommendation_id, order_id, session_id, payload.
 
     Returns the stored TrackedEvent, or None when consent or opt-out forbid tracking.
     Raises InvalidEvent (UnknownProduct for an unknown product) saying what is wrong.
@@ -64,7 +65,6 @@ def track(
     who = _resolve(request, visitor, visitor_id, customer_id)
     if who is None:
         return None
-    fields = _fold_extras(fields)
     if request is not None and "session_id" not in fields:
         fields["session_id"] = _session_id(request)
     event = build_event(
@@ -260,16 +260,6 @@ def _run_state_script(client: Any, args: list[Any]) -> None:
     except NoScriptError:
         client.script_load(STATE_LUA)
         client.evalsha(_STATE_SHA, *args)
-
-
-def _fold_extras(fields: dict[str, Any]) -> dict[str, Any]:
-    """Keep attribution ids that have no column (recommendation_id) in the payload."""
-    rec_id = fields.pop("recommendation_id", None)
-    if rec_id:
-        payload = dict(fields.get("payload") or {})
-        payload["recommendation_id"] = str(rec_id)[:64]
-        fields["payload"] = payload
-    return fields
 
 
 def _session_id(request: HttpRequest) -> str:

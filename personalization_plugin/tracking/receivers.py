@@ -16,6 +16,7 @@ from django.contrib.auth.signals import user_logged_in
 
 from personalization_plugin import signals
 from personalization_plugin.core import subjects as subject_keys
+from personalization_plugin.core.events import EventType
 from personalization_plugin.core.exceptions import PersonalizationError
 
 logger = logging.getLogger("personalization_plugin.tracking")
@@ -48,7 +49,7 @@ def _never_raises(event_type: str) -> Callable[[Callable[..., None]], Callable[.
     return decorate
 
 
-def _track(event_type: str, fields: tuple[str, ...]) -> Callable[..., None]:
+def _track(event_type: EventType, fields: tuple[str, ...]) -> Callable[..., None]:
     from personalization_plugin.tracking.api import track
 
     @_never_raises(event_type)
@@ -59,7 +60,7 @@ def _track(event_type: str, fields: tuple[str, ...]) -> Callable[..., None]:
     return receiver
 
 
-@_never_raises("purchase")
+@_never_raises(EventType.PURCHASE)
 def on_order_placed(**kwargs: Any) -> None:
     from personalization_plugin.tracking.api import track_order
 
@@ -117,15 +118,18 @@ def connect() -> None:
     if not RECEIVERS:
         RECEIVERS.extend(
             [
-                (signals.product_viewed, _track("view", PRODUCT_FIELDS)),
-                (signals.category_viewed, _track("category_view", ("category_id",))),
-                (signals.search_performed, _track("search", ("query", "category_id"))),
-                (signals.cart_item_added, _track("cart_add", PRODUCT_FIELDS)),
-                (signals.cart_item_removed, _track("cart_remove", PRODUCT_FIELDS)),
-                (signals.checkout_started, _track("checkout", ("product_id",))),
+                (signals.product_viewed, _track(EventType.VIEW, PRODUCT_FIELDS)),
+                (signals.category_viewed, _track(EventType.CATEGORY_VIEW, ("category_id",))),
+                (signals.search_performed, _track(EventType.SEARCH, ("query", "category_id"))),
+                (signals.cart_item_added, _track(EventType.CART_ADD, PRODUCT_FIELDS)),
+                (signals.cart_item_removed, _track(EventType.CART_REMOVE, PRODUCT_FIELDS)),
+                (signals.checkout_started, _track(EventType.CHECKOUT, ("product_id",))),
                 (signals.order_placed, on_order_placed),
-                (signals.recommendation_impression, _track("impression", RECOMMENDATION_FIELDS)),
-                (signals.recommendation_click, _track("click", RECOMMENDATION_FIELDS)),
+                (
+                    signals.recommendation_impression,
+                    _track(EventType.IMPRESSION, RECOMMENDATION_FIELDS),
+                ),
+                (signals.recommendation_click, _track(EventType.CLICK, RECOMMENDATION_FIELDS)),
             ]
         )
     for signal, receiver in RECEIVERS:

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from personalization_plugin.core.conf import plugin_settings
-from personalization_plugin.core.events import EventType
+from personalization_plugin.core.events import STOREFRONT_EVENTS, STOREFRONT_FIELDS
 from personalization_plugin.core.exceptions import PersonalizationError
 from personalization_plugin.tracking import ratelimit
 from personalization_plugin.tracking.api import track
@@ -28,25 +28,10 @@ from personalization_plugin.tracking.products import product_categories
 from personalization_plugin.tracking.tokens import check_intake_token
 
 MAX_EVENTS_PER_REQUEST = 50
-BROWSER_EVENT_TYPES = {
-    EventType.IMPRESSION,
-    EventType.CLICK,
-    EventType.VIEW,
-    EventType.CATEGORY_VIEW,
-    EventType.SEARCH,
-    EventType.CART_ADD,
-    EventType.CART_REMOVE,
-}
-BROWSER_FIELDS = (
-    "product_id",
-    "category_id",
-    "query",
-    "quantity",
-    "placement",
-    "model_version",
-    "position",
-    "recommendation_id",
-)
+# The types a browser may send, and the fields read from each, are the storefront's part
+# of the event schema (`core.events`); GraphQL's trackEvent accepts the same.
+_ACCEPTED_TYPES = frozenset(t.value for t in STOREFRONT_EVENTS)
+_ACCEPTED_LIST = ", ".join(sorted(_ACCEPTED_TYPES))
 
 
 def _error(message: str, status: int, **extra: Any) -> JsonResponse:
@@ -116,16 +101,15 @@ def _accept(request: HttpRequest, raw_events: list[Any]) -> JsonResponse:
             errors.append({"index": index, "error": "Each event must be a JSON object."})
             continue
         kind = raw.get("type")
-        if not isinstance(kind, str) or kind not in {t.value for t in BROWSER_EVENT_TYPES}:
-            allowed = ", ".join(sorted(t.value for t in BROWSER_EVENT_TYPES))
+        if not isinstance(kind, str) or kind not in _ACCEPTED_TYPES:
             errors.append(
                 {
                     "index": index,
-                    "error": f"Event type {str(kind)[:32]!r} is not accepted from a browser; use one of: {allowed}.",
+                    "error": f"Event type {str(kind)[:32]!r} is not accepted from a browser; use one of: {_ACCEPTED_LIST}.",
                 }
             )
             continue
-        fields = {name: raw[name] for name in BROWSER_FIELDS if name in raw}
+        fields = {name: raw[name] for name in STOREFRONT_FIELDS if name in raw}
         try:
             track(kind, request=request, **fields)
         except PersonalizationError as exc:

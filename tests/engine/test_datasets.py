@@ -53,7 +53,7 @@ def test_an_unknown_event_lists_the_accepted_ones(tmp_path):
 
 
 def test_a_short_row_is_reported(tmp_path):
-    with pytest.raises(DatasetFormatError, match=r"line 2: expected 4 fields"):
+    with pytest.raises(DatasetFormatError, match=r"line 2: it has 3 fields but the header has 4"):
         read_events_csv(write(tmp_path, "timestamp,user,item,event\n1,u,p\n"))
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from personalization_plugin.core.events import STOREFRONT_EVENTS
 from personalization_plugin.core.placements import Placement
 from personalization_plugin.graphql.schema import schema
 from personalization_plugin.graphql.types import RecommendationPlacement, TrackEventType
 from personalization_plugin.serving import PLACEMENTS
-from personalization_plugin.tracking.views import BROWSER_EVENT_TYPES
 
 
 def test_every_serving_placement_is_a_graphql_placement() -> None:
@@ -14,7 +14,7 @@ def test_every_serving_placement_is_a_graphql_placement() -> None:
 
 
 def test_graphql_tracks_exactly_what_a_browser_may_send() -> None:
-    assert {t.value for t in TrackEventType} == {t.value for t in BROWSER_EVENT_TYPES}
+    assert {t.value for t in TrackEventType} == {t.value for t in STOREFRONT_EVENTS}
 
 
 def test_each_graphql_placement_is_documented_by_its_placement() -> None:

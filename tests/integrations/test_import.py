@@ -86,17 +86,17 @@ def test_importing_the_same_csv_twice_stores_it_once(tmp_path) -> None:
 
 
 def test_iso_timestamps_are_accepted(tmp_path) -> None:
-    import_csv(write(tmp_path, "2024-05-01T10:00:00+00:00,u1,p1,view\n"))
+    import_csv(write(tmp_path, "timestamp,user,item,event\n2024-05-01T10:00:00+00:00,u1,p1,view\n"))
     assert Event.objects.get().occurred_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
     ("row", "problem"),
     [
-        ("yesterday,u1,p1,view", "timestamp 'yesterday'"),
-        ("1700000000,u1,p1,like", "event 'like' is unknown"),
+        ("yesterday,u1,p1,view", "timestamp must be unix seconds or ISO 8601, got 'yesterday'"),
+        ("1700000000,u1,p1,like", "event must be one of cart, cart_add, cart_remove, checkout"),
         ("1700000000,,p1,view", "user and item must not be empty"),
-        ("1700000000,u1", "it has 2 fields"),
+        ("1700000000,u1", "it has 2 fields but the header has 7"),
         ("1700000000,u1,p1,view,two", "quantity must be a whole number"),
     ],
 )

@@ -13,13 +13,17 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from personalization_plugin.core.events import EventType, TrackedEvent, build_event
+from personalization_plugin.core.events import (
+    STOREFRONT_FIELDS,
+    EventType,
+    TrackedEvent,
+    build_event,
+)
 from personalization_plugin.core.exceptions import InvalidEvent
 from personalization_plugin.models import Event
 from personalization_plugin.tracking.backends import get_backend
 from personalization_plugin.tracking.identity import sign_visitor_id
 from personalization_plugin.tracking.tokens import intake_token
-from personalization_plugin.tracking.views import BROWSER_FIELDS
 
 VID = "f00df00df00df00df00df00df00df00d"
 EXAMPLES = 150
@@ -41,7 +45,7 @@ json_values = st.recursive(
 )
 event_types = st.sampled_from([t.value for t in EventType]) | st.text(max_size=12) | json_values
 field_names = st.sampled_from(
-    [f for f in BROWSER_FIELDS if f != "recommendation_id"]
+    [f for f in STOREFRONT_FIELDS if f != "recommendation_id"]
     + ["customer_id", "session_id", "order_id", "currency", "payload", "price"]
 )
 
@@ -65,10 +69,10 @@ def browser_event(catalog_ids: list[str]) -> st.SearchStrategy[Any]:
             "type": st.sampled_from(["view", "impression", "click", "cart_add"]),
             "product_id": st.sampled_from(catalog_ids),
         },
-        optional={name: json_values for name in BROWSER_FIELDS if name != "product_id"},
+        optional={name: json_values for name in STOREFRONT_FIELDS if name != "product_id"},
     )
     wild = st.dictionaries(
-        st.sampled_from(["type", *BROWSER_FIELDS]) | st.text(max_size=6), json_values
+        st.sampled_from(["type", *STOREFRONT_FIELDS]) | st.text(max_size=6), json_values
     )
     return good | wild | json_values
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from personalization_plugin import track
 from personalization_plugin.core import subjects as subject_keys
+from personalization_plugin.core.events import EventType
 from personalization_plugin.integrations.saleor import payloads
 from personalization_plugin.integrations.saleor.models import SaleorCheckout, SaleorProduct
 from personalization_plugin.tracking.api import track_order
@@ -96,7 +97,7 @@ def checkout_updated(payload: Any) -> dict[str, int]:
         change = quantities.get(pid, 0) - before.get(pid, 0)
         if change == 0:
             continue
-        kind = "cart_add" if change > 0 else "cart_remove"
+        kind = EventType.CART_ADD if change > 0 else EventType.CART_REMOVE
         price = prices.get(pid)
         if track(kind, **who, product_id=pid, quantity=abs(change), price=price) is not None:
             stored += 1

@@ -21,7 +21,8 @@ from personalization_plugin.core.exceptions import MalformedRow, Personalization
 class Command(BaseCommand):
     help = (
         "Backfill events from the store's past orders (through the adapter's iter_orders) "
-        "or from a CSV file: timestamp,user,item,event[,quantity,price,session]. "
+        "or from a CSV file whose header names the columns "
+        "timestamp,user,item,event[,quantity,price,session]. "
         "Idempotent: a re-run stores nothing new."
     )
 
