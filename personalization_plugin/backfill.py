@@ -26,6 +26,7 @@ from pathlib import Path
 
 from personalization_plugin.adapters import PastOrder, get_adapter
 from personalization_plugin.core import csv_events
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.events import EventType, TrackedEvent, build_event
 from personalization_plugin.core.exceptions import InvalidEvent, MalformedRow
 from personalization_plugin.tracking.identity import Visitor
@@ -202,33 +203,25 @@ def _not_erased(events: list[TrackedEvent]) -> list[TrackedEvent]:
     """Drop the history of shoppers who were erased: erasure must survive a re-import."""
     from personalization_plugin.privacy.erasure import erased_subjects
 
-    subjects = {f"v:{e.visitor_id}" for e in events} | {
-        f"c:{e.customer_id}" for e in events if e.customer_id
-    }
-    gone = erased_subjects(subjects)
+    gone = erased_subjects(set().union(*(e.subjects for e in events)))
     if not gone:
         return events
-    return [
-        e
-        for e in events
-        if f"v:{e.visitor_id}" not in gone and not (e.customer_id and f"c:{e.customer_id}" in gone)
-    ]
+    return [e for e in events if not e.subjects & gone]
 
 
 def _consented(events: list[TrackedEvent]) -> list[TrackedEvent]:
     """Events of shoppers who may be tracked, by their recorded choice (one query)."""
     from personalization_plugin.models import PrivacyChoice
 
-    subjects = {f"v:{e.visitor_id}" for e in events} | {
-        f"c:{e.customer_id}" for e in events if e.customer_id
-    }
+    subjects = set().union(*(e.subjects for e in events))
     choices = dict(
         PrivacyChoice.objects.filter(subject__in=subjects).values_list("subject", "consent")
     )
 
     def allowed(event: TrackedEvent) -> bool:
-        consent = choices.get(f"c:{event.customer_id}") if event.customer_id else None
-        consent = consent or choices.get(f"v:{event.visitor_id}") or "unknown"
+        customer = subject_keys.customer(event.customer_id) if event.customer_id else ""
+        consent = choices.get(customer) or choices.get(subject_keys.visitor(event.visitor_id))
+        consent = consent or "unknown"
         return Visitor(visitor_id=event.visitor_id, consent=consent).can_track
 
     return [e for e in events if allowed(e)]

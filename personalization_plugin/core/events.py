@@ -19,6 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from personalization_plugin.core import subjects
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import InvalidEvent
 
@@ -110,13 +111,18 @@ class TrackedEvent:
     @property
     def subject(self) -> str:
         """The key a recommendation model learns for: the customer if known, else the visitor."""
-        return f"c:{self.customer_id}" if self.customer_id else f"v:{self.visitor_id}"
+        return subjects.of(self.customer_id, self.visitor_id)
+
+    @property
+    def subjects(self) -> set[str]:
+        """Every subject key the event is stored under: its visitor, and its customer."""
+        return subjects.keys_of(self.visitor_id, self.customer_id)
 
     def to_json(self) -> str:
         # A flat dict, not dataclasses.asdict(): that deep-copies and is ~5x slower on
         # the tracking hot path.
         return json.dumps(
-            {name: getattr(self, name) for name in _FIELD_NAMES}, separators=(",", ":")
+            {name: getattr(self, name) for name in EVENT_FIELD_NAMES}, separators=(",", ":")
         )
 
     @classmethod
@@ -124,7 +130,7 @@ class TrackedEvent:
         return cls(**json.loads(raw))
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(TrackedEvent))
+EVENT_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(TrackedEvent))
 
 
 def shown(value: Any, limit: int = 40) -> str:

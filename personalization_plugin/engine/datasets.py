@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from personalization_plugin.core import csv_events
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.exceptions import DatasetFormatError, MalformedRow
 from personalization_plugin.engine.interactions import EventLog
 
@@ -37,7 +38,7 @@ def read_events_csv(path: str | Path, fmt: str = "generic") -> EventLog:
             raise DatasetFormatError(
                 f"{path}, line {row.line}: {row.problem}. Expected {row.expected}."
             )
-        subjects.append("v:" + row.user)
+        subjects.append(subject_keys.visitor(row.user))
         items.append(row.item)
         types.append(row.type.value)
         stamps.append(row.timestamp)

@@ -18,6 +18,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.events import STOREFRONT_EVENTS, STOREFRONT_FIELDS
 from personalization_plugin.core.exceptions import PersonalizationError
@@ -79,7 +80,9 @@ def intake_view(request: HttpRequest) -> JsonResponse:
             403,
         )
     ip = request.META.get("REMOTE_ADDR", "")
-    if not ratelimit.allow([f"v:{visitor.visitor_id}", ratelimit.ip_key(ip)], len(parsed)):
+    if not ratelimit.allow(
+        [subject_keys.visitor(visitor.visitor_id), ratelimit.ip_key(ip)], len(parsed)
+    ):
         response = _error(
             f"Rate limit of {plugin_settings.RATE_LIMIT_PER_MINUTE} events per minute "
             "exceeded; retry in a minute.",

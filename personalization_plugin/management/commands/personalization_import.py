@@ -7,6 +7,7 @@ CSV file in the generic format. Safe to run again: nothing is stored twice.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -99,5 +100,5 @@ def _since(text: str) -> Any:
     if moment is None:
         if day is None:
             raise CommandError(f"--since {text!r} is not a date; use YYYY-MM-DD or ISO 8601.")
-        moment = timezone.datetime(day.year, day.month, day.day)
+        moment = datetime(day.year, day.month, day.day)
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)

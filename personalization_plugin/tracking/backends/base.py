@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from personalization_plugin.core import subjects as subject_keys
-from personalization_plugin.core.events import TrackedEvent
+from personalization_plugin.core.events import EVENT_FIELD_NAMES, TrackedEvent
 
 if TYPE_CHECKING:
     from personalization_plugin.models import Event
@@ -130,7 +130,7 @@ class EventBackend(ABC):
 
 def event_subjects(event: TrackedEvent) -> set[str]:
     """Every subject key an event is stored under (its visitor, and customer if any)."""
-    return subject_keys.keys_of(event.visitor_id, event.customer_id)
+    return event.subjects
 
 
 def _was_erased(event: TrackedEvent, erased: dict[str, float]) -> bool:
@@ -151,25 +151,12 @@ def to_model(event: TrackedEvent) -> Event:
         raise ValueError(
             f"Event {event.event_id}: occurred_at {event.occurred_at!r} is not ISO 8601."
         )
-    return Event(
-        event_id=event.event_id,
-        type=event.type,
-        visitor_id=event.visitor_id,
-        customer_id=event.customer_id,
-        product_id=event.product_id,
-        category_id=event.category_id,
-        session_id=event.session_id,
-        order_id=event.order_id,
-        query=event.query,
-        quantity=event.quantity,
-        price=Decimal(event.price) if event.price else None,
-        currency=event.currency,
-        placement=event.placement,
-        model_version=event.model_version,
-        position=event.position,
-        payload=event.payload,
-        occurred_at=occurred,
-    )
+    # Every TrackedEvent field is an Event column of the same name (core.events is the one
+    # schema); only the price and the time change type on the way in.
+    columns = {name: getattr(event, name) for name in EVENT_FIELD_NAMES}
+    columns["price"] = Decimal(event.price) if event.price else None
+    columns["occurred_at"] = occurred
+    return Event(**columns)
 
 
 def write_events(events: list[TrackedEvent]) -> int:
