@@ -16,9 +16,9 @@ from django.db import models
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting
 
-from personalization_plugin.core.events import EventType
+from personalization_plugin.core.events import INTERACTION_EVENTS, EventType
 
-WEIGHTED_EVENTS = ("view", "click", "cart_add", "cart_remove", "checkout", "purchase")
+WEIGHTED_EVENTS = tuple(str(e) for e in INTERACTION_EVENTS)
 
 
 def validate_weights(value: Any) -> None:

@@ -61,6 +61,25 @@ STOREFRONT_EVENTS = frozenset(
         EventType.CLICK,
     }
 )
+# What a shopper did to a product that a recommendation model learns from (each has a
+# weight in EVENT_WEIGHTS; impressions are exposure, not interest).
+INTERACTION_EVENTS: tuple[EventType, ...] = (
+    EventType.VIEW,
+    EventType.CLICK,
+    EventType.CART_ADD,
+    EventType.CART_REMOVE,
+    EventType.CHECKOUT,
+    EventType.PURCHASE,
+)
+# What a shopper profile (segments, scores) is folded from: shopper intent, not exposure.
+ACTIVITY_EVENTS: tuple[EventType, ...] = (
+    EventType.VIEW,
+    EventType.CATEGORY_VIEW,
+    EventType.SEARCH,
+    EventType.CART_ADD,
+    EventType.CART_REMOVE,
+    EventType.PURCHASE,
+)
 # The fields a storefront may send with those events; anything else it sends is ignored.
 STOREFRONT_FIELDS = (
     "product_id",

@@ -24,8 +24,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from personalization_plugin.core import subjects as subject_keys
+from personalization_plugin.core.events import INTERACTION_EVENTS
 
-PRODUCT_EVENT_TYPES = ("view", "click", "cart_add", "cart_remove", "checkout", "purchase")
+PRODUCT_EVENT_TYPES = tuple(str(e) for e in INTERACTION_EVENTS)
 SECONDS_PER_DAY = 86400.0
 SESSION_GAP_SECONDS = 30 * 60.0
 ORDER_WINDOW_SECONDS = 24 * 3600.0

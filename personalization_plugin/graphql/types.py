@@ -11,6 +11,7 @@ from typing import Any
 
 import graphene
 
+from personalization_plugin.core.events import STOREFRONT_EVENTS, EventType
 from personalization_plugin.core.placements import Placement
 
 
@@ -30,30 +31,29 @@ RecommendationPlacement = graphene.Enum.from_enum(
 
 
 EVENT_DESCRIPTIONS = {
-    "view": "A product page was viewed (needs productId).",
-    "category_view": "A category page was viewed (needs categoryId).",
-    "search": "A search was made (needs query).",
-    "cart_add": "A product was added to the cart (needs productId).",
-    "cart_remove": "A product was removed from the cart (needs productId).",
-    "impression": "A recommended product was seen (needs productId, placement, position, recommendationId).",
-    "click": "A recommended product was clicked (needs productId, placement, position, recommendationId).",
+    EventType.VIEW: "A product page was viewed (needs productId).",
+    EventType.CATEGORY_VIEW: "A category page was viewed (needs categoryId).",
+    EventType.SEARCH: "A search was made (needs query).",
+    EventType.CART_ADD: "A product was added to the cart (needs productId).",
+    EventType.CART_REMOVE: "A product was removed from the cart (needs productId).",
+    EventType.IMPRESSION: "A recommended product was seen "
+    "(needs productId, placement, position, recommendationId).",
+    EventType.CLICK: "A recommended product was clicked "
+    "(needs productId, placement, position, recommendationId).",
 }
 
 
-class TrackEventType(graphene.Enum):
-    """What the shopper did. Checkouts and purchases come from the store's order code."""
+def _event_description(member: Enum | None) -> str:
+    if member is None:
+        return "What the shopper did. Checkouts and purchases come from the store's order code."
+    return EVENT_DESCRIPTIONS[EventType(member.value)]
 
-    VIEW = "view"
-    CATEGORY_VIEW = "category_view"
-    SEARCH = "search"
-    CART_ADD = "cart_add"
-    CART_REMOVE = "cart_remove"
-    IMPRESSION = "impression"
-    CLICK = "click"
 
-    @property
-    def description(self) -> str:
-        return EVENT_DESCRIPTIONS.get(str(self.value), str(self.value))
+# Exactly what a storefront may send (core.events), in EventType's order.
+TrackEventType = graphene.Enum.from_enum(
+    Enum("TrackEventType", [(e.name, e.value) for e in EventType if e in STOREFRONT_EVENTS]),
+    description=_event_description,
+)
 
 
 class RecommendedProduct(graphene.ObjectType):

@@ -22,6 +22,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from personalization_plugin.core.events import ACTIVITY_EVENTS
+
 FORMAT = 1
 WINDOW_DAYS = 90  # per-day counters older than this are dropped
 MAX_DAYS = 400
@@ -31,7 +33,7 @@ MAX_SEARCHES = 30
 MAX_ORDERS = 200
 
 # Event types a profile is folded from (impressions and clicks are not shopper intent).
-PROFILE_TYPES = ("view", "category_view", "search", "cart_add", "cart_remove", "purchase")
+PROFILE_TYPES = tuple(str(e) for e in ACTIVITY_EVENTS)
 # Stored event columns the fold reads, in this order.
 EVENT_FIELDS = (
     "type",

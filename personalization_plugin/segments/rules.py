@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from personalization_plugin.core.events import ACTIVITY_EVENTS
 from personalization_plugin.core.exceptions import InvalidRuleTree
 from personalization_plugin.segments.context import EvalContext
 
@@ -76,7 +77,7 @@ def rule(name: str, group: str, label: str, event_types: tuple[str, ...] = (), *
 
 
 ORDERS = ("purchase",)
-ALL_ACTIVITY = ("view", "category_view", "search", "cart_add", "cart_remove", "purchase")
+ALL_ACTIVITY = tuple(str(e) for e in ACTIVITY_EVENTS)
 
 
 # Lifecycle ---------------------------------------------------------------------------
