@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from personalization_plugin.core import events, subjects
 from personalization_plugin.core.events import EventType
@@ -127,24 +128,24 @@ class MerchandisingRule(models.Model):
     """An owner's rule applied at serving time, without retraining."""
 
     class Action(models.TextChoices):
-        PIN = "pin", "Pin to a position"
-        BOOST = "boost", "Boost"
-        BURY = "bury", "Bury"
-        EXCLUDE = "exclude", "Exclude"
+        PIN = "pin", _("Pin to a position")
+        BOOST = "boost", _("Boost")
+        BURY = "bury", _("Bury")
+        EXCLUDE = "exclude", _("Exclude")
 
     class Target(models.TextChoices):
-        PRODUCT = "product", "Product"
-        CATEGORY = "category", "Category"
+        PRODUCT = "product", _("Product")
+        CATEGORY = "category", _("Category")
 
     action = models.CharField(max_length=8, choices=Action.choices)
     target_type = models.CharField(max_length=8, choices=Target.choices)
     target_id = models.CharField(max_length=128)
-    placement = models.CharField(max_length=32, blank=True, help_text="Empty: every placement")
+    placement = models.CharField(max_length=32, blank=True, help_text=_("Empty: every placement"))
     position = models.PositiveSmallIntegerField(
-        default=1, help_text="For pins: 1 is the first slot"
+        default=1, help_text=_("For pins: 1 is the first slot")
     )
     strength = models.FloatField(
-        default=1.0, help_text="For boost/bury: how strongly (1 = moderate)"
+        default=1.0, help_text=_("For boost/bury: how strongly (1 = moderate)")
     )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)

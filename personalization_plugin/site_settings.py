@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting
 
@@ -43,7 +44,11 @@ class _OnOffDefault(forms.NullBooleanSelect):
 
     def __init__(self, attrs: Any = None) -> None:
         super().__init__(attrs)
-        self.choices = [("unknown", "As in settings.py"), ("true", "On"), ("false", "Off")]
+        self.choices = [
+            ("unknown", _("As in settings.py")),
+            ("true", _("On")),
+            ("false", _("Off")),
+        ]
 
 
 class _DefaultLabelSelect(forms.Select):
@@ -56,7 +61,7 @@ class _DefaultLabelSelect(forms.Select):
     @choices.setter
     def choices(self, value: Any) -> None:
         self._choices = [
-            (v, "As in settings.py" if v in ("", None) else label) for v, label in value
+            (v, _("As in settings.py") if v in ("", None) else label) for v, label in value
         ]
 
 
@@ -71,57 +76,65 @@ class PersonalizationSettings(BaseGenericSetting):
     """The owner's overrides of the PERSONALIZATION settings (one row per install)."""
 
     class Consent(models.TextChoices):
-        IMPLIED = "implied", "Implied: track unless the shopper declines"
-        REQUIRED = "required", "Required: store nothing until the shopper agrees"
+        IMPLIED = "implied", _("Implied: track unless the shopper declines")
+        REQUIRED = "required", _("Required: store nothing until the shopper agrees")
 
     enabled = models.BooleanField(
         null=True,
         blank=True,
-        verbose_name="Personalization on",
-        help_text="Off: no tracking and only non-personalized lists. Empty: settings.py decides.",
+        verbose_name=_("Personalization on"),
+        help_text=_(
+            "Off: no tracking and only non-personalized lists. Empty: settings.py decides."
+        ),
     )
     consent_mode = models.CharField(max_length=8, blank=True, choices=Consent.choices)
     event_weights = models.JSONField(
         null=True,
         blank=True,
         validators=[validate_weights],
-        help_text='How much each action counts when training, e.g. {"view": 1, "cart_add": 4, "purchase": 10}.',
+        help_text=_(
+            'How much each action counts when training, e.g. {"view": 1, "cart_add": 4, "purchase": 10}.'
+        ),
     )
     retention_days = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Events older than this many days are deleted.",
+        help_text=_("Events older than this many days are deleted."),
     )
     max_category_share = models.FloatField(
         null=True,
         blank=True,
         validators=[MinValueValidator(0.05), MaxValueValidator(1.0)],
-        help_text="Largest share of one category in a list (0.05-1).",
+        help_text=_("Largest share of one category in a list (0.05-1)."),
     )
     mmr_lambda = models.FloatField(
         null=True,
         blank=True,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        verbose_name="Relevance vs variety",
-        help_text="1 = relevance only; lower values favour variety (MMR lambda).",
+        verbose_name=_("Relevance vs variety"),
+        help_text=_("1 = relevance only; lower values favour variety (MMR lambda)."),
     )
     discovery_every = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         validators=[MaxValueValidator(50)],
-        help_text="One discovery item from outside a shopper's usual categories every N items (0 = off).",
+        help_text=_(
+            "One discovery item from outside a shopper's usual categories every N items (0 = off)."
+        ),
     )
     sensitive_categories = models.CharField(
         max_length=1000,
         blank=True,
-        help_text="Category ids never used for personalization, separated by commas.",
+        help_text=_("Category ids never used for personalization, separated by commas."),
     )
     training_hour = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         validators=[MaxValueValidator(23)],
-        help_text="Hour of the day (UTC, 0-23) for the daily retraining run by `personalization_schedule`.",
+        help_text=_(
+            "Hour of the day (UTC, 0-23) for the daily retraining run by `personalization_schedule`."
+        ),
     )
 
     panels = [
@@ -132,14 +145,14 @@ class PersonalizationSettings(BaseGenericSetting):
                 FieldPanel("retention_days"),
                 FieldPanel("sensitive_categories"),
             ],
-            heading="Privacy",
+            heading=_("Privacy"),
         ),
         MultiFieldPanel(
             [
                 FieldPanel("event_weights", widget=_JsonOrEmpty(attrs={"rows": 3})),
                 FieldPanel("training_hour"),
             ],
-            heading="Training",
+            heading=_("Training"),
         ),
         MultiFieldPanel(
             [
@@ -147,12 +160,12 @@ class PersonalizationSettings(BaseGenericSetting):
                 FieldPanel("mmr_lambda"),
                 FieldPanel("discovery_every"),
             ],
-            heading="Variety in lists",
+            heading=_("Variety in lists"),
         ),
     ]
 
     class Meta:
-        verbose_name = "Personalization settings"
+        verbose_name = _("Personalization settings")
 
     def overrides(self) -> dict[str, Any]:
         """The PERSONALIZATION keys this row sets (empty fields are left out)."""

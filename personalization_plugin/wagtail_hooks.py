@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.contrib.settings.registry import register_setting
@@ -47,7 +48,11 @@ personalization_menu = Menu(
 @hooks.register("register_admin_menu_item")
 def register_personalization_menu() -> SubmenuMenuItem:
     return SubmenuMenuItem(
-        "Personalization", personalization_menu, icon_name="user", name="personalization", order=250
+        _("Personalization"),
+        personalization_menu,
+        icon_name="user",
+        name="personalization",
+        order=250,
     )
 
 
@@ -64,7 +69,7 @@ def register_viewsets() -> list:
 @hooks.register(MENU_HOOK)
 def dashboard_menu_item() -> MenuItem:
     return PermissionMenuItem(
-        "Dashboard",
+        _("Dashboard"),
         reverse("personalization_admin:dashboard"),
         icon_name="view",
         order=10,
@@ -75,7 +80,7 @@ def dashboard_menu_item() -> MenuItem:
 @hooks.register(MENU_HOOK)
 def models_menu_item() -> MenuItem:
     return PermissionMenuItem(
-        "Models",
+        _("Models"),
         reverse("personalization_admin:models"),
         icon_name="cogs",
         order=400,
@@ -86,7 +91,7 @@ def models_menu_item() -> MenuItem:
 @hooks.register(MENU_HOOK)
 def settings_menu_item() -> MenuItem:
     return PermissionMenuItem(
-        "Settings",
+        _("Settings"),
         reverse("wagtailsettings:edit", args=["personalization", "personalizationsettings"]),
         icon_name="cog",
         order=500,
@@ -104,21 +109,21 @@ def add_summary_panel(request: Any, panels: list) -> None:
 def register_log_actions(actions: Any) -> None:
     """The plugin's own audit-log actions (model and experiment controls)."""
     actions.register_action(
-        "personalization.model.rollback", "Roll back model", "Rolled back the model"
+        "personalization.model.rollback", _("Roll back model"), _("Rolled back the model")
     )
     actions.register_action(
-        "personalization.model.activate", "Activate model", "Activated a model version"
+        "personalization.model.activate", _("Activate model"), _("Activated a model version")
     )
     actions.register_action(
-        "personalization.experiment.start", "Start experiment", "Started the experiment"
+        "personalization.experiment.start", _("Start experiment"), _("Started the experiment")
     )
     actions.register_action(
-        "personalization.experiment.stop", "Stop experiment", "Stopped the experiment"
+        "personalization.experiment.stop", _("Stop experiment"), _("Stopped the experiment")
     )
     actions.register_action(
         "personalization.experiment.ship",
-        "Ship experiment winner",
-        "Shipped the experiment's winner",
+        _("Ship experiment winner"),
+        _("Shipped the experiment's winner"),
     )
 
 

@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 def forget_placeholders(*, setting: str, **kwargs: Any) -> None:
     """Rendered lazy placeholders depend on these settings (tests override them)."""
     if setting in {"TEMPLATES", "ROOT_URLCONF", "INSTALLED_APPS", "STATIC_URL"}:
-        from storefront_widgets.rendering import render_placeholder
+        from storefront_widgets.rendering import clear_placeholder_cache
 
-        render_placeholder.cache_clear()
+        clear_placeholder_cache()
 
 
 class StorefrontWidgetsConfig(AppConfig):

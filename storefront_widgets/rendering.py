@@ -14,6 +14,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 
 from storefront_widgets.params import WidgetParams
 
@@ -89,16 +90,25 @@ def render_list(params: WidgetParams, recs: Any, request: HttpRequest | None) ->
     return render_to_string(LIST_TEMPLATE, list_context(params, recs), request=request)
 
 
-@lru_cache(maxsize=1024)
 def render_placeholder(params: WidgetParams) -> str:
-    """The same markup for every visitor, so the page around it stays cacheable.
+    """The same markup for every visitor in one language, so the page around it stays
+    cacheable (its heading is translated, so each language has its own)."""
+    return _render_placeholder(params, get_language() or "")
 
-    Memoized per parameters (a page asks for the same few widgets on every request);
-    the memo is dropped when templates or URLs change (tests, autoreload)."""
+
+@lru_cache(maxsize=1024)
+def _render_placeholder(params: WidgetParams, language: str) -> str:
+    """Memoized per parameters and language (a page asks for the same few widgets on
+    every request); the memo is dropped when templates or URLs change (tests, autoreload)."""
     return render_to_string(
         PLACEHOLDER_TEMPLATE,
         {"params": params, "url": params.partial_url(), "heading": params.heading},
     )
+
+
+def clear_placeholder_cache() -> None:
+    """Forget memoized placeholders (their markup depends on templates and URLs)."""
+    _render_placeholder.cache_clear()
 
 
 def render_widget(params: WidgetParams, request: HttpRequest | None, *, eager: bool = False) -> str:

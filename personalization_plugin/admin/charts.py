@@ -1,7 +1,8 @@
 """Server-rendered SVG charts: no JavaScript, no CDN, readable without styles.
 
 Each function returns a complete `<svg>` element (marked safe; every label is escaped)
-that scales to its container through its viewBox.
+that scales to its container through its viewBox. Callers pass translated titles and
+labels; the charts translate only their own "no data" message and month names.
 """
 
 from __future__ import annotations
@@ -10,20 +11,28 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, gettext_noop
 
 PALETTE = ("#2e6f95", "#e07a2f", "#3a9d5d", "#b8405e", "#7b61a8", "#8c7b3a", "#4a8fa8")
 # Drawn at about the size a dashboard card shows it, so 12-unit text reads as 12 px.
 WIDTH, HEIGHT = 480, 200
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
 LEGEND_ROW = 18
+NO_DATA = gettext_noop("No data yet for this period.")
 
 
 @dataclass(frozen=True)
 class Series:
     label: str
     values: Mapping[date, float]
+
+
+def _day(day: date) -> str:
+    """An axis label such as "02 Dec", with the month in the active language."""
+    return date_format(day, "d M")
 
 
 def _number(value: float) -> str:
@@ -80,7 +89,7 @@ def line_chart(
 ) -> SafeString:
     """One line per series over `days` (missing days count as 0), with a legend."""
     if not days or not any(any(s.values.values()) for s in series):
-        return empty(title, "No data yet for this period.")
+        return empty(title, gettext(NO_DATA))
     top = _nice_max(max((max(s.values.values(), default=0) for s in series), default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(1, len(days) - 1)
@@ -97,7 +106,7 @@ def line_chart(
         anchor = "start" if i == 0 else "end" if i == last else "middle"
         body.append(
             f'<text x="{x(i):.1f}" y="{TOP + plot_h + 16}" text-anchor="{anchor}" fill="#555">'
-            f"{days[i]:%d %b}</text>"
+            f"{escape(_day(days[i]))}</text>"
         )
     for k, s in enumerate(series):
         color = PALETTE[k % len(PALETTE)]
@@ -111,7 +120,7 @@ def line_chart(
             if v:
                 body.append(
                     f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" fill="{color}">'
-                    f"<title>{escape(s.label)} {d:%d %b}: {escape(value_format(v))}</title></circle>"
+                    f"<title>{escape(s.label)} {escape(_day(d))}: {escape(value_format(v))}</title></circle>"
                 )
     legend, rows = _legend([s.label for s in series], HEIGHT)
     return _svg(body + legend, title, HEIGHT + rows * LEGEND_ROW)
@@ -156,11 +165,11 @@ def bar_chart(
     *,
     title: str,
     value_format: Callable[[float], str] = _number,
-    empty_message: str = "No data yet for this period.",
+    empty_message: str = "",
 ) -> SafeString:
     """Horizontal bars, one per (label, value), longest scale to the widest bar."""
     if not bars:
-        return empty(title, empty_message)
+        return empty(title, empty_message or gettext(NO_DATA))
     row, label_w = 26, 120
     height = TOP + row * len(bars) + 8
     top = max(v for _, v in bars) or 1.0

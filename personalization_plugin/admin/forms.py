@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from personalization_plugin.experiments.models import Experiment
@@ -13,15 +15,17 @@ from personalization_plugin.serving.types import PLACEMENTS
 class MerchandisingRuleForm(WagtailAdminModelForm):
     placement = forms.ChoiceField(
         required=False,
-        choices=[("", "Every placement"), *((p, p.replace("_", " ")) for p in PLACEMENTS)],
+        choices=[("", _("Every placement")), *((p, p.replace("_", " ")) for p in PLACEMENTS)],
     )
 
     class Meta:
         model = MerchandisingRule
         help_texts = {
-            "target_id": "The product's id in your store (e.g. 42) or the category's id (e.g. mugs).",
-            "starts_at": "Optional: the rule starts at this time.",
-            "ends_at": "Optional: the rule stops at this time.",
+            "target_id": _(
+                "The product's id in your store (e.g. 42) or the category's id (e.g. mugs)."
+            ),
+            "starts_at": _("Optional: the rule starts at this time."),
+            "ends_at": _("Optional: the rule stops at this time."),
         }
         fields = [
             "action",
@@ -40,10 +44,10 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
         data = super().clean()
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The end must be after the start.")
+            self.add_error("ends_at", gettext("The end must be after the start."))
         action, target = data.get("action"), data.get("target_type")
         if action == MerchandisingRule.Action.PIN and target != MerchandisingRule.Target.PRODUCT:
-            self.add_error("target_type", "Only a product can be pinned to a position.")
+            self.add_error("target_type", gettext("Only a product can be pinned to a position."))
         if target == MerchandisingRule.Target.PRODUCT and data.get("target_id"):
             self._check_product(str(data["target_id"]).strip())
         return data
@@ -58,7 +62,8 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
         if product_id not in known:
             self.add_error(
                 "target_id",
-                f"No product has the id {product_id!r}; use the product's id in your store.",
+                gettext("No product has the id %(id)r; use the product's id in your store.")
+                % {"id": product_id},
             )
 
 
@@ -92,6 +97,8 @@ class ExperimentForm(WagtailAdminModelForm):
                 if name in self.changed_data:
                     self.add_error(
                         name,
-                        "This experiment has already run: create a new one to change this.",
+                        gettext(
+                            "This experiment has already run: create a new one to change this."
+                        ),
                     )
         return data

@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
@@ -36,11 +38,11 @@ logger = logging.getLogger("personalization_plugin.admin")
 
 PERIODS = (7, 30, 90)
 EVENT_LABELS = {
-    "view": "Product views",
-    "cart_add": "Cart adds",
-    "purchase": "Order lines",
-    "impression": "Recommendations seen",
-    "click": "Recommendation clicks",
+    "view": _("Product views"),
+    "cart_add": _("Cart adds"),
+    "purchase": _("Order lines"),
+    "impression": _("Recommendations seen"),
+    "click": _("Recommendation clicks"),
 }
 
 
@@ -58,50 +60,55 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     day_list = reports.day_range(days)
     per_type = reports.events_per_day(days)
     events_chart = charts.line_chart(
-        [charts.Series(EVENT_LABELS[t], per_type.get(t, {})) for t in reports.TRACKED_TYPES],
+        [charts.Series(str(EVENT_LABELS[t]), per_type.get(t, {})) for t in reports.TRACKED_TYPES],
         day_list,
-        title=f"Events per day, last {days} days",
+        title=ngettext(
+            "Events per day, last %(days)d day", "Events per day, last %(days)d days", days
+        )
+        % {"days": days},
     )
     placements = reports.ctr_by_placement(days)
     ctr_chart = charts.bar_chart(
         [(p.placement.replace("_", " "), p.ctr) for p in placements],
-        title="Click-through rate by placement",
+        title=gettext("Click-through rate by placement"),
         value_format=charts.percent,
-        empty_message="No recommendation impressions recorded yet.",
+        empty_message=gettext("No recommendation impressions recorded yet."),
     )
     revenue = reports.revenue_per_day(days)
     revenue_chart = charts.line_chart(
         [
-            charts.Series("All orders", {r.day: r.revenue for r in revenue}),
-            charts.Series("After a recommendation click", {r.day: r.attributed for r in revenue}),
+            charts.Series(gettext("All orders"), {r.day: r.revenue for r in revenue}),
+            charts.Series(
+                gettext("After a recommendation click"), {r.day: r.attributed for r in revenue}
+            ),
         ],
         day_list,
-        title="Revenue per day",
+        title=gettext("Revenue per day"),
         value_format=charts.money,
     )
     segments = reports.segment_sizes(days)
     segment_chart = charts.bar_chart(
         segments.latest[:12],
-        title="Segment sizes",
+        title=gettext("Segment sizes"),
         empty_message=(
-            "No segment sizes recorded yet: run `manage.py personalization_segments`."
+            gettext("No segment sizes recorded yet: run `manage.py personalization_segments`.")
             if segments.available
-            else "Segments are not installed."
+            else gettext("Segments are not installed.")
         ),
     )
     health = reports.data_health()
     consent = reports.consent()
     consent_chart = charts.bar_chart(
-        [("Granted", consent.granted), ("Declined", consent.denied)]
+        [(gettext("Granted"), consent.granted), (gettext("Declined"), consent.denied)]
         if consent.granted + consent.denied
         else [],
-        title="Consent choices",
-        empty_message="No consent choices recorded yet.",
+        title=gettext("Consent choices"),
+        empty_message=gettext("No consent choices recorded yet."),
     )
     total_revenue = sum(r.revenue for r in revenue)
     attributed = sum(r.attributed for r in revenue)
     context = {
-        "page_title": "Personalization dashboard",
+        "page_title": gettext("Personalization dashboard"),
         "header_icon": "view",
         "days": days,
         "periods": PERIODS,
@@ -126,7 +133,7 @@ def models_page(request: HttpRequest) -> HttpResponse:
     require(request.user, VIEW_REPORTS, MANAGE_MODELS)
     versions = list(ModelVersion.objects.order_by("-created_at")[:20])
     context = {
-        "page_title": "Recommendation models",
+        "page_title": gettext("Recommendation models"),
         "header_icon": "cogs",
         "active": next((v for v in versions if v.is_active), None),
         "versions": versions,
@@ -142,7 +149,7 @@ def model_action(request: HttpRequest, action: str) -> HttpResponse:
     try:
         text = _run_model_action(request, action)
     except (ModelVersion.DoesNotExist, ValueError):
-        messages.error(request, "That model version does not exist (any more).")
+        messages.error(request, gettext("That model version does not exist (any more)."))
     except PersonalizationError as exc:
         messages.error(request, str(exc))
     else:
@@ -159,8 +166,10 @@ def _run_model_action(request: HttpRequest, action: str) -> str:
         result = train_model.enqueue()
         return _task_outcome(
             result,
-            lambda value: f"Trained and activated {value['version']}.",
-            "Training queued; the new model becomes active when the worker finishes it.",
+            lambda value: (
+                gettext("Trained and activated %(version)s.") % {"version": value["version"]}
+            ),
+            gettext("Training queued; the new model becomes active when the worker finishes it."),
         )
     if action == "evaluate":
         from personalization_plugin.admin.tasks import evaluate_models
@@ -168,17 +177,17 @@ def _run_model_action(request: HttpRequest, action: str) -> str:
         result = evaluate_models.enqueue()
         return _task_outcome(
             result,
-            lambda value: "Evaluation finished: see the comparison below.",
-            "Evaluation queued; results appear here when the worker finishes it.",
+            lambda value: gettext("Evaluation finished: see the comparison below."),
+            gettext("Evaluation queued; results appear here when the worker finishes it."),
         )
     if action == "rollback":
         mv = registry.rollback()
         log(instance=mv, action="personalization.model.rollback", user=request.user)
-        return f"Rolled back: {mv.version} is active again."
+        return gettext("Rolled back: %(version)s is active again.") % {"version": mv.version}
     if action == "activate":
         mv = registry.activate(ModelVersion.objects.get(pk=request.POST.get("version")))
         log(instance=mv, action="personalization.model.activate", user=request.user)
-        return f"{mv.version} is now active."
+        return gettext("%(version)s is now active.") % {"version": mv.version}
     raise PersonalizationError(f"Unknown model action {action!r}.")
 
 
@@ -201,7 +210,7 @@ def experiment_results(request: HttpRequest, pk: int) -> HttpResponse:
     result = analyse(experiment)
     rows = _result_rows(result)
     context = {
-        "page_title": f"Experiment: {experiment.name}",
+        "page_title": gettext("Experiment: %(name)s") % {"name": experiment.name},
         "header_icon": "resubmit",
         "experiment": experiment,
         "result": result,
@@ -221,40 +230,40 @@ def _result_rows(result: Any) -> list[dict[str, Any]]:
     c, t, tests = result.control, result.treatment, result.comparisons
     pct, money = charts.percent, charts.money
     return [
-        {"label": "Visitors", "control": c.visitors, "treatment": t.visitors},
-        {"label": "Impressions", "control": c.impressions, "treatment": t.impressions},
+        {"label": gettext("Visitors"), "control": c.visitors, "treatment": t.visitors},
+        {"label": gettext("Impressions"), "control": c.impressions, "treatment": t.impressions},
         {
-            "label": "Click-through rate",
+            "label": gettext("Click-through rate"),
             "control": pct(c.ctr),
             "treatment": pct(t.ctr),
             "test": tests["ctr"],
         },
         {
-            "label": "Add-to-cart rate",
+            "label": gettext("Add-to-cart rate"),
             "control": pct(c.add_to_cart_rate),
             "treatment": pct(t.add_to_cart_rate),
             "test": tests["add_to_cart_rate"],
         },
         {
-            "label": "Conversion rate",
+            "label": gettext("Conversion rate"),
             "control": pct(c.conversion_rate),
             "treatment": pct(t.conversion_rate),
             "test": tests["conversion_rate"],
         },
         {
-            "label": "Revenue per visitor",
+            "label": gettext("Revenue per visitor"),
             "control": money(c.revenue_per_visitor),
             "treatment": money(t.revenue_per_visitor),
             "test": tests["revenue_per_visitor"],
         },
         {
-            "label": "Average order value",
+            "label": gettext("Average order value"),
             "control": money(c.average_order_value),
             "treatment": money(t.average_order_value),
         },
-        {"label": "Revenue", "control": money(c.revenue), "treatment": money(t.revenue)},
+        {"label": gettext("Revenue"), "control": money(c.revenue), "treatment": money(t.revenue)},
         {
-            "label": "Revenue after a recommendation click",
+            "label": gettext("Revenue after a recommendation click"),
             "control": money(c.attributed_revenue),
             "treatment": money(t.attributed_revenue),
         },
@@ -275,7 +284,9 @@ def experiment_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         ).exclude(pk=experiment.pk)
         if clash.exists():
             messages.error(
-                request, f"{clash.first()} already runs on this placement; stop it first."
+                request,
+                gettext("%(experiment)s already runs on this placement; stop it first.")
+                % {"experiment": clash.first()},
             )
             return redirect("personalization_admin:experiment_results", pk=pk)
     elif action == "stop" and experiment.status in (
@@ -290,17 +301,22 @@ def experiment_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     ):
         winner = request.POST.get("winner", "")
         if winner not in (CONTROL, TREATMENT):
-            messages.error(request, 'Choose the winner to ship: "control" or "treatment".')
+            messages.error(request, gettext('Choose the winner to ship: "control" or "treatment".'))
             return redirect("personalization_admin:experiment_results", pk=pk)
         experiment.status, experiment.winner = Experiment.Status.SHIPPED, winner
         experiment.ended_at = experiment.ended_at or now
     else:
         messages.error(
             request,
-            f"Cannot {action} an experiment that is {experiment.get_status_display().lower()}.",
+            gettext("Cannot %(action)s an experiment that is %(status)s.")
+            % {"action": action, "status": experiment.get_status_display().lower()},
         )
         return redirect("personalization_admin:experiment_results", pk=pk)
     experiment.save()
     log(instance=experiment, action=f"personalization.experiment.{action}", user=request.user)
-    messages.success(request, f"{experiment.name}: {experiment.get_status_display().lower()}.")
+    messages.success(
+        request,
+        gettext("%(name)s: %(status)s.")
+        % {"name": experiment.name, "status": experiment.get_status_display().lower()},
+    )
     return redirect("personalization_admin:experiment_results", pk=pk)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -21,7 +23,7 @@ from personalization_plugin.models import MerchandisingRule
 class MerchandisingRuleViewSet(ModelViewSet):
     model = MerchandisingRule
     icon = "pick"
-    menu_label = "Merchandising"
+    menu_label = _("Merchandising")
     menu_hook = MENU_HOOK
     menu_order = 100
     add_to_admin_menu = False
@@ -47,7 +49,7 @@ class MerchandisingRuleViewSet(ModelViewSet):
 class ExperimentViewSet(ModelViewSet):
     model = Experiment
     icon = "resubmit"
-    menu_label = "Experiments"
+    menu_label = _("Experiments")
     menu_hook = MENU_HOOK
     menu_order = 200
     add_to_admin_menu = False
@@ -56,11 +58,11 @@ class ExperimentViewSet(ModelViewSet):
     list_display = [
         "name",
         "placement",
-        Column("status", label="Status", accessor="get_status_display"),
+        Column("status", label=_("Status"), accessor="get_status_display"),
         "holdout_percent",
         "started_at",
         "ended_at",
-        Column("results", label="Results", accessor=lambda e: _results_link(e)),
+        Column("results", label=_("Results"), accessor=lambda e: _results_link(e)),
     ]
     list_filter = ["status", "placement"]
     copy_view_enabled = False
@@ -71,4 +73,4 @@ class ExperimentViewSet(ModelViewSet):
 
 def _results_link(experiment: Experiment) -> str:
     url = reverse("personalization_admin:experiment_results", args=[experiment.pk])
-    return format_html('<a href="{}">Results and controls</a>', url)
+    return format_html('<a href="{}">{}</a>', url, gettext("Results and controls"))

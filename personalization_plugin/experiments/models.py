@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from personalization_plugin.core.placements import Placement
 
@@ -29,15 +30,15 @@ class Experiment(models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        RUNNING = "running", "Running"
-        STOPPED = "stopped", "Stopped"
-        SHIPPED = "shipped", "Shipped (everyone gets the winner)"
+        DRAFT = "draft", _("Draft")
+        RUNNING = "running", _("Running")
+        STOPPED = "stopped", _("Stopped")
+        SHIPPED = "shipped", _("Shipped (everyone gets the winner)")
 
     class Strategy(models.TextChoices):
-        PERSONALIZED = "personalized", "Personalized (the active model)"
-        BASELINE = "baseline", "Baseline: popular / trending, not personalized"
-        CHALLENGER = "challenger", "Personalized by the challenger model version (below)"
+        PERSONALIZED = "personalized", _("Personalized (the active model)")
+        BASELINE = "baseline", _("Baseline: popular / trending, not personalized")
+        CHALLENGER = "challenger", _("Personalized by the challenger model version (below)")
 
     name = models.CharField(max_length=100)
     placement = models.CharField(
@@ -53,22 +54,26 @@ class Experiment(models.Model):
     holdout_percent = models.PositiveSmallIntegerField(
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(50)],
-        help_text="Share of visitors (1-50 %) held out in the control arm.",
+        help_text=_("Share of visitors (1-50 %) held out in the control arm."),
     )
     challenger_version = models.CharField(
         max_length=64,
         blank=True,
-        help_text="For the challenger strategy: a trained model version (e.g. one trained with "
-        "another algorithm), served to that arm while the active model serves the rest.",
+        help_text=_(
+            "For the challenger strategy: a trained model version (e.g. one trained with "
+            "another algorithm), served to that arm while the active model serves the rest."
+        ),
     )
     attribution_days = models.PositiveSmallIntegerField(
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(90)],
-        help_text="An order counts as caused by a recommendation when it contains a "
-        "recommended item the shopper clicked at most this many days before.",
+        help_text=_(
+            "An order counts as caused by a recommendation when it contains a "
+            "recommended item the shopper clicked at most this many days before."
+        ),
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
-    winner = models.CharField(max_length=16, blank=True, help_text='"control" or "treatment"')
+    winner = models.CharField(max_length=16, blank=True, help_text=_('"control" or "treatment"'))
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)

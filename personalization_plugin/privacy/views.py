@@ -1,4 +1,8 @@
-"""Shopper-facing privacy views: consent choice, data export, erasure ("forget me")."""
+"""Shopper-facing privacy views: consent choice, data export, erasure ("forget me").
+
+Their messages are read by the shopper (or shown by the store's script), so they are
+translated into the request's language; the JSON keys and values stay fixed.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from personalization_plugin.core.exceptions import ErasureIncomplete
@@ -31,8 +36,10 @@ def _unavailable(message: str) -> JsonResponse:
 def _erasure_failed(exc: ErasureIncomplete) -> JsonResponse:
     logger.error("Erasure requested by a shopper did not finish: %s", exc)
     return _unavailable(
-        "Your opt-out is recorded, but erasing your data could not finish because a service "
-        "is unavailable. Please try again in a minute."
+        gettext(
+            "Your opt-out is recorded, but erasing your data could not finish because a "
+            "service is unavailable. Please try again in a minute."
+        )
     )
 
 
@@ -68,7 +75,10 @@ def consent_view(request: HttpRequest) -> HttpResponse:
     choice = data.get("consent")
     if choice not in ("granted", "denied"):
         return JsonResponse(
-            {"error": 'Send consent="granted" or consent="denied".', "received": str(choice)[:20]},
+            {
+                "error": gettext('Send consent="granted" or consent="denied".'),
+                "received": str(choice)[:20],
+            },
             status=400,
         )
     response: HttpResponse = JsonResponse({}) if _wants_json(request) else _back(request, data)
@@ -100,7 +110,7 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
         ) as exc:  # buffered events unreachable: no partial export
             logger.error("Data export failed: %s", type(exc).__name__)
             return _unavailable(
-                "Your data cannot be exported right now; please try again in a minute."
+                gettext("Your data cannot be exported right now; please try again in a minute.")
             )
     response = JsonResponse(data, json_dumps_params={"indent": 2})
     response["Content-Disposition"] = 'attachment; filename="my-personalization-data.json"'

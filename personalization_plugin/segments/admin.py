@@ -13,6 +13,8 @@ from typing import Any
 
 from django import forms
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -32,7 +34,7 @@ EXAMPLE = {
 
 def _param_text(name: str, spec: Any) -> str:
     if spec.default is None:
-        return f"{name} (required {spec.kind})"
+        return gettext("%(name)s (required %(kind)s)") % {"name": name, "kind": spec.kind}
     return f"{name}={json.dumps(spec.default)}"
 
 
@@ -46,17 +48,17 @@ def rule_reference() -> str:
                 kind.name,
                 kind.group,
                 kind.label,
-                ", ".join(_param_text(n, p) for n, p in kind.params.items()) or "no parameters",
+                ", ".join(_param_text(n, p) for n, p in kind.params.items())
+                or gettext("no parameters"),
             )
             for kind in RULES.values()
         ),
     )
-    return format_html(
+    intro = gettext(
         "Combine rules with <code>all</code> (and), <code>any</code> (or) and <code>not</code>. "
-        "Example: <code>{}</code><ul>{}</ul>",
-        json.dumps(EXAMPLE),
-        rows,
+        "Example: <code>{example}</code>"
     )
+    return format_html(intro + "<ul>{rows}</ul>", example=json.dumps(EXAMPLE), rows=rows)
 
 
 class PrettyJSONField(forms.JSONField):
@@ -82,14 +84,14 @@ class SegmentForm(WagtailAdminModelForm):
 
 def _latest_size(segment: Segment) -> str:
     row = segment.sizes.order_by("-date").first()
-    return "not computed" if row is None else f"{row.size} ({row.date:%Y-%m-%d})"
+    return gettext("not computed") if row is None else f"{row.size} ({row.date:%Y-%m-%d})"
 
 
 class SegmentViewSet(ModelViewSet):
     model = Segment
     form_class = SegmentForm
     icon = "group"
-    menu_label = "Segments"
+    menu_label = _("Segments")
     menu_hook = MENU_HOOK
     menu_order = 150
     add_to_admin_menu = False
@@ -100,7 +102,7 @@ class SegmentViewSet(ModelViewSet):
         "slug",
         "priority",
         "enabled",
-        Column("size", label="Latest size", accessor=_latest_size),
+        Column("size", label=_("Latest size"), accessor=_latest_size),
     ]
     list_filter = ["enabled", "builtin"]
     search_fields = ["name", "slug", "description"]

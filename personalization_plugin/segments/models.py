@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from personalization_plugin.core.exceptions import InvalidRuleTree
 from personalization_plugin.segments.rules import compile_tree
@@ -35,11 +36,13 @@ class Segment(models.Model):
     description = models.TextField(blank=True)
     enabled = models.BooleanField(default=True)
     priority = models.IntegerField(
-        default=0, help_text="Higher wins when a shopper is in several segments."
+        default=0, help_text=_("Higher wins when a shopper is in several segments.")
     )
     rules = models.JSONField(
         validators=[validate_rules],
-        help_text='Rule tree, e.g. {"all": [{"rule": "repeat_buyer"}, {"not": {"rule": "lapsed"}}]}',
+        help_text=_(
+            'Rule tree, e.g. {"all": [{"rule": "repeat_buyer"}, {"not": {"rule": "lapsed"}}]}'
+        ),
     )
     builtin = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -4,26 +4,34 @@ Reasons only ever name the shopper's own products (their recent items or cart, t
 page they are on) or a category, never anything derived from another shopper. A
 product or category in SENSITIVE_CATEGORIES is never named: the reason falls back to
 a generic sentence, so a list shown on a shared screen reveals nothing delicate.
+
+Every sentence goes through gettext with named placeholders, so a translator can move
+the product or category name where their language wants it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from personalization_plugin.adapters import ProductInfo
 from personalization_plugin.core.conf import plugin_settings
 
-GENERIC: dict[str, str] = {
-    "viewed": "Based on what you have looked at",
-    "bought_with": "Often bought together",
-    "trending": "Trending now",
-    "popular": "Popular right now",
-    "similar": "Similar to this item",
-    "new": "New arrival",
-    "pinned": "Featured",
-    "recently_viewed": "In your recently viewed",
-    "category_top": "Top pick",
-    "discovery": "Something different for you",
+# Lazy: translated when a reason is built, in the language of that request.
+GENERIC: dict[str, Promise] = {
+    "viewed": _("Based on what you have looked at"),
+    "bought_with": _("Often bought together"),
+    "trending": _("Trending now"),
+    "popular": _("Popular right now"),
+    "similar": _("Similar to this item"),
+    "new": _("New arrival"),
+    "pinned": _("Featured"),
+    "recently_viewed": _("In your recently viewed"),
+    "category_top": _("Top pick"),
+    "discovery": _("Something different for you"),
 }
 
 
@@ -47,22 +55,23 @@ def explain(
     anchor: ProductInfo | None = None,
     category_name: str = "",
 ) -> str:
-    """A readable reason for `item`; `anchor` must already be checked as nameable."""
+    """A readable reason for `item` in the active language; `anchor` must already be
+    checked as nameable."""
     if code == "viewed" and anchor is not None:
-        return f"Because you viewed {anchor.title}"
+        return gettext("Because you viewed %(product)s") % {"product": anchor.title}
     if code == "bought_with" and anchor is not None:
-        return f"Often bought with {anchor.title}"
+        return gettext("Often bought with %(product)s") % {"product": anchor.title}
     if code == "similar" and anchor is not None:
-        return f"Similar to {anchor.title}"
+        return gettext("Similar to %(product)s") % {"product": anchor.title}
     if code == "trending" and category_name:
-        return f"Trending in {category_name}"
+        return gettext("Trending in %(category)s") % {"category": category_name}
     if code == "popular" and category_name:
-        return f"Popular in {category_name}"
+        return gettext("Popular in %(category)s") % {"category": category_name}
     if code == "category_top" and category_name:
-        return f"Top in {category_name}"
+        return gettext("Top in %(category)s") % {"category": category_name}
     if code == "discovery" and category_name:
-        return f"Something different: {category_name}"
-    return GENERIC.get(code, GENERIC["popular"])
+        return gettext("Something different: %(category)s") % {"category": category_name}
+    return str(GENERIC.get(code, GENERIC["popular"]))
 
 
 def pick_viewed_anchor(

@@ -30,6 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 from personalization_plugin.core.exceptions import InvalidWidgetParameter, UnknownWidgetPlacement
 from personalization_plugin.core.placements import Placement
 from storefront_widgets.params import WidgetParams, placements
+from storefront_widgets.prices import format_price
 from storefront_widgets.privacy import banner_context, tracking_context
 from storefront_widgets.rendering import EmptyRecommendations, fetch, render_widget
 
@@ -308,21 +309,13 @@ def widget_placements(stream: Any) -> set[str]:
     return found
 
 
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
-
-
 @register.filter
 def sp_price(product: Any) -> str:
-    """A product's price for display: "€12.50", or "12.50 SEK" for other currencies."""
+    """A product's price in the active language ("$12.50", "12,50 €"): see `prices`."""
     price = getattr(product, "price", None)
     if price is None:
         return ""
-    amount = f"{price:.2f}"
-    currency = getattr(product, "currency", "") or ""
-    symbol = CURRENCY_SYMBOLS.get(currency.upper())
-    if symbol:
-        return f"{symbol}{amount}"
-    return f"{amount} {currency}".strip()
+    return format_price(price, getattr(product, "currency", "") or "")
 
 
 # {% if_segment "loyal" %}...{% else %}...{% endif_segment %} (personalization_plugin.segments)
