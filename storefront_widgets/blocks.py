@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
 from personalization_plugin.core.exceptions import InvalidWidgetParameter, UnknownWidgetPlacement
@@ -33,7 +34,7 @@ def page_placement_choices() -> list[tuple[str, str]]:
     return [(p.value, p.label) for p in PAGE_PLACEMENTS]
 
 
-LAYOUT_CHOICES = [("grid", "Grid"), ("row", "Scrolling row")]
+LAYOUT_CHOICES = [("grid", _("Grid")), ("row", _("Scrolling row"))]
 
 
 def _render(value: dict[str, Any], placement: str, context: dict[str, Any] | None) -> SafeString:
@@ -56,16 +57,18 @@ class RecommendationsBlock(blocks.StructBlock):
     """A recommendation widget: which list, its heading, how many products, how laid out."""
 
     placement = blocks.ChoiceBlock(choices=page_placement_choices, default=Placement.FOR_YOU.value)
-    title = blocks.CharBlock(max_length=120, required=False, help_text="Heading above the products")
+    title = blocks.CharBlock(
+        max_length=120, required=False, help_text=_("Heading above the products")
+    )
     count = blocks.IntegerBlock(default=DEFAULT_LIMIT, min_value=1, max_value=MAX_LIMIT)
     layout = blocks.ChoiceBlock(choices=LAYOUT_CHOICES, default="grid")
     category_id = blocks.CharBlock(
-        max_length=128, required=False, help_text='Category id, for "Top of a category" only'
+        max_length=128, required=False, help_text=_('Category id, for "Top in category" only')
     )
 
     class Meta:
         icon = "pick"
-        label = "Recommendations"
+        label = _("Recommendations")
 
     def render(self, value: dict[str, Any], context: dict[str, Any] | None = None) -> SafeString:
         return _render(value, value.get("placement") or Placement.FOR_YOU, context)
@@ -80,7 +83,7 @@ class RecentlyViewedBlock(blocks.StructBlock):
 
     class Meta:
         icon = "history"
-        label = "Recently viewed"
+        label = _("Recently viewed")
 
     def render(self, value: dict[str, Any], context: dict[str, Any] | None = None) -> SafeString:
         return _render(value, Placement.RECENTLY_VIEWED, context)

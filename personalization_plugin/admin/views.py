@@ -185,7 +185,7 @@ def _run_model_action(request: HttpRequest, action: str) -> str:
         log(instance=mv, action="personalization.model.rollback", user=request.user)
         return gettext("Rolled back: %(version)s is active again.") % {"version": mv.version}
     if action == "activate":
-        mv = registry.activate(ModelVersion.objects.get(pk=request.POST.get("version")))
+        mv = registry.activate(ModelVersion.objects.get(pk=request.POST.get("version", "")))
         log(instance=mv, action="personalization.model.activate", user=request.user)
         return gettext("%(version)s is now active.") % {"version": mv.version}
     raise PersonalizationError(f"Unknown model action {action!r}.")

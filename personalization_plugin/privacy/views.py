@@ -92,6 +92,10 @@ def consent_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# The stores an export reads: either being unreachable means no (partial) export.
+EXPORT_ERRORS: tuple[type[BaseException], ...] = (*REDIS_ERRORS, DatabaseError)
+
+
 @require_GET
 def my_data_view(request: HttpRequest) -> HttpResponse:
     """The current shopper's data as a JSON download."""
@@ -104,10 +108,7 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
                 visitor_id=None if visitor.is_new else visitor.visitor_id,
                 customer_id=visitor.customer_id or None,
             )
-        except (
-            *REDIS_ERRORS,
-            DatabaseError,
-        ) as exc:  # buffered events unreachable: no partial export
+        except EXPORT_ERRORS as exc:  # buffered events unreachable: no partial export
             logger.error("Data export failed: %s", type(exc).__name__)
             return _unavailable(
                 gettext("Your data cannot be exported right now; please try again in a minute.")

@@ -38,6 +38,15 @@ def _param_text(name: str, spec: Any) -> str:
     return f"{name}={json.dumps(spec.default)}"
 
 
+GROUP_LABELS = {
+    "lifecycle": _("lifecycle"),
+    "value": _("value"),
+    "behavior": _("behaviour"),
+    "score": _("score"),
+    "context": _("context"),
+}
+
+
 def rule_reference() -> str:
     """HTML list of rule kinds: name, what it means, parameters with defaults."""
     rows = format_html_join(
@@ -46,7 +55,7 @@ def rule_reference() -> str:
         (
             (
                 kind.name,
-                kind.group,
+                GROUP_LABELS.get(kind.group, kind.group),
                 kind.label,
                 ", ".join(_param_text(n, p) for n, p in kind.params.items())
                 or gettext("no parameters"),

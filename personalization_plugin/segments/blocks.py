@@ -20,6 +20,7 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
 logger = logging.getLogger("personalization_plugin.segments")
@@ -66,7 +67,7 @@ def render_variant(
 
 class SegmentVariantStruct(blocks.StructBlock):
     segment = blocks.ChoiceBlock(
-        choices=segment_choices, help_text="Shown to shoppers in this segment"
+        choices=segment_choices, help_text=_("Shown to shoppers in this segment")
     )
 
     class Meta:
@@ -86,34 +87,38 @@ class SegmentVariantsBlock(blocks.StructBlock):
                 blocks.CharBlock(
                     max_length=60,
                     required=False,
-                    help_text="Name for lazy loading and GraphQL personalizedSlot(name), e.g. home_hero",
+                    help_text=_(
+                        "Name for lazy loading and GraphQL personalizedSlot(name), e.g. home_hero"
+                    ),
                 ),
             ),
             (
                 "lazy",
                 blocks.BooleanBlock(
                     required=False,
-                    help_text="Keep the page cacheable: show the default, then load the shopper's "
-                    "variant (needs a slot name)",
+                    help_text=_(
+                        "Keep the page cacheable: show the default, then load the shopper's "
+                        "variant (needs a slot name)"
+                    ),
                 ),
             ),
             (
                 "variants",
                 blocks.ListBlock(
                     SegmentVariantStruct([("content", blocks.StreamBlock(content))]),
-                    label="Variants",
+                    label=_("Variants"),
                 ),
             ),
             (
                 "default",
-                blocks.StreamBlock(content, required=False, help_text="Shown to everyone else"),
+                blocks.StreamBlock(content, required=False, help_text=_("Shown to everyone else")),
             ),
         ]
         super().__init__(local, **kwargs)
 
     class Meta:
         icon = "group"
-        label = "Content per segment"
+        label = _("Content per segment")
 
     def render(self, value: Any, context: dict[str, Any] | None = None) -> SafeString:
         request = (context or {}).get("request")

@@ -20,6 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
 from personalization_plugin.core.events import ACTIVITY_EVENTS
 from personalization_plugin.core.exceptions import InvalidRuleTree
 from personalization_plugin.segments.context import EvalContext
@@ -54,7 +57,7 @@ class Param:
 class RuleKind:
     name: str
     group: str  # lifecycle, value, behavior, context, score
-    label: str
+    label: StrOrPromise  # gettext_lazy: shown in the owner's language
     params: dict[str, Param]
     build: Callable[[dict[str, Any]], Predicate]
     # Event types the rule reads (for the per-rule database baseline); () for context rules.
@@ -68,7 +71,9 @@ class RuleKind:
 RULES: dict[str, RuleKind] = {}
 
 
-def rule(name: str, group: str, label: str, event_types: tuple[str, ...] = (), **params: Param):
+def rule(
+    name: str, group: str, label: StrOrPromise, event_types: tuple[str, ...] = (), **params: Param
+):
     def register(build: Callable[[dict[str, Any]], Predicate]) -> Callable[..., Predicate]:
         RULES[name] = RuleKind(name, group, label, params, build, event_types)
         return build
@@ -83,27 +88,29 @@ ALL_ACTIVITY = tuple(str(e) for e in ACTIVITY_EVENTS)
 # Lifecycle ---------------------------------------------------------------------------
 
 
-@rule("new_visitor", "lifecycle", "New visitor: no activity before today", ALL_ACTIVITY)
+@rule("new_visitor", "lifecycle", _("New visitor: no activity before today"), ALL_ACTIVITY)
 def _new_visitor(p: dict[str, Any]) -> Predicate:
     return lambda ctx: not ctx.profile.active_before(ctx.today)
 
 
-@rule("returning_visitor", "lifecycle", "Returning visitor: active on an earlier day", ALL_ACTIVITY)
+@rule(
+    "returning_visitor", "lifecycle", _("Returning visitor: active on an earlier day"), ALL_ACTIVITY
+)
 def _returning(p: dict[str, Any]) -> Predicate:
     return lambda ctx: ctx.profile.active_before(ctx.today)
 
 
-@rule("first_time_buyer", "lifecycle", "Exactly one order", ORDERS)
+@rule("first_time_buyer", "lifecycle", _("Exactly one order"), ORDERS)
 def _first_time(p: dict[str, Any]) -> Predicate:
     return lambda ctx: ctx.profile.order_count == 1
 
 
-@rule("repeat_buyer", "lifecycle", "Two orders or more", ORDERS)
+@rule("repeat_buyer", "lifecycle", _("Two orders or more"), ORDERS)
 def _repeat(p: dict[str, Any]) -> Predicate:
     return lambda ctx: ctx.profile.order_count >= 2
 
 
-@rule("loyal", "lifecycle", "At least N orders", ORDERS, min_orders=Param("int", 5, 1, 10_000))
+@rule("loyal", "lifecycle", _("At least N orders"), ORDERS, min_orders=Param("int", 5, 1, 10_000))
 def _loyal(p: dict[str, Any]) -> Predicate:
     n = p["min_orders"]
     return lambda ctx: ctx.profile.order_count >= n
@@ -112,7 +119,7 @@ def _loyal(p: dict[str, Any]) -> Predicate:
 @rule(
     "at_risk",
     "lifecycle",
-    "Past their usual buying interval (days since last order > factor x median interval)",
+    _("Past their usual buying interval (days since last order > factor x median interval)"),
     ORDERS,
     factor=Param("float", 1.5, 1.0, 100.0),
     min_days=Param("int", 7, 0, 3650, help="Never at risk sooner than this many days"),
@@ -131,7 +138,11 @@ def _at_risk(p: dict[str, Any]) -> Predicate:
 
 
 @rule(
-    "lapsed", "lifecycle", "No order for at least N days", ORDERS, days=Param("int", 180, 1, 3650)
+    "lapsed",
+    "lifecycle",
+    _("No order for at least N days"),
+    ORDERS,
+    days=Param("int", 180, 1, 3650),
 )
 def _lapsed(p: dict[str, Any]) -> Predicate:
     days = p["days"]
@@ -149,7 +160,7 @@ def _lapsed(p: dict[str, Any]) -> Predicate:
 @rule(
     "rfm",
     "value",
-    "RFM quintiles (1-5, 5 best) at least these values; needs `personalization_segments`",
+    _("RFM quintiles (1-5, 5 best) at least these values; needs `personalization_segments`"),
     ORDERS,
     min_recency=Param("int", 1, 1, 5),
     min_frequency=Param("int", 1, 1, 5),
@@ -170,7 +181,7 @@ def _rfm(p: dict[str, Any]) -> Predicate:
 @rule(
     "top_spenders",
     "value",
-    "Among the top X% of customers by spend; needs `personalization_segments`",
+    _("Among the top X% of customers by spend; needs `personalization_segments`"),
     ORDERS,
     percent=Param("float", 10.0, 0.1, 100.0),
 )
@@ -189,7 +200,7 @@ def _top_spenders(p: dict[str, Any]) -> Predicate:
 @rule(
     "spent_at_least",
     "value",
-    "Total spend at least an amount",
+    _("Total spend at least an amount"),
     ORDERS,
     amount=Param("float", None, 0),
 )
@@ -204,7 +215,7 @@ def _spent(p: dict[str, Any]) -> Predicate:
 @rule(
     "viewed_category",
     "behavior",
-    "Viewed a category (its pages or products) at least n times in d days",
+    _("Viewed a category (its pages or products) at least n times in d days"),
     ("view", "category_view"),
     category=Param("str"),
     min_views=Param("int", 1, 1, 10_000),
@@ -218,7 +229,7 @@ def _viewed_category(p: dict[str, Any]) -> Predicate:
 @rule(
     "viewed_without_cart",
     "behavior",
-    "Viewed a product at least n times in d days without adding it to the cart",
+    _("Viewed a product at least n times in d days without adding it to the cart"),
     ("view", "cart_add"),
     min_views=Param("int", 3, 1, 1000),
     days=Param("int", 30, 1, 90),
@@ -231,7 +242,7 @@ def _viewed_without_cart(p: dict[str, Any]) -> Predicate:
 @rule(
     "abandoned_cart",
     "behavior",
-    "Has products in the cart, untouched for at least N minutes, not ordered",
+    _("Has products in the cart, untouched for at least N minutes, not ordered"),
     ("cart_add", "cart_remove", "purchase"),
     idle_minutes=Param("int", 60, 1, 60 * 24 * 90),
 )
@@ -248,7 +259,7 @@ def _abandoned_cart(p: dict[str, Any]) -> Predicate:
 @rule(
     "searched",
     "behavior",
-    "Searched for a term (substring, any case) in the last d days",
+    _("Searched for a term (substring, any case) in the last d days"),
     ("search",),
     term=Param("str"),
     days=Param("int", 30, 1, 365),
@@ -262,7 +273,10 @@ def _searched(p: dict[str, Any]) -> Predicate:
 
 
 @rule(
-    "referrer", "context", "Came from a site whose host contains a text", host_contains=Param("str")
+    "referrer",
+    "context",
+    _("Came from a site whose host contains a text"),
+    host_contains=Param("str"),
 )
 def _referrer(p: dict[str, Any]) -> Predicate:
     needle = p["host_contains"].lower()
@@ -272,7 +286,7 @@ def _referrer(p: dict[str, Any]) -> Predicate:
 @rule(
     "utm",
     "context",
-    "Arrived with UTM parameters (each given one must equal, any case)",
+    _("Arrived with UTM parameters (each given one must equal, any case)"),
     campaign=Param("str", ""),
     source=Param("str", ""),
     medium=Param("str", ""),
@@ -293,7 +307,7 @@ def _utm(p: dict[str, Any]) -> Predicate:
 @rule(
     "device",
     "context",
-    "Device type from the User-Agent",
+    _("Device type from the User-Agent"),
     devices=Param("str_list", None, choices=("mobile", "tablet", "desktop", "bot")),
 )
 def _device(p: dict[str, Any]) -> Predicate:
@@ -304,7 +318,7 @@ def _device(p: dict[str, Any]) -> Predicate:
 @rule(
     "time_of_day",
     "context",
-    "Local time (store TIME_ZONE) from hour (inclusive) to hour (exclusive); wraps midnight",
+    _("Local time (store TIME_ZONE) from hour (inclusive) to hour (exclusive); wraps midnight"),
     from_hour=Param("int", None, 0, 23),
     to_hour=Param("int", None, 0, 24),
 )
@@ -321,7 +335,7 @@ def _time_of_day(p: dict[str, Any]) -> Predicate:
 @rule(
     "day_of_week",
     "context",
-    "Local day of week (store TIME_ZONE)",
+    _("Local day of week (store TIME_ZONE)"),
     days=Param("str_list", None, choices=DAY_NAMES),
 )
 def _day_of_week(p: dict[str, Any]) -> Predicate:
@@ -329,7 +343,7 @@ def _day_of_week(p: dict[str, Any]) -> Predicate:
     return lambda ctx: ctx.local_now.weekday() in wanted
 
 
-@rule("signed_in", "context", "Signed in (or, with value false, not)", value=Param("bool", True))
+@rule("signed_in", "context", _("Signed in (or, with value false, not)"), value=Param("bool", True))
 def _signed_in(p: dict[str, Any]) -> Predicate:
     value = p["value"]
     return lambda ctx: ctx.request is not None and ctx.request.signed_in is value
@@ -341,7 +355,7 @@ def _signed_in(p: dict[str, Any]) -> Predicate:
 @rule(
     "score",
     "score",
-    "A customer score compared with a value; needs `personalization_scores`",
+    _("A customer score compared with a value; needs `personalization_scores`"),
     ALL_ACTIVITY,
     score=Param("choice", None, choices=SCORES),
     op=Param("choice", ">=", choices=tuple(OPS)),
