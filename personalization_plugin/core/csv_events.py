@@ -33,6 +33,7 @@ from pathlib import Path
 from django.utils.dateparse import parse_datetime
 
 from personalization_plugin.core.events import (
+    INTERACTION_EVENTS,
     EventType,
     clean_id,
     clean_price,
@@ -50,17 +51,7 @@ COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 EVENT_NAMES: dict[str, EventType] = {
     "cart": EventType.CART_ADD,
     "remove": EventType.CART_REMOVE,
-    **{
-        t.value: t
-        for t in (
-            EventType.VIEW,
-            EventType.CLICK,
-            EventType.CART_ADD,
-            EventType.CART_REMOVE,
-            EventType.CHECKOUT,
-            EventType.PURCHASE,
-        )
-    },
+    **{t.value: t for t in INTERACTION_EVENTS},
 }
 # How the format is written in messages: the optional columns in brackets.
 FORMAT = f"{','.join(REQUIRED_COLUMNS)}[,{','.join(OPTIONAL_COLUMNS)}]"
