@@ -98,6 +98,60 @@ class ErasedShopper(models.Model):
         return f"erased {self.digest[:12]}…"
 
 
+class DeadLetterEvent(models.Model):
+    """An event the database refused to store, kept aside so that it stops nothing else.
+
+    The flush retries a failing batch in halves down to single rows; a row that still
+    fails is moved here with the database's reason, and the rest of the batch is stored.
+    `raw` is the event's JSON with every non-ASCII character escaped (`\\u0000`,
+    `\\ud800`), so any database can hold it whatever it contains. The shopper ids are kept
+    in their own columns (cleaned the same way) so that erasure and export find the row.
+    """
+
+    fingerprint = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text="SHA-256 of the raw entry: a retried flush never dead-letters it twice.",
+    )
+    event_id = models.CharField(max_length=64, blank=True)
+    type = models.CharField(max_length=32, blank=True)
+    visitor_id = models.CharField(max_length=events.MAX_ID_LENGTH, blank=True, db_index=True)
+    customer_id = models.CharField(max_length=events.MAX_ID_LENGTH, blank=True, db_index=True)
+    raw = models.TextField(help_text="The entry as ASCII-escaped JSON.")
+    reason = models.CharField(max_length=500)
+    backend = models.CharField(max_length=16, blank=True)
+    failed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-failed_at"]
+        verbose_name = _("dead-letter event")
+        verbose_name_plural = _("dead-letter events")
+
+    def __str__(self) -> str:
+        return f"{self.type or 'unreadable'} event refused: {self.reason[:60]}"
+
+
+class DroppedEventCount(models.Model):
+    """How many events the intake dropped on one day, and why ("bot", "erased").
+
+    Dropped events are not stored anywhere; this count is what the owner sees of them.
+    Web processes count in Redis (or in memory without Redis) and every flush folds the
+    counts in here.
+    """
+
+    day = models.DateField()
+    reason = models.CharField(max_length=16)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "reason"], name="sp_dropped_day_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.count} dropped ({self.reason})"
+
+
 class ModelVersion(models.Model):
     """A trained model artifact with its metrics. Exactly one is active at a time."""
 
@@ -170,6 +224,8 @@ class MerchandisingRule(models.Model):
 
 
 __all__ = [
+    "DeadLetterEvent",
+    "DroppedEventCount",
     "ErasedShopper",
     "Event",
     "MerchandisingRule",

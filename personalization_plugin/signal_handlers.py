@@ -33,6 +33,7 @@ def connect() -> None:
     from personalization_plugin.serving.cache import erase_subjects as erase_cached_lists
     from personalization_plugin.site_settings import PersonalizationSettings, load_overrides
     from personalization_plugin.tracking import receivers
+    from personalization_plugin.tracking.dead_letters import erase_dead_letters
 
     setting_changed.connect(reload_on_setting_changed, dispatch_uid="sp-settings-reload")
     plugin_settings.set_overlay_loader(load_overrides)
@@ -49,3 +50,4 @@ def connect() -> None:
     receivers.connect()
     registry.register_eraser(erase_model_factors)  # erased shoppers' factors in artifacts
     registry.register_eraser(erase_cached_lists)  # their cached recommendation lists
+    registry.register_eraser(erase_dead_letters)  # their events the database refused

@@ -10,6 +10,7 @@ store-signal receivers and the CSV reader (`core.csv_events`).
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -160,6 +161,47 @@ def shown(value: Any, limit: int = 40) -> str:
     return f"{text[:limit]}... ({len(str(value))} characters)"
 
 
+def storable(name: str, text: str) -> str:
+    """`text` unchanged if every database can store it; raises InvalidEvent naming the field.
+
+    A NUL character (PostgreSQL refuses it in text and JSON) or an unpaired UTF-16
+    surrogate such as "\\ud800" (not encodable as UTF-8, so no database driver can send it)
+    would make the whole batch holding the event fail to store. Both are refused on every
+    database, so an event behaves the same wherever it is stored.
+    """
+    if text.isascii() and "\x00" not in text:  # the usual case, checked cheaply
+        return text
+    if "\x00" in text:
+        raise InvalidEvent(
+            f"{name} contains a NUL character (\\u0000), which cannot be stored; remove it."
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidEvent(
+            f"{name} contains an unpaired surrogate ({text[exc.start]!a}) at position "
+            f"{exc.start}, which is not valid Unicode text; send well-formed UTF-8."
+        ) from None
+    return text
+
+
+def storable_payload(name: str, value: Any) -> Any:
+    """`value` unchanged if every string in it (keys too) is storable; raises InvalidEvent
+    naming the path of the first bad string, e.g. `payload.items[2]`."""
+    if isinstance(value, str):
+        return storable(name, value)
+    if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN/Infinity
+        raise InvalidEvent(f"{name} is {value}; JSON columns hold finite numbers only.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            storable(f"{name} key {shown(key)}", str(key))
+            storable_payload(f"{name}.{str(key)[:32]!a}", item)
+    elif isinstance(value, list | tuple):
+        for number, item in enumerate(value):
+            storable_payload(f"{name}[{number}]", item)
+    return value
+
+
 def clean_id(name: str, value: Any, required: bool = False) -> str:
     """An id as text of at most MAX_ID_LENGTH characters ("" when absent and not required).
 
@@ -171,7 +213,7 @@ def clean_id(name: str, value: Any, required: bool = False) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidEvent(f"{name} must be a string or an integer, got {type(value).__name__}.")
-    text = str(value)
+    text = storable(name, str(value))
     if len(text) > MAX_ID_LENGTH:
         raise InvalidEvent(
             f"{name} is {len(text)} characters long; ids may be at most {MAX_ID_LENGTH}."
@@ -180,9 +222,11 @@ def clean_id(name: str, value: Any, required: bool = False) -> str:
 
 
 def _with_recommendation(payload: dict[str, Any] | None, recommendation_id: Any) -> dict[str, Any]:
+    storable_payload("payload", payload or {})
     if not recommendation_id:
         return payload or {}
-    return {**(payload or {}), "recommendation_id": str(recommendation_id)[:MAX_LABEL_LENGTH]}
+    label = storable("recommendation_id", str(recommendation_id))[:MAX_LABEL_LENGTH]
+    return {**(payload or {}), "recommendation_id": label}
 
 
 def _text(name: str, value: Any) -> str:
@@ -190,7 +234,7 @@ def _text(name: str, value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidEvent(f"{name} must be a string, got {type(value).__name__}.")
-    return value
+    return storable(name, value)
 
 
 def clean_quantity(value: Any) -> int:

@@ -40,6 +40,7 @@ def export_subject(visitor_id: str | None = None, customer_id: str | None = None
     from personalization_plugin.models import Event, PrivacyChoice
     from personalization_plugin.privacy.erasure import subjects_for
     from personalization_plugin.tracking.backends import get_backend
+    from personalization_plugin.tracking.dead_letters import export_dead_letters
     from personalization_plugin.tracking.realtime import get_realtime
 
     if not visitor_id and not customer_id:
@@ -62,6 +63,7 @@ def export_subject(visitor_id: str | None = None, customer_id: str | None = None
             {"subject": c.subject, "consent": c.consent, "updated_at": c.updated_at.isoformat()}
             for c in choices
         ],
+        "dead_letters": export_dead_letters(subjects),
     }
 
 

@@ -30,5 +30,5 @@ def test_worker_flushes_until_max_seconds(use_redis, capsys) -> None:
     for i in range(1, 6):
         track("view", visitor_id="v", product_id=str(i))
     call_command("personalization_worker", "--max-seconds", "0.5", "--interval", "0.1")
-    assert "Worker stopped after flushing 5 events." in capsys.readouterr().out
+    assert "Worker stopped after flushing 5 events; 0 dead-lettered." in capsys.readouterr().out
     assert Event.objects.count() == 5

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from personalization_plugin.tracking import dead_letters, drops
 from personalization_plugin.tracking.backends import get_backend
 
 
@@ -14,7 +15,20 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         backend = get_backend()
+        before = dead_letters.recorded()
         written = backend.flush()
-        self.stdout.write(
-            f"Flushed {written} events ({backend.name} backend); {backend.pending()} pending."
-        )
+        refused = dead_letters.recorded() - before
+        line = f"Flushed {written} events ({backend.name} backend); {backend.pending()} pending."
+        if refused:
+            line += (
+                f" {refused} refused by the database and dead-lettered"
+                " (see Dead-letter events in the admin)."
+            )
+        self.stdout.write(line)
+        dropped = drops.today()
+        if dropped:
+            self.stdout.write(
+                "Dropped at intake today: "
+                + ", ".join(f"{n} {reason}" for reason, n in sorted(dropped.items()))
+                + "."
+            )

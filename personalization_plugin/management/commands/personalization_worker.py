@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection
 
 from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.tracking import dead_letters
 from personalization_plugin.tracking.backends import get_backend
 
 
@@ -64,6 +65,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         total = 0
+        refused_before = refused_seen = dead_letters.recorded()
         while not stopping["now"] and (deadline is None or time.monotonic() < deadline):
             if not connection.in_atomic_block:  # long-running: drop stale connections
                 close_old_connections()
@@ -79,9 +81,16 @@ class Command(BaseCommand):
             total += written
             if options["verbosity"] >= 2 and written:
                 self.stdout.write(f"Flushed {written} events.")
+            if dead_letters.recorded() > refused_seen:
+                refused_seen = dead_letters.recorded()
+                self.stderr.write(
+                    f"{refused_seen - refused_before} event(s) refused by the database so far; "
+                    "they are dead-lettered and the worker goes on."
+                )
             if not written:
                 remaining = (
                     interval if deadline is None else min(interval, deadline - time.monotonic())
                 )
                 time.sleep(max(0.0, remaining))
-        self.stdout.write(f"Worker stopped after flushing {total} events.")
+        refused = dead_letters.recorded() - refused_before
+        self.stdout.write(f"Worker stopped after flushing {total} events; {refused} dead-lettered.")

@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.events import EVENT_FIELD_NAMES, TrackedEvent
+from personalization_plugin.tracking.dead_letters import write_isolating
 
 if TYPE_CHECKING:
     from personalization_plugin.models import Event
@@ -113,7 +114,10 @@ class EventBackend(ABC):
         return ledger.merges(visitor_ids)
 
     def write(self, events: list[TrackedEvent]) -> int:
-        """Apply the ledgers and bulk-insert; returns how many events were kept."""
+        """Apply the ledgers and bulk-insert; returns how many events were stored.
+
+        Events the database refuses are dead-lettered (`tracking.dead_letters`), not
+        counted; an outage is raised and nothing of the failing part is stored."""
         if not events:
             return 0
         subjects = set().union(*(event_subjects(e) for e in events))
@@ -125,7 +129,9 @@ class EventBackend(ABC):
         for event in events:
             if not event.customer_id and event.visitor_id in merges:
                 event.customer_id = merges[event.visitor_id]
-        return write_events(events)
+        # One event the database refuses must not hold back the others: it is isolated
+        # and dead-lettered, and the rest of the batch is stored.
+        return write_isolating(events, write_events, self.name)
 
 
 def event_subjects(event: TrackedEvent) -> set[str]:
@@ -138,7 +144,10 @@ def _was_erased(event: TrackedEvent, erased: dict[str, float]) -> bool:
     times = [erased[s] for s in event_subjects(event) if s in erased]
     if not times:
         return False
-    occurred = parse_datetime(event.occurred_at)
+    try:
+        occurred = parse_datetime(event.occurred_at)
+    except (TypeError, ValueError):  # never validated: not worth keeping for an erased subject
+        occurred = None
     return occurred is None or occurred.timestamp() <= max(times)
 
 
@@ -161,6 +170,8 @@ def to_model(event: TrackedEvent) -> Event:
 
 def write_events(events: list[TrackedEvent]) -> int:
     """Insert events, skipping any whose event_id is already stored. Returns len(events).
+
+    All or nothing: one row the database refuses fails the whole call (see `write`).
 
     Multi-row INSERTs with the backend's own "ignore conflicts" SQL (the statement
     Django's bulk_create(ignore_conflicts=True) builds), without the ORM's per-field
@@ -208,7 +219,9 @@ def write_events(events: list[TrackedEvent]) -> int:
             "stored_at": stored_at,
         }
         rows.append([values[f.attname] for f in fields])
-    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+    # A savepoint when called inside a transaction: a refused batch must roll back alone,
+    # leaving the caller's transaction usable for the retry of its halves.
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # psycopg 3 pipelines executemany() with one prepared statement; a huge
             # multi-row statement would be re-parsed client-side on every batch.

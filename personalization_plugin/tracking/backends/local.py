@@ -13,6 +13,7 @@ import threading
 
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.events import TrackedEvent
+from personalization_plugin.tracking import drops
 from personalization_plugin.tracking.backends.base import EventBackend, event_subjects
 
 logger = logging.getLogger("personalization_plugin.tracking")
@@ -58,19 +59,23 @@ class LocalBackend(EventBackend):
         return True
 
     def flush(self) -> int:
-        """Write the whole buffer; on failure the unwritten events go back and the error is raised."""
-        written = 0
+        """Write the whole buffer; returns how many events were stored.
+
+        Events the database refuses are dead-lettered and the rest stored; on an outage
+        the unwritten events go back into the buffer and the error is raised."""
+        written = done = 0
         with self._flush_lock:
             with self._lock:
                 batch, self._buffer = self._buffer, []
             step = max(1, int(plugin_settings.BATCH_SIZE))
             try:
-                for start in range(0, len(batch), step):
-                    written += self.write(batch[start : start + step])
-            except Exception:
+                for done in range(0, len(batch), step):
+                    written += self.write(batch[done : done + step])
+            except Exception:  # an outage (refused rows are dead-lettered, not raised)
                 with self._lock:
-                    self._buffer[:0] = batch[written:]
+                    self._buffer[:0] = batch[done:]
                 raise
+            drops.fold()  # the intake's drop counts reach the database with the events
         return written
 
     def pending(self) -> int:
@@ -98,7 +103,7 @@ class LocalBackend(EventBackend):
         from django.db import close_old_connections, connection
 
         while not self._stop.wait(max(0.05, float(plugin_settings.FLUSH_INTERVAL or 1.0))):
-            if not self.pending():
+            if not self.pending() and not drops.pending():
                 continue
             try:
                 close_old_connections()

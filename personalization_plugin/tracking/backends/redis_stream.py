@@ -30,6 +30,7 @@ from personalization_plugin.core.redis import (
     mark_down,
     mark_up,
 )
+from personalization_plugin.tracking import drops
 from personalization_plugin.tracking.backends.base import (
     ERASED_TTL_SECONDS,
     MERGED_TTL_SECONDS,
@@ -37,6 +38,7 @@ from personalization_plugin.tracking.backends.base import (
     event_subjects,
 )
 from personalization_plugin.tracking.backends.local import LocalBackend
+from personalization_plugin.tracking.dead_letters import dead_letter_entry
 
 logger = logging.getLogger("personalization_plugin.tracking")
 
@@ -92,6 +94,7 @@ class RedisStreamBackend(EventBackend):
         """Drain the fallback buffer, this consumer's pending entries, idle entries of
         crashed consumers, then everything new. Returns how many events were written."""
         written = self.fallback.flush() if self.fallback.pending() else 0
+        drops.fold()
         self._ensure_group()
         written += self._drain_own_pending()
         written += self._reclaim(reclaim_idle_ms)
@@ -225,8 +228,8 @@ class RedisStreamBackend(EventBackend):
                 continue
             try:
                 events.append(TrackedEvent.from_json(fields[b"e"]))
-            except (KeyError, TypeError, ValueError):
-                logger.error("Dropped an unreadable event entry from the stream.")
+            except (KeyError, TypeError, ValueError) as exc:
+                dead_letter_entry(fields.get(b"e", fields), exc, self.name)
         written = self.write(events)
         pipe = self.client.pipeline(transaction=False)
         pipe.xack(self.stream, GROUP, *ids)
