@@ -30,6 +30,7 @@ def connect() -> None:
     """Connect the core app's receivers and register its erasers and overlay (idempotent)."""
     from personalization_plugin.engine.erasure import erase_subjects as erase_model_factors
     from personalization_plugin.models import MerchandisingRule
+    from personalization_plugin.privacy.erasure import erased_subjects
     from personalization_plugin.serving.cache import erase_subjects as erase_cached_lists
     from personalization_plugin.site_settings import PersonalizationSettings, load_overrides
     from personalization_plugin.tracking import receivers
@@ -51,3 +52,4 @@ def connect() -> None:
     registry.register_eraser(erase_model_factors)  # erased shoppers' factors in artifacts
     registry.register_eraser(erase_cached_lists)  # their cached recommendation lists
     registry.register_eraser(erase_dead_letters)  # their events the database refused
+    registry.register_erased_lookup(erased_subjects)  # intake: forgotten ids stay forgotten

@@ -27,6 +27,10 @@ class TrackingNotAllowed(PersonalizationError):
     """The shopper has not consented, has opted out, or sent Global Privacy Control."""
 
 
+class InvalidIntakeToken(TrackingNotAllowed):
+    """The intake token is missing, or was not issued for this visitor's cookie."""
+
+
 class ModelNotAvailable(PersonalizationError):
     """No trained model is active, or its artifact is missing or corrupt."""
 

@@ -1,6 +1,7 @@
 """Registries through which higher layers plug into intake and erasure.
 
-Tracking tells listeners about every event it accepts; erasure calls every eraser. Both
+Tracking tells listeners about every event it accepts and asks erased-lookups whether a
+visitor was forgotten; erasure calls every eraser. All
 live here, below the layers that register (segments, engine, serving, integrations), so
 that intake and privacy never import the modules that listen to them. Registration happens
 in each app's `AppConfig.ready()`, never at import time.
@@ -17,10 +18,12 @@ if TYPE_CHECKING:
 
 Listener = Callable[["TrackedEvent", tuple[str, ...]], None]
 Eraser = Callable[[set[str]], int]
+ErasedLookup = Callable[[set[str]], set[str]]
 
 logger = logging.getLogger("personalization_plugin.tracking")
 _listeners: list[Listener] = []
 _erasers: list[Eraser] = []
+_erased_lookups: list[ErasedLookup] = []
 
 
 def register_listener(func: Listener) -> None:
@@ -62,3 +65,19 @@ def unregister_eraser(func: Eraser) -> None:
 def erasers() -> list[Eraser]:
     """The registered erasers, in registration order (a copy)."""
     return list(_erasers)
+
+
+def register_erased_lookup(func: ErasedLookup) -> None:
+    """Register `func(subjects) -> the erased ones` (privacy's permanent erasure record),
+    which the intake consults so that a forgotten visitor id is not tracked again."""
+    if func not in _erased_lookups:
+        _erased_lookups.append(func)
+
+
+def erased(subjects: set[str]) -> set[str]:
+    """Which of these subjects any registered lookup knows to be erased (may query the
+    database: callers cache). Raises what a lookup raises."""
+    found: set[str] = set()
+    for func in _erased_lookups:
+        found |= func(set(subjects))
+    return found

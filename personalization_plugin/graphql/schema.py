@@ -128,6 +128,18 @@ class Query(SegmentsQuery):
         description="The current shopper's own data (export). Always the requester's: it takes no id.",
     )
 
+    intake_token = graphene.String(
+        description="The current visitor's intake token, for trackEvent(input: {token}); "
+        "null when the shopper may not be tracked (no consent, opted out)."
+    )
+
+    @staticmethod
+    def resolve_intake_token(root: Any, info: Any) -> str | None:
+        from personalization_plugin.tracking.tokens import intake_token
+
+        visitor = _visitor(info.context)
+        return intake_token(visitor) if visitor.can_track else None
+
     @staticmethod
     def resolve_recommendations(root: Any, info: Any, placement: Any, **kwargs: Any) -> ServedList:
         return serve(info.context, _value(placement), **kwargs)
@@ -245,16 +257,16 @@ class TrackEvent(graphene.Mutation):
 
     @staticmethod
     def mutate(root: Any, info: Any, input: Any) -> TrackEventPayload:
-        from personalization_plugin import track
+        # The browser endpoint's intake: same consent, token, screening, limits, validation.
+        from personalization_plugin.tracking.intake import receive
 
-        fields = {
-            name: input.get(name) for name in STOREFRONT_FIELDS if input.get(name) is not None
-        }
+        raw = {name: input.get(name) for name in STOREFRONT_FIELDS if input.get(name) is not None}
+        raw["type"] = _value(input.get("type"))
         try:
-            event = track(_value(input.get("type")), request=info.context, **fields)
+            received = receive(info.context, [raw], input.get("token"))
         except RateLimited as exc:
             return TrackEventPayload(recorded=False, errors=[_error(str(exc), "RATE_LIMITED")])
-        except TrackingNotAllowed as exc:
+        except TrackingNotAllowed as exc:  # InvalidIntakeToken among them
             return TrackEventPayload(recorded=False, errors=[_error(str(exc), "NOT_ALLOWED")])
         except (PersonalizationError, ValueError, TypeError) as exc:
             return TrackEventPayload(
@@ -268,10 +280,15 @@ class TrackEvent(graphene.Mutation):
                     _error("The event could not be recorded now; try again later.", "UNAVAILABLE")
                 ],
             )
-        if event is None:
+        if not received.tracking or not (received.events or received.errors):
             message = "Not recorded: the shopper has not consented to tracking or has opted out."
             return TrackEventPayload(recorded=False, errors=[_error(message, "NOT_ALLOWED")])
-        return TrackEventPayload(recorded=True, event_id=event.event_id, errors=[])
+        if received.errors:
+            message = received.errors[0]["error"]
+            return TrackEventPayload(
+                recorded=False, errors=[_error(message, "INVALID", _field_of(message))]
+            )
+        return TrackEventPayload(recorded=True, event_id=received.events[0].event_id, errors=[])
 
 
 class SetConsent(graphene.Mutation):

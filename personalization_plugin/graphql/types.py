@@ -138,6 +138,10 @@ class TrackEventInput(graphene.InputObjectType):
         description="For impression/click: the list's recommendationId."
     )
     position = graphene.Int(description="For impression/click: the item's 1-based position.")
+    token = graphene.String(
+        description="The visitor's intake token (the intakeToken query, or the page's "
+        "data-sp-token); without it the event is refused with NOT_ALLOWED."
+    )
 
 
 class TrackEventPayload(graphene.ObjectType):

@@ -7,7 +7,6 @@ false, and a segment that needs them is reported as "context-dependent".
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -16,24 +15,8 @@ from urllib.parse import urlsplit
 
 from django.utils import timezone
 
+from personalization_plugin.core.user_agents import device_of
 from personalization_plugin.profiles.profile import Profile
-
-MOBILE_RE = re.compile(r"Mobi|iPhone|iPod|Android.+Mobile|Windows Phone|BlackBerry", re.I)
-TABLET_RE = re.compile(r"iPad|Tablet|Android(?!.*Mobile)|Kindle|Silk", re.I)
-BOT_RE = re.compile(r"bot|crawl|spider|slurp|headless", re.I)
-
-
-def device_of(user_agent: str) -> str:
-    """ "mobile", "tablet", "desktop" or "bot" from a User-Agent header ("desktop" if empty)."""
-    if not user_agent:
-        return "desktop"
-    if BOT_RE.search(user_agent):
-        return "bot"
-    if TABLET_RE.search(user_agent) and not MOBILE_RE.search(user_agent):
-        return "tablet"
-    if MOBILE_RE.search(user_agent):
-        return "mobile"
-    return "desktop"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@
 Identity comes from `request` (or `visitor`), or from explicit `visitor_id` /
 `customer_id` for server-side and import use. Consent is checked first: when the shopper
 has not consented (CONSENT_MODE="required"), opted out, or sent Global Privacy Control,
-nothing is stored and None is returned.
+nothing is stored and None is returned. With a request, crawlers and replays of an erased
+visitor id are dropped too (`tracking.screening`), and counted (`tracking.drops`).
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from personalization_plugin.core.events import PRODUCT_EVENTS, EventType, Tracke
 from personalization_plugin.core.exceptions import InvalidEvent
 from personalization_plugin.core.redis import REDIS_ERRORS, is_down, mark_down, mark_up
 from personalization_plugin.core.registry import notify
+from personalization_plugin.tracking import drops
 from personalization_plugin.tracking.backends import get_backend
 from personalization_plugin.tracking.backends.redis_stream import RedisStreamBackend
 from personalization_plugin.tracking.identity import Visitor, get_visitor
 from personalization_plugin.tracking.products import require_products
 from personalization_plugin.tracking.realtime import STATE_LUA, RedisRealtime, get_realtime
+from personalization_plugin.tracking.screening import screen
 
 
 def track(
@@ -59,7 +62,8 @@ def track(
             query, quantity, price, currency, placement, model_version, position,
             recommendation_id, order_id, session_id, payload.
 
-    Returns the stored TrackedEvent, or None when consent or opt-out forbid tracking.
+    Returns the stored TrackedEvent, or None when consent or opt-out forbid tracking, or
+    the request is a crawler's or carries an erased visitor id.
     Raises InvalidEvent (UnknownProduct for an unknown product) saying what is wrong.
     """
     who = _resolve(request, visitor, visitor_id, customer_id)
@@ -292,7 +296,14 @@ def _resolve(
         visitor.consent = stored_consent(visitor)
     elif customer_id and not visitor.customer_id:
         visitor = visitor.with_customer(str(customer_id))
-    return visitor if visitor.can_track else None
+    if not visitor.can_track:
+        return None
+    if request is not None:  # crawlers and replayed erased ids are dropped, and counted
+        reason = screen(request, visitor)
+        if reason is not None:
+            drops.count(reason)
+            return None
+    return visitor
 
 
 __all__ = ["batch", "track", "track_order"]

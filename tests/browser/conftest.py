@@ -77,9 +77,19 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         chromium.close()
 
 
+# A shopper's desktop Chrome: headless Chromium's own User-Agent says "HeadlessChrome",
+# which the intake rightly drops as a bot (tests/reliability/test_intake_screening.py).
+SHOPPER_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36"
+)
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, user_agent=SHOPPER_USER_AGENT
+    )
     page = context.new_page()
     yield page
     context.close()

@@ -92,6 +92,12 @@ def test_product_type_mixin_adds_similar_and_bought_together(
     assert result["boughtTogether"]["placement"] == "bought_together"
 
 
+def intake_token(gql_client: Any) -> str:
+    """The visitor's intake token, as a headless storefront gets it (this also issues the
+    visitor cookie on a first request)."""
+    return gql_client.execute(gql("{ intakeToken }"))["intakeToken"]
+
+
 def test_track_event_records_a_click_with_attribution(gql_client: Any, catalog: list) -> None:
     mutation = gql(
         """mutation($input: TrackEventInput!) { trackEvent(input: $input) {
@@ -104,6 +110,7 @@ def test_track_event_records_a_click_with_attribution(gql_client: Any, catalog: 
         "modelVersion": "v1",
         "recommendationId": "a" * 32,
         "position": 3,
+        "token": intake_token(gql_client),
     }
     result = gql_client.execute(GraphQLRequest(mutation, variable_values={"input": payload}))[
         "trackEvent"
@@ -122,9 +129,13 @@ def test_track_event_records_a_click_with_attribution(gql_client: Any, catalog: 
 
 def test_track_event_reports_bad_input_in_errors_not_a_500(gql_client: Any, catalog: list) -> None:
     mutation = gql(
-        """mutation { trackEvent(input: {type: VIEW}) { recorded errors { field message code } } }"""
+        """mutation($t: String) { trackEvent(input: {type: VIEW, token: $t}) {
+             recorded errors { field message code } } }"""
     )
-    result = gql_client.execute(mutation)["trackEvent"]
+    token = intake_token(gql_client)
+    result = gql_client.execute(GraphQLRequest(mutation, variable_values={"t": token}))[
+        "trackEvent"
+    ]
     assert result["recorded"] is False
     (error,) = result["errors"]
     assert error["code"] == "INVALID"
@@ -156,17 +167,24 @@ def test_set_consent_sets_the_cookie_and_unlocks_tracking(
     )
     assert result["setConsent"] == {"consent": "granted", "errors": []}
     assert gql_client.transport.session.cookies.get("sp_consent") == "granted"
-    view = gql("mutation($p: ID) { trackEvent(input: {type: VIEW, productId: $p}) { recorded } }")
-    tracked = gql_client.execute(GraphQLRequest(view, variable_values={"p": str(catalog[0].pk)}))
+    view = gql(
+        "mutation($p: ID, $t: String) { trackEvent(input: {type: VIEW, productId: $p, token: $t})"
+        " { recorded } }"
+    )
+    variables = {"p": str(catalog[0].pk), "t": intake_token(gql_client)}
+    tracked = gql_client.execute(GraphQLRequest(view, variable_values=variables))
     assert tracked["trackEvent"]["recorded"] is True
 
 
 def test_my_data_shows_only_the_requesting_shoppers_data(
     gql_client: Any, endpoint: str, catalog: list
 ) -> None:
-    view = gql("mutation($p: ID) { trackEvent(input: {type: VIEW, productId: $p}) { recorded } }")
-    gql_client.execute(gql("{ myData { visitorId } }"))  # first request issues the cookie
-    gql_client.execute(GraphQLRequest(view, variable_values={"p": str(catalog[4].pk)}))
+    view = gql(
+        "mutation($p: ID, $t: String) { trackEvent(input: {type: VIEW, productId: $p, token: $t})"
+        " { recorded } }"
+    )
+    token = intake_token(gql_client)  # the first request issues the cookie
+    gql_client.execute(GraphQLRequest(view, variable_values={"p": str(catalog[4].pk), "t": token}))
     mine = gql_client.execute(
         gql("{ myData { visitorId eventCount events { type productId } recentlyViewed } }")
     )

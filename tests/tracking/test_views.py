@@ -97,7 +97,7 @@ def test_purchases_from_the_browser_are_rejected_per_event(client) -> None:
     body = response.json()
     assert (body["accepted"], body["rejected"]) == (1, 1)
     assert body["errors"][0]["index"] == 0
-    assert "not accepted from a browser" in body["errors"][0]["error"]
+    assert "not accepted from a storefront" in body["errors"][0]["error"]
 
 
 def test_unknown_product_is_reported_per_event(client) -> None:
