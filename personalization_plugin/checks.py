@@ -9,12 +9,15 @@ E004 value out of range                           E009 EVENT_BACKEND invalid or 
 E005 CONSENT_MODE not "implied"/"required"        E010 EVENT_WEIGHTS malformed
 W001 VisitorMiddleware not installed              W002 ADAPTER not set
 W003 VisitorMiddleware before AuthenticationMiddleware (customers are not recognised)
+W004 several web processes without REDIS_URL (rate limits are counted per process)
 """
 
 from __future__ import annotations
 
 import difflib
 import numbers
+import os
+import re
 from typing import Any
 
 from django.conf import settings
@@ -292,6 +295,49 @@ def check_middleware() -> list[Warning]:
     return []
 
 
+_WORKERS_ARG = re.compile(r"(?:^|\s)(?:-w|--workers)(?:=|\s+)(\d+)")
+
+
+def web_processes(environ: dict[str, str] | None = None) -> tuple[int, str]:
+    """How many web processes the environment says will serve the site, and which
+    variable says so: WEB_CONCURRENCY (read by gunicorn and uvicorn, set by PaaS hosts)
+    or --workers in GUNICORN_CMD_ARGS. (1, "") when neither says more than one; a
+    gunicorn config file is not visible here."""
+    env = os.environ if environ is None else environ
+    concurrency = env.get("WEB_CONCURRENCY", "").strip()
+    if concurrency.isdigit() and int(concurrency) > 1:
+        return int(concurrency), "WEB_CONCURRENCY"
+    match = _WORKERS_ARG.search(env.get("GUNICORN_CMD_ARGS", ""))
+    if match and int(match.group(1)) > 1:
+        return int(match.group(1)), "GUNICORN_CMD_ARGS"
+    return 1, ""
+
+
+def check_shared_limits(
+    user: dict[str, Any], environ: dict[str, str] | None = None
+) -> list[Warning]:
+    """Without Redis each web process counts the intake's rate limit on its own: say so
+    when the environment announces several processes (finding: 1,000 events accepted
+    against a limit of 600 with two workers)."""
+    limit = user.get("RATE_LIMIT_PER_MINUTE", DEFAULTS["RATE_LIMIT_PER_MINUTE"])
+    if user.get("REDIS_URL") or not limit:
+        return []
+    processes, source = web_processes(environ)
+    if processes <= 1:
+        return []
+    return [
+        Warning(
+            f"{source} says {processes} web processes, but REDIS_URL is not set: each "
+            "process counts RATE_LIMIT_PER_MINUTE on its own, so one visitor or address "
+            f"may send up to {processes} times the limit. Buffered events and the memory "
+            "of recent erasures are per process too.",
+            hint=f"Set {_setting('REDIS_URL')} so every process shares one counter, or run "
+            "a single web process.",
+            id="personalization.W004",
+        )
+    ]
+
+
 FEATURE_APPS = (
     "personalization_plugin.experiments",
     "personalization_plugin.scores",
@@ -335,6 +381,7 @@ def check_personalization_settings(app_configs: Any = None, **kwargs: Any) -> li
         *check_weights(user),
         *check_adapter(user),
         *check_redis(user),
+        *check_shared_limits(user),
         *check_middleware(),
         *check_feature_apps(),
     ]
