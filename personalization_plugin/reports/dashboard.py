@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from personalization_plugin.experiments.attribution import LINE_TOTAL, attributed_purchases
 from personalization_plugin.models import Event, ModelVersion, PrivacyChoice
+from personalization_plugin.tracking import dead_letters, drops
 
 logger = logging.getLogger("personalization_plugin.reports")
 
@@ -137,6 +138,8 @@ class DataHealth:
     recommended_products: int  # distinct products shown in recommendations, last 30 days
     catalog_size: int | None  # None when the adapter could not be read
     last_event_at: Any = None
+    dead_letters: int = 0  # events the database refused, kept aside (tracking.dead_letters)
+    dropped_30d: dict[str, int] = field(default_factory=dict)  # intake drops per reason
 
     @property
     def coverage(self) -> float | None:
@@ -196,6 +199,8 @@ def data_health() -> DataHealth:
         recommended_products=shown,
         catalog_size=_catalog_size(),
         last_event_at=last,
+        dead_letters=dead_letters.count(),
+        dropped_30d=drops.totals(days=30),
     )
 
 

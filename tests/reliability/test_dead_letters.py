@@ -175,3 +175,23 @@ def test_erasure_deletes_the_shoppers_dead_letters() -> None:
     report = erase(visitor_id=HOSTILE_VISITOR)
     assert sum(n for name, n in report.items() if "erase_dead_letters" in name) == 2
     assert list(DeadLetterEvent.objects.values_list("visitor_id", flat=True)) == [other.visitor_id]
+
+
+@pytest.mark.django_db
+def test_the_owner_sees_dead_letters_and_dropped_crawlers_on_the_dashboard(
+    catalog: list[Any], django_user_model: Any
+) -> None:
+    from personalization_plugin.tracking import drops
+
+    backend = get_local_backend()
+    backend.submit(hostile_event(hostile_values()[0]))
+    backend.flush()
+    drops.count(drops.BOT, 7)
+    owner = Client()
+    owner.force_login(django_user_model.objects.create_superuser("owner", "o@example.com", "pw"))
+    html = owner.get("/admin/personalization/").content.decode()
+    dead_row = html[html.index('id="sp-dead-letters"') :]
+    assert '<td class="num">1</td>' in dead_row[:300]
+    bots_row = html[html.index('id="sp-dropped-bots"') :]
+    assert '<td class="num">7</td>' in bots_row[:300]
+    assert "kept as a dead letter" in html
