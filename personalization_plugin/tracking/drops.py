@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections import Counter
 from datetime import date
+from typing import Any
 
 import redis
 from django.db.models import F, Sum
@@ -92,10 +93,19 @@ def _take_from_redis() -> Counter[tuple[str, str]]:
     except REDIS_ERRORS as exc:
         mark_down(exc, url)
         return taken
-    for field, amount in values.items():
-        day, _, reason = field.decode().partition("|")
-        taken[(day, reason)] += int(amount)
+    for day, reason, amount in _entries(values):
+        taken[(day, reason)] += amount
     return taken
+
+
+def _entries(values: Any) -> list[tuple[str, str, int]]:
+    """(day, reason, count) of the Redis hash's "<day>|<reason>" fields."""
+    found = []
+    for field, amount in values.items():
+        name = field.decode() if isinstance(field, bytes) else str(field)
+        day, _, reason = name.partition("|")
+        found.append((day, reason, int(amount)))
+    return found
 
 
 def _add_to_database(taken: Counter[tuple[str, str]]) -> None:
@@ -137,10 +147,9 @@ def totals(days: int = 30) -> dict[str, int]:
     url = plugin_settings.REDIS_URL
     if url and not is_down(url):
         try:
-            for field, amount in get_redis(url).hgetall(key("drops")).items():
-                day, _, reason = field.decode().partition("|")
+            for day, reason, amount in _entries(get_redis(url).hgetall(key("drops"))):
                 if date.fromisoformat(day).toordinal() >= since:
-                    found[reason] += int(amount)
+                    found[reason] += amount
         except REDIS_ERRORS as exc:
             mark_down(exc, url)
     return dict(found)
