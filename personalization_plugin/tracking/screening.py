@@ -26,11 +26,12 @@ from django.http import HttpRequest
 
 from personalization_plugin.core import registry
 from personalization_plugin.core import subjects as subject_keys
-from personalization_plugin.core.redis import REDIS_ERRORS
+from personalization_plugin.core.redis import REDIS_ERRORS, is_down, mark_down
 from personalization_plugin.core.ttl_cache import TTLCache
 from personalization_plugin.core.user_agents import is_bot
 from personalization_plugin.tracking import drops
 from personalization_plugin.tracking.backends import get_backend
+from personalization_plugin.tracking.backends.base import ledger
 from personalization_plugin.tracking.identity import Visitor
 
 NOT_ERASED_CACHE_SECONDS = 30.0
@@ -66,11 +67,21 @@ def is_forgotten(visitor_id: str) -> bool:
 
 
 def _recently_erased(visitor_id: str) -> bool:
-    """The backend's ledger of the last hour's erasures (shared through Redis)."""
+    """The backend's ledger of the last hour's erasures (shared through Redis).
+
+    While Redis is marked down only this process's part is read, so a hung Redis costs
+    the intake no timeout here; the permanent record still answers."""
+    subjects = {subject_keys.visitor(visitor_id)}
+    backend = get_backend()
+    url = getattr(backend, "url", None)
+    if url and is_down(url):
+        return bool(ledger.erased(subjects))
     try:
-        return bool(get_backend().erased_subjects({subject_keys.visitor(visitor_id)}))
-    except REDIS_ERRORS:  # Redis down: the permanent record still answers
-        return False
+        return bool(backend.erased_subjects(subjects))
+    except REDIS_ERRORS as exc:
+        if url:
+            mark_down(exc, url)
+        return bool(ledger.erased(subjects))
 
 
 def forget_cached() -> None:
