@@ -91,8 +91,11 @@ def dead_letter(event: TrackedEvent, error: BaseException, backend: str) -> None
     )
 
 
-def dead_letter_entry(entry: Any, error: BaseException, backend: str) -> None:
-    """Keep a buffered entry that could not even be read as an event (e.g. not JSON)."""
+def dead_letter_entry(entry: Any, error: BaseException, backend: str, entry_id: str = "") -> None:
+    """Keep a buffered entry that could not even be read as an event (e.g. not JSON).
+
+    `entry_id` (the stream entry's id) tells identical entries apart, so two copies of the
+    same garbage are two dead letters, and a retried flush still makes only one of each."""
     if isinstance(entry, bytes):
         text = entry.decode("utf-8", "backslashreplace")
     else:
@@ -106,6 +109,7 @@ def dead_letter_entry(entry: Any, error: BaseException, backend: str) -> None:
         pass
     _store(
         text,
+        identity=entry_id,
         reason=f"Unreadable entry: {reason_of(error)}",
         backend=backend,
         event_id=str(ids.get("event_id") or ""),
@@ -132,15 +136,16 @@ def _column(text: str, length: int) -> str:
     return cleaned[:length]
 
 
-def _store(raw: str, *, reason: str, backend: str, **columns: str) -> None:
+def _store(raw: str, *, reason: str, backend: str, identity: str = "", **columns: str) -> None:
     from personalization_plugin.models import DeadLetterEvent
 
     global _recorded
     safe = ascii_text(raw)
+    fingerprint = hashlib.sha256(f"{ascii_text(identity)}\n{safe}".encode("ascii")).hexdigest()
     DeadLetterEvent.objects.bulk_create(
         [
             DeadLetterEvent(
-                fingerprint=hashlib.sha256(safe.encode("ascii")).hexdigest(),
+                fingerprint=fingerprint,
                 raw=safe,
                 reason=reason,
                 backend=backend[:16],

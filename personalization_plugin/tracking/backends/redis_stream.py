@@ -223,13 +223,13 @@ class RedisStreamBackend(EventBackend):
     def _process(self, entries: list[Entry]) -> int:
         ids = [eid for eid, _ in entries]
         events: list[TrackedEvent] = []
-        for _eid, fields in entries:
+        for eid, fields in entries:
             if not fields:  # deleted (e.g. erased) while pending
                 continue
             try:
                 events.append(TrackedEvent.from_json(fields[b"e"]))
             except (KeyError, TypeError, ValueError) as exc:
-                dead_letter_entry(fields.get(b"e", fields), exc, self.name)
+                dead_letter_entry(fields.get(b"e", fields), exc, self.name, entry_id=eid.decode())
         written = self.write(events)
         pipe = self.client.pipeline(transaction=False)
         pipe.xack(self.stream, GROUP, *ids)
