@@ -9,6 +9,7 @@ events stored + events dead-lettered, zero lost. Run on SQLite and on PostgreSQL
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -161,6 +162,11 @@ def test_my_data_answers_200_while_a_hostile_event_is_buffered(catalog: list[Any
     assert response.status_code == 200
     exported = response.json()["dead_letters"]
     assert len(exported) == 1 and "ud800" in exported[0]["raw"]
+    backend.submit(hostile_event(hostile_values()[0]))  # and GraphQL's myData
+    body = json.dumps({"query": "{ myData { visitorId eventCount } }"})
+    answer = client.post("/graphql/", data=body, content_type="application/json")
+    assert answer.status_code == 200 and "errors" not in answer.json()
+    assert answer.json()["data"]["myData"]["visitorId"] == HOSTILE_VISITOR
 
 
 @pytest.mark.django_db
