@@ -147,10 +147,29 @@ class TrackedEvent:
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> TrackedEvent:
-        return cls(**json.loads(raw))
+        """The event `to_json` wrote. Raises ValueError (TypeError for unknown fields) for
+        anything else, e.g. a hand-written buffer entry whose visitor_id is a list: such an
+        entry must be set aside, not break the flush of the batch it arrived in."""
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError(f"An event entry must be a JSON object, got {type(data).__name__}.")
+        event = cls(**data)
+        for name, kinds in _FIELD_TYPES.items():
+            if not isinstance(getattr(event, name), kinds) or isinstance(
+                getattr(event, name), bool
+            ):
+                raise ValueError(f"Event entry field {name} has the wrong type.")
+        return event
 
 
 EVENT_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(TrackedEvent))
+# What each field of a buffered entry must hold (checked when it is read back).
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    **{name: str for name in EVENT_FIELD_NAMES},
+    "quantity": int,
+    "position": (int, type(None)),
+    "payload": dict,
+}
 
 
 def shown(value: Any, limit: int = 40) -> str:

@@ -153,6 +153,20 @@ def test_an_unreadable_stream_entry_is_dead_lettered_not_dropped(use_redis: Any)
 
 
 @pytest.mark.django_db
+def test_a_stream_entry_with_fields_of_the_wrong_type_is_dead_lettered(use_redis: Any) -> None:
+    backend = get_backend()
+    good = build_event("view", visitor_id="good" * 8, product_id="1")
+    wrong = json.loads(good.to_json())
+    wrong.update(event_id="f" * 32, visitor_id=["not", "an", "id"], quantity="many")
+    backend.client.xadd(backend.stream, {"e": json.dumps(wrong)})
+    backend.submit(good)
+    assert backend.flush() == 1
+    assert Event.objects.get().event_id == good.event_id
+    assert DeadLetterEvent.objects.get().reason.startswith("Unreadable entry")
+    assert backend.client.xlen(backend.stream) == 0
+
+
+@pytest.mark.django_db
 def test_my_data_answers_200_while_a_hostile_event_is_buffered(catalog: list[Any]) -> None:
     backend = get_local_backend()
     backend.submit(hostile_event(hostile_values()[0]))
