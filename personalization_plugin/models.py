@@ -87,8 +87,10 @@ class PrivacyChoice(models.Model):
 class ErasedShopper(models.Model):
     """A keyed hash of an erased subject, so imports of past orders cannot bring them back.
 
-    Only the HMAC (keyed with SECRET_KEY) is kept, never the id itself. Live tracking is
-    not affected: a returning shopper who consents is tracked as usual.
+    Only the HMAC (keyed with SECRET_KEY) is kept, never the id itself. The intake also
+    drops events that carry an erased *visitor* id (`tracking.screening`), which only a
+    replayed cookie can: forget-me drops the cookie, so a returning shopper who consents is
+    tracked under a new visitor id, and a signed-in customer under their account as usual.
     """
 
     digest = models.CharField(max_length=64, unique=True)
