@@ -1,0 +1,403 @@
+"""Trending that means "many shoppers, recently": the rules both real-time stores follow.
+
+An item's trending score is a decayed count of distinct shoppers, weighted by how deep
+each one went (a view, a cart add, a purchase), not a count of hits:
+
+- one shopper counts once per item per decay window (one half-life): repeated views, a
+  reload loop or a bot hammering one product move it by one view's weight at most;
+  within a window only a deeper event (cart add after a view) adds the difference;
+- a separate *support* board counts distinct shoppers per item (weight 1 each, decayed
+  the same way); an item trends only once its support reaches TRENDING_MIN_SHOPPERS;
+- each shopper's contributions are kept in a per-shopper ledger (under a keyed hash of
+  the subject), so an erased shopper's contribution is subtracted from every board.
+
+Exponential decay without rewrites: an increment at time t is stored as
+`weight * 2 ** ((t - epoch) / half_life)`; reading multiplies by `2 ** -((now - epoch) /
+half_life)`. When the exponent passes REBASE_AFTER_HALF_LIVES the epoch moves to the
+event's time and every board is rescaled once. On Redis the epoch lives in Redis and
+the rebase runs inside the state script, so every process and every client agree on one
+epoch and a board is rescaled exactly once (`REDIS_TREND_LUA`); in process the same
+happens under the store's lock (`LocalTrending`).
+
+Boards are bounded: trimmed to TRENDING_SIZE on every update, ordered as they are
+updated (Redis sorted sets; a `SortedList` in process), so reading a top-k never sorts
+a board.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from sortedcontainers import SortedList
+
+from personalization_plugin.core.conf import plugin_settings
+
+TRENDING_SIZE = 5000  # items kept per board (store-wide, per category, support)
+REBASE_AFTER_HALF_LIVES = 256.0
+# A shopper's ledger lives this many half-lives after their last counted event; what they
+# contributed before that has decayed below 2 ** -10 (0.1 %) of its weight.
+LEDGER_HALF_LIVES = 10.0
+# Distinct items one shopper's ledger counts; beyond this a "shopper" is a crawler and
+# moves nothing more (and the ledger stays small).
+MAX_LEDGER_ITEMS = 1000
+# A board entry whose decayed score falls below this (after an erasure) is removed.
+NEGLIGIBLE = 1e-6
+SEPARATOR = "\x1f"  # between category ids in a ledger (ids may hold commas)
+
+# The time "now" for trending reads and for capping event times (tests advance it).
+clock: Callable[[], float] = time.time
+
+
+def half_life_seconds() -> float:
+    return max(1.0, float(plugin_settings.TRENDING_HALF_LIFE_HOURS) * 3600.0)
+
+
+def min_shoppers() -> float:
+    """Distinct recent shoppers an item needs before it may trend (decayed count)."""
+    return max(0.0, float(plugin_settings.TRENDING_MIN_SHOPPERS))
+
+
+def trending_weight(event_type: str) -> float:
+    """How much one shopper's event counts towards trending (positive feedback only)."""
+    weight = float(plugin_settings.EVENT_WEIGHTS.get(event_type, 0.0) or 0.0)
+    return weight if weight > 0 else 0.0
+
+
+def ledger_ttl_seconds() -> int:
+    return int(LEDGER_HALF_LIVES * half_life_seconds()) + 1
+
+
+class Board:
+    """One bounded trending board: scores by item, kept in order as they change.
+
+    Updates cost O(log n); the top k costs O(k); nothing ever sorts the whole board.
+    """
+
+    __slots__ = ("scores", "order")
+
+    def __init__(self) -> None:
+        self.scores: dict[str, float] = {}
+        self.order: SortedList = SortedList()  # (-score, item id): best first
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def add(self, item: str, delta: float, floor: float = 0.0) -> None:
+        """Add `delta` to an item's score; an item left at or below `floor` is removed."""
+        old = self.scores.get(item)
+        if old is not None:
+            self.order.remove((-old, item))
+        new = (old or 0.0) + delta
+        if new <= floor:
+            self.scores.pop(item, None)
+            return
+        self.scores[item] = new
+        self.order.add((-new, item))
+
+    def trim(self, size: int) -> None:
+        """Drop the lowest-scored items beyond `size`."""
+        while len(self.order) > size:
+            _, item = self.order.pop()
+            del self.scores[item]
+
+    def scale(self, factor: float) -> None:
+        """Multiply every score (a rebase); items that underflow to 0 leave."""
+        kept = [(score * factor, item) for item, score in self.scores.items()]
+        self.scores = {item: score for score, item in kept if score > 0}
+        self.order = SortedList((-score, item) for item, score in self.scores.items())
+
+    def top(self) -> Iterator[tuple[str, float]]:
+        """(item, stored score), best first (ties by item id)."""
+        for negative, item in self.order:
+            yield item, -negative
+
+
+@dataclass
+class _Counted:
+    """What one shopper added to one item, in the ledger's epoch units."""
+
+    window_start: float
+    window_weight: float
+    contribution: float = 0.0
+    support: float = 0.0
+    boards: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Ledger:
+    epoch: float
+    expires: float
+    items: dict[str, _Counted] = field(default_factory=dict)
+
+
+class LocalTrending:
+    """In-process trending boards with the same rules as the Redis script.
+
+    Not thread-safe on its own: `LocalRealtime` calls it under its lock.
+    """
+
+    MAX_SUBJECTS = 50_000
+
+    def __init__(self) -> None:
+        self.boards: dict[str, Board] = {}
+        self.support = Board()
+        self.epoch: float | None = None
+        self.ledgers: OrderedDict[str, _Ledger] = OrderedDict()
+
+    def clear(self) -> None:
+        self.boards.clear()
+        self.support = Board()
+        self.epoch = None
+        self.ledgers.clear()
+
+    def _growth(self, ts: float) -> float:
+        """2 ** ((ts - epoch) / half-life), rebasing every board once when it gets large."""
+        if self.epoch is None:
+            self.epoch = ts
+        exponent = (ts - self.epoch) / half_life_seconds()
+        if exponent > REBASE_AFTER_HALF_LIVES:
+            factor = 2.0**-exponent
+            for board in (*self.boards.values(), self.support):
+                board.scale(factor)
+            self.epoch, exponent = ts, 0.0
+        return float(2.0**exponent)
+
+    def _ledger(self, subject: str, now: float) -> _Ledger:
+        assert self.epoch is not None
+        ledger = self.ledgers.get(subject)
+        if ledger is None or ledger.expires < now:
+            ledger = self.ledgers[subject] = _Ledger(self.epoch, 0.0)
+            while len(self.ledgers) > self.MAX_SUBJECTS:
+                self.ledgers.popitem(last=False)
+        elif ledger.epoch != self.epoch:  # the boards were rebased since: convert
+            factor = 2.0 ** ((ledger.epoch - self.epoch) / half_life_seconds())
+            for counted in ledger.items.values():
+                counted.contribution *= factor
+                counted.support *= factor
+            ledger.epoch = self.epoch
+        self.ledgers.move_to_end(subject)
+        ledger.expires = now + ledger_ttl_seconds()
+        return ledger
+
+    def record(
+        self, subject: str, item: str, weight: float, ts: float, categories: Iterable[str]
+    ) -> None:
+        """Count one shopper's event on an item (see the module docstring for the rules)."""
+        if weight <= 0 or not item:
+            return
+        now = clock()
+        ts = min(ts, now)
+        growth = self._growth(ts)
+        ledger = self._ledger(subject, now)
+        counted = ledger.items.get(item)
+        added, new_shopper = 0.0, False
+        if counted is None or ts - counted.window_start >= half_life_seconds():
+            if counted is None and len(ledger.items) >= MAX_LEDGER_ITEMS:
+                return
+            if counted is None:
+                counted = ledger.items[item] = _Counted(ts, weight)
+            counted.window_start, counted.window_weight = ts, weight
+            added, new_shopper = weight, True
+        elif weight > counted.window_weight:
+            added, counted.window_weight = weight - counted.window_weight, weight
+        if not added:
+            return
+        names = ["", *sorted(set(categories) - {""})]
+        counted.boards.update(names)
+        increment = added * growth
+        for name in names:
+            board = self.boards.setdefault(name, Board())
+            board.add(item, increment)
+            board.trim(TRENDING_SIZE)
+        counted.contribution += increment
+        if new_shopper:
+            self.support.add(item, growth)
+            self.support.trim(TRENDING_SIZE)
+            counted.support += growth
+
+    def top(self, n: int, category_id: str | None) -> list[tuple[str, float]]:
+        """The n best items with enough distinct shoppers, with their scores now."""
+        board = self.boards.get(category_id or "")
+        if board is None or self.epoch is None or n <= 0:
+            return []
+        scale = 2.0 ** (-(clock() - self.epoch) / half_life_seconds())
+        if scale <= 0:
+            return []
+        needed = min_shoppers() / scale
+        support = self.support.scores
+        rows = (
+            (item, score * scale)
+            for item, score in islice(board.top(), max_scan(n))
+            if support.get(item, 0.0) >= needed
+        )
+        return list(islice(rows, n))
+
+    def forget(self, subject: str) -> int:
+        """Subtract a shopper's contributions from every board; 1 if they had any."""
+        ledger = self.ledgers.pop(subject, None)
+        if ledger is None or self.epoch is None:
+            return 0
+        factor = 2.0 ** ((ledger.epoch - self.epoch) / half_life_seconds())
+        floor = NEGLIGIBLE * 2.0 ** ((clock() - self.epoch) / half_life_seconds())
+        for item, counted in ledger.items.items():
+            for name in counted.boards:
+                board = self.boards.get(name)
+                if board is not None and item in board.scores:
+                    board.add(item, -counted.contribution * factor, floor)
+            if item in self.support.scores:
+                self.support.add(item, -counted.support * factor, floor)
+        return 1
+
+
+def max_scan(n: int) -> int:
+    """How far down a board a read looks for items with enough support (bounded work)."""
+    return 20 * n + 200
+
+
+# The trending part of the state script (`realtime.STATE_LUA`), run for every event with
+# a positive weight. Expects locals pid, ts (capped at now), weight, hl, and:
+# KEYS[5] ledger, KEYS[6] epoch, KEYS[7] support board, KEYS[8] set of board names,
+# KEYS[10..] the item's boards; ARGV[12] rebase-after, ARGV[13] ledger ttl,
+# ARGV[14] ledger max fields, ARGV[15] categories (SEPARATOR-joined), ARGV[10] board size.
+REDIS_TREND_LUA = """
+local function trend(pid, ts, weight, hl)
+  local size = tonumber(ARGV[10])
+  local raw_epoch = redis.call('GET', KEYS[6])
+  local epoch
+  if raw_epoch then epoch = tonumber(raw_epoch) else
+    epoch = ts
+    redis.call('SET', KEYS[6], ARGV[7])
+  end
+  local x = (ts - epoch) / hl
+  if x > tonumber(ARGV[12]) then
+    local factor = 2 ^ (-x)
+    for _, board in ipairs(redis.call('SMEMBERS', KEYS[8])) do
+      redis.call('ZUNIONSTORE', board, 1, board, 'WEIGHTS', factor)
+      redis.call('ZREMRANGEBYSCORE', board, '-inf', 0)
+    end
+    epoch = ts
+    redis.call('SET', KEYS[6], ARGV[7])
+    x = 0
+  end
+  local growth = 2 ^ x
+  local ledger = KEYS[5]
+  local ledger_epoch = redis.call('HGET', ledger, 'e')
+  if ledger_epoch and tonumber(ledger_epoch) ~= epoch then
+    local factor = 2 ^ ((tonumber(ledger_epoch) - epoch) / hl)
+    local all = redis.call('HGETALL', ledger)
+    for i = 1, #all, 2 do
+      local kind = string.sub(all[i], 1, 2)
+      if kind == 'c|' or kind == 'n|' then
+        redis.call('HSET', ledger, all[i], tonumber(all[i + 1]) * factor)
+      end
+    end
+  end
+  local got = redis.call('HMGET', ledger, 'w|' .. pid, 'x|' .. pid)
+  local added, new_shopper = 0, false
+  if (not got[1]) or ts - tonumber(got[1]) >= hl then
+    if (not got[1]) and redis.call('HLEN', ledger) >= tonumber(ARGV[14]) then return end
+    redis.call('HSET', ledger, 'w|' .. pid, ARGV[7], 'x|' .. pid, weight)
+    added, new_shopper = weight, true
+  elseif weight > tonumber(got[2]) then
+    redis.call('HSET', ledger, 'x|' .. pid, weight)
+    added = weight - tonumber(got[2])
+  end
+  if added <= 0 then return end
+  local increment = added * growth
+  for i = 10, #KEYS do
+    redis.call('ZINCRBY', KEYS[i], increment, pid)
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -size - 1)
+    redis.call('SADD', KEYS[8], KEYS[i])
+  end
+  redis.call('HINCRBYFLOAT', ledger, 'c|' .. pid, increment)
+  if ARGV[15] ~= '' then
+    local known = redis.call('HGET', ledger, 'k|' .. pid)
+    if not known then
+      redis.call('HSET', ledger, 'k|' .. pid, ARGV[15])
+    elseif known ~= ARGV[15] then
+      local seen, merged = {}, {}
+      for part in string.gmatch(known .. '\\31' .. ARGV[15], '[^\\31]+') do
+        if not seen[part] then seen[part] = true; merged[#merged + 1] = part end
+      end
+      redis.call('HSET', ledger, 'k|' .. pid, table.concat(merged, '\\31'))
+    end
+  end
+  if new_shopper then
+    redis.call('ZINCRBY', KEYS[7], growth, pid)
+    redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -size - 1)
+    redis.call('SADD', KEYS[8], KEYS[7])
+    redis.call('HINCRBYFLOAT', ledger, 'n|' .. pid, growth)
+  end
+  redis.call('HSET', ledger, 'e', redis.call('GET', KEYS[6]))
+  redis.call('EXPIRE', ledger, tonumber(ARGV[13]))
+end
+"""
+
+# KEYS: board, support board, epoch. ARGV: n, now, half-life, min shoppers, max scan.
+# Returns {epoch, item, stored score, item, stored score, ...}: the caller scales.
+TREND_READ_LUA = """
+local raw_epoch = redis.call('GET', KEYS[3])
+if not raw_epoch then return {} end
+local n, scan = tonumber(ARGV[1]), tonumber(ARGV[5])
+local scale = 2 ^ (-(tonumber(ARGV[2]) - tonumber(raw_epoch)) / tonumber(ARGV[3]))
+local out = {raw_epoch}
+if scale <= 0 then return out end
+local needed = tonumber(ARGV[4]) / scale
+local got, start, chunk = 0, 0, math.max(2 * n, 32)
+while got < n and start < scan do
+  local rows = redis.call('ZREVRANGE', KEYS[1], start, start + chunk - 1, 'WITHSCORES')
+  if #rows == 0 then break end
+  for i = 1, #rows, 2 do
+    local support = needed <= 0 and 1 or tonumber(redis.call('ZSCORE', KEYS[2], rows[i]) or 0)
+    if support >= needed then
+      out[#out + 1] = rows[i]
+      out[#out + 1] = rows[i + 1]
+      got = got + 1
+      if got >= n then break end
+    end
+  end
+  start = start + chunk
+end
+return out
+"""
+
+# KEYS: ledger, epoch, support board, store-wide board.
+# ARGV: category board name prefix, half-life, now.
+# Subtracts one shopper's contributions from every board they reached, deletes the ledger.
+TREND_FORGET_LUA = """
+local all = redis.call('HGETALL', KEYS[1])
+if #all == 0 then return 0 end
+local fields = {}
+for i = 1, #all, 2 do fields[all[i]] = all[i + 1] end
+local raw_epoch = redis.call('GET', KEYS[2])
+if raw_epoch and fields['e'] then
+  local epoch, hl = tonumber(raw_epoch), tonumber(ARGV[2])
+  local factor = 2 ^ ((tonumber(fields['e']) - epoch) / hl)
+  local floor = 1e-6 * 2 ^ ((tonumber(ARGV[3]) - epoch) / hl)
+  local function take(board, pid, amount)
+    local left = redis.call('ZINCRBY', board, -amount * factor, pid)
+    if tonumber(left) <= floor then redis.call('ZREM', board, pid) end
+  end
+  for name, value in pairs(fields) do
+    local kind, pid = string.sub(name, 1, 2), string.sub(name, 3)
+    if kind == 'c|' then
+      if redis.call('ZSCORE', KEYS[4], pid) then take(KEYS[4], pid, tonumber(value)) end
+      local cats = fields['k|' .. pid]
+      if cats then
+        for cat in string.gmatch(cats, '[^\\31]+') do
+          local board = ARGV[1] .. cat
+          if redis.call('ZSCORE', board, pid) then take(board, pid, tonumber(value)) end
+        end
+      end
+    elseif kind == 'n|' and redis.call('ZSCORE', KEYS[3], pid) then
+      take(KEYS[3], pid, tonumber(value))
+    end
+  end
+end
+redis.call('DEL', KEYS[1])
+return 1
+"""
