@@ -371,6 +371,8 @@ class RedisRealtime(RealtimeStore):
             profile_queue_ttl(),
             PROFILE_QUEUE_SIZE,
             repr(trend.half_life_seconds()),
+            repr(trend.NEGLIGIBLE),
+            trend.TRIM_SLACK,
         ]
 
     def recently_viewed(self, subject: str, n: int = 20) -> list[str]:
@@ -485,7 +487,7 @@ class RedisRealtime(RealtimeStore):
 #       7 ts, 8 trending weight, 9 ttl, 10 board size, 11 event_json ("" = no XADD),
 #       12 rebase after (half-lives), 13 ledger ttl, 14 ledger max fields,
 #       15 categories, 16 profile event ("" = none), 17 queue ttl, 18 queue size,
-#       19 half-life (seconds)
+#       19 half-life (seconds), 20 negligible score, 21 trim slack
 STATE_LUA = (
     trend.REDIS_TREND_LUA
     + """

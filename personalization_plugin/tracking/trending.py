@@ -37,6 +37,9 @@ from sortedcontainers import SortedList
 from personalization_plugin.core.conf import plugin_settings
 
 TRENDING_SIZE = 5000  # items kept per board (store-wide, per category, support)
+# A board is trimmed back to TRENDING_SIZE once it holds twice that many: the slack lets a
+# newly rising item gather its shoppers instead of being evicted on its first increment.
+TRIM_SLACK = 2
 REBASE_AFTER_HALF_LIVES = 256.0
 # A shopper's ledger lives this many half-lives after their last counted event; what they
 # contributed before that has decayed below 2 ** -10 (0.1 %) of its weight.
@@ -99,15 +102,19 @@ class Board:
         self.order.add((-new, item))
 
     def trim(self, size: int) -> None:
-        """Drop the lowest-scored items beyond `size`."""
+        """Drop the lowest-scored items beyond `size` once the board holds TRIM_SLACK
+        times that many (amortised: one trim per `size` new items)."""
+        if len(self.order) <= TRIM_SLACK * size:
+            return
         while len(self.order) > size:
             _, item = self.order.pop()
             del self.scores[item]
 
     def scale(self, factor: float) -> None:
-        """Multiply every score (a rebase); items that underflow to 0 leave."""
+        """Multiply every score (a rebase, to the epoch "now"); items worth less than
+        NEGLIGIBLE of one shopper now leave."""
         kept = [(score * factor, item) for item, score in self.scores.items()]
-        self.scores = {item: score for score, item in kept if score > 0}
+        self.scores = {item: score for score, item in kept if score >= NEGLIGIBLE}
         self.order = SortedList((-score, item) for item, score in self.scores.items())
 
     def top(self) -> Iterator[tuple[str, float]]:
@@ -262,10 +269,11 @@ def max_scan(n: int) -> int:
 # a positive weight. Expects locals pid, ts (capped at now), weight, hl, and:
 # KEYS[5] ledger, KEYS[6] epoch, KEYS[7] support board, KEYS[8] set of board names,
 # KEYS[10..] the item's boards; ARGV[12] rebase-after, ARGV[13] ledger ttl,
-# ARGV[14] ledger max fields, ARGV[15] categories (SEPARATOR-joined), ARGV[10] board size.
+# ARGV[14] ledger max fields, ARGV[15] categories (SEPARATOR-joined), ARGV[10] board size,
+# ARGV[20] NEGLIGIBLE, ARGV[21] TRIM_SLACK.
 REDIS_TREND_LUA = """
 local function trend(pid, ts, weight, hl)
-  local size = tonumber(ARGV[10])
+  local size, slack = tonumber(ARGV[10]), tonumber(ARGV[21])
   local raw_epoch = redis.call('GET', KEYS[6])
   local epoch
   if raw_epoch then epoch = tonumber(raw_epoch) else
@@ -277,7 +285,7 @@ local function trend(pid, ts, weight, hl)
     local factor = 2 ^ (-x)
     for _, board in ipairs(redis.call('SMEMBERS', KEYS[8])) do
       redis.call('ZUNIONSTORE', board, 1, board, 'WEIGHTS', factor)
-      redis.call('ZREMRANGEBYSCORE', board, '-inf', 0)
+      redis.call('ZREMRANGEBYSCORE', board, '-inf', '(' .. ARGV[20])
     end
     epoch = ts
     redis.call('SET', KEYS[6], ARGV[7])
@@ -310,7 +318,9 @@ local function trend(pid, ts, weight, hl)
   local increment = added * growth
   for i = 10, #KEYS do
     redis.call('ZINCRBY', KEYS[i], increment, pid)
-    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -size - 1)
+    if redis.call('ZCARD', KEYS[i]) > slack * size then
+      redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -size - 1)
+    end
     redis.call('SADD', KEYS[8], KEYS[i])
   end
   redis.call('HINCRBYFLOAT', ledger, 'c|' .. pid, increment)
@@ -328,7 +338,9 @@ local function trend(pid, ts, weight, hl)
   end
   if new_shopper then
     redis.call('ZINCRBY', KEYS[7], growth, pid)
-    redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -size - 1)
+    if redis.call('ZCARD', KEYS[7]) > slack * size then
+      redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -size - 1)
+    end
     redis.call('SADD', KEYS[8], KEYS[7])
     redis.call('HINCRBYFLOAT', ledger, 'n|' .. pid, growth)
   end
