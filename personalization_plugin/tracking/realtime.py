@@ -225,14 +225,18 @@ class LocalRealtime(RealtimeStore):
                 {event.category_id, *categories},
             )
 
-    def take_profile_events(self, subject: str) -> list[dict[str, Any]]:
-        """Remove and return the subject's queued profile events, oldest first."""
+    def profile_events(self, subject: str) -> list[dict[str, Any]]:
+        """The subject's queued profile events, oldest first (a copy)."""
         with self._lock:
             entry = self._subjects.get(subject)
-            if entry is None:
-                return []
-            events, entry.profile_events = entry.profile_events, []
-            return events
+            return list(entry.profile_events) if entry is not None else []
+
+    def drop_profile_events(self, subject: str, count: int | None) -> None:
+        """Remove the `count` oldest queued profile events (None: all), once folded."""
+        with self._lock:
+            entry = self._subjects.get(subject)
+            if entry is not None:
+                entry.profile_events = [] if count is None else entry.profile_events[count:]
 
     def recently_viewed(self, subject: str, n: int = 20) -> list[str]:
         with self._lock:
