@@ -245,9 +245,7 @@ def build_from_db(
     events = Event.objects.filter(**subject_filter(subject)).filter(type__in=wanted)
     rows = list(events.values_list("event_id", *EVENT_FIELDS))
     stored = {row[0] for row in rows}
-    waiting = [
-        entry_row(e) for e in pending if e.get("i") not in stored and e.get("t") in wanted
-    ]
+    waiting = [entry_row(e) for e in pending if e.get("i") not in stored and e.get("t") in wanted]
     return fold([row[1:] for row in rows] + waiting)
 
 

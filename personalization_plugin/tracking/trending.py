@@ -60,8 +60,13 @@ def half_life_seconds() -> float:
 
 
 def min_shoppers() -> float:
-    """Distinct recent shoppers an item needs before it may trend (decayed count)."""
-    return max(0.0, float(plugin_settings.TRENDING_MIN_SHOPPERS))
+    """The decayed distinct-shopper count an item needs before it may trend.
+
+    TRENDING_MIN_SHOPPERS shoppers are counted as present once their decayed count rounds
+    to that number: three shoppers a few minutes ago weigh 2.998, not 3, and still count.
+    """
+    wanted = float(plugin_settings.TRENDING_MIN_SHOPPERS)
+    return max(0.0, wanted - 0.5) if wanted > 0 else 0.0
 
 
 def trending_weight(event_type: str) -> float:
