@@ -351,5 +351,6 @@ def cleanup(db: str) -> None:
         connections.close_all()
         postgres_database("drop")
 
+
 if __name__ == "__main__":
     main()

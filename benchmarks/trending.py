@@ -48,7 +48,7 @@ def timed(call: Callable[[], object], calls: int) -> tuple[float, float, float]:
     return walls[len(walls) // 2] * 1000, walls[int(len(walls) * 0.99)] * 1000, cpu_ms
 
 
-def summary(label: str, runs: list[tuple[float, float, float]], base: list) -> float:
+def summary(label: str, runs: list[tuple[float, float, float]], base: list) -> tuple[float, float]:
     p50 = [r[0] for r in runs]
     p99 = [r[1] for r in runs]
     cpu = [r[2] for r in runs]
@@ -59,7 +59,7 @@ def summary(label: str, runs: list[tuple[float, float, float]], base: list) -> f
         f"CPU {min(cpu):7.3f}/{statistics.median(cpu):7.3f} ms  "
         f"x{statistics.median(p50) / base_p50:6.2f} of baseline"
     )
-    return statistics.median(p99)
+    return statistics.median(p50), statistics.median(p99)
 
 
 def fill_local(n_items: int, supported_every: int):  # type: ignore[no-untyped-def]
@@ -118,13 +118,17 @@ def main() -> None:
     from django.test.utils import override_settings
 
     override_settings(
-        PERSONALIZATION={**settings.PERSONALIZATION, "KEY_PREFIX": PREFIX, "TRENDING_MIN_SHOPPERS": 3}
+        PERSONALIZATION={
+            **settings.PERSONALIZATION,
+            "KEY_PREFIX": PREFIX,
+            "TRENDING_MIN_SHOPPERS": 3,
+        }
     ).enable()
     trending.TRENDING_SIZE = args.items  # lift the bound: measure at a full 100k board
     client = redis.Redis.from_url(url)
     print(f"trending benchmark: {args.items:,}-item board, {args.calls} calls x {args.runs} runs")
     print("  figures: min/median over runs; ratio = median p50 / median baseline p50")
-    worst = 0.0
+    worst_p50 = worst_p99 = 0.0
     try:
         for supported_every in (1, 10):
             share = "every item" if supported_every == 1 else "1 in 10 items"
@@ -145,10 +149,9 @@ def main() -> None:
                     for _ in range(args.runs)
                 ]
                 summary(f"embedded baseline: full sort, top {n}", base, base)
-                runs = [
-                    timed(lambda n=n: store.trending(n), args.calls) for _ in range(args.runs)
-                ]
-                worst = max(worst, summary(f"embedded trending(), top {n}", runs, base))
+                runs = [timed(lambda n=n: store.trending(n), args.calls) for _ in range(args.runs)]
+                p50, p99 = summary(f"embedded trending(), top {n}", runs, base)
+                worst_p50, worst_p99 = max(worst_p50, p50), max(worst_p99, p99)
                 base = [
                     timed(
                         lambda n=n: client.zrevrange(f"{PREFIX}:trend", 0, n - 1, withscores=True),
@@ -157,15 +160,16 @@ def main() -> None:
                     for _ in range(args.runs)
                 ]
                 summary(f"Redis baseline: bare ZREVRANGE, top {n}", base, base)
-                runs = [
-                    timed(lambda n=n: remote.trending(n), args.calls) for _ in range(args.runs)
-                ]
-                worst = max(worst, summary(f"Redis trending(), top {n}", runs, base))
+                runs = [timed(lambda n=n: remote.trending(n), args.calls) for _ in range(args.runs)]
+                p50, p99 = summary(f"Redis trending(), top {n}", runs, base)
+                worst_p50, worst_p99 = max(worst_p50, p50), max(worst_p99, p99)
     finally:
         for key in client.scan_iter(f"{PREFIX}:*", count=1000):
             client.delete(key)
-    verdict = "met" if worst <= TARGET_MS else "NOT met"
-    print(f"  worst median p99 {worst:.3f} ms; target <= {TARGET_MS} ms: {verdict}")
+    for name, worst in (("p50", worst_p50), ("p99", worst_p99)):
+        verdict = "met" if worst <= TARGET_MS else "NOT met"
+        print(f"  worst median {name} {worst:.3f} ms; target <= {TARGET_MS} ms: {verdict}")
+    print("  (p99 on a loaded machine: compare with the bare ZREVRANGE baseline's p99 above)")
 
 
 if __name__ == "__main__":

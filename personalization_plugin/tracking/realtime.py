@@ -335,48 +335,40 @@ class RedisRealtime(RealtimeStore):
         """
         kind, pid, subject = event.type, event.product_id, event.subject
         categories = tuple(category_ids)
-        cart_op = _CART_OPS.get(kind, "")
         weight = trending_weight(kind) if pid else 0.0
         ts = min(_timestamp(event), trend.clock())
         cats = sorted({event.category_id, *categories} - {""}) if weight else []
-        boards = [key("trend"), *(key("trend", "cat", c) for c in cats)]
         profile = profile_entry(event, categories)
+        # One keyed hash names all of the shopper's real-time keys (what `subject_key`
+        # builds, computed once: intake is the hot path).
+        prefix = str(plugin_settings.KEY_PREFIX)
+        mine = f"{prefix}:%s:{subject_keys.digest(subject, purpose='realtime')}"
         keys = [
-            subject_key("rv", subject),
-            subject_key("ri", subject),
-            subject_key("cart", subject),
-            stream or subject_key("rv", subject),
-            subject_key("tl", subject),
-            key("trend", "epoch"),
-            key("trend", "support"),
-            key("trend", "boards"),
+            mine % "rv",
+            mine % "ri",
+            mine % "cart",
+            stream or mine % "rv",
+            mine % "tl",
+            f"{prefix}:trend:epoch",
+            f"{prefix}:trend:support",
+            f"{prefix}:trend:boards",
             profile_queue_key(subject),
-            *boards,
+            f"{prefix}:trend",
+            *(f"{prefix}:trend:cat:{c}" for c in cats),
         ]
         return [
             len(keys),
             *keys,
             pid,
             "1" if kind == EventType.VIEW else "",
-            int(plugin_settings.RECENTLY_VIEWED_SIZE),
             "1" if kind in RECENT_ITEM_TYPES and pid else "",
-            RECENT_ITEMS_SIZE,
-            cart_op,
+            _CART_OPS.get(kind, ""),
             repr(ts),
             repr(weight),
-            STATE_TTL_SECONDS,
-            trend.TRENDING_SIZE,
             event_json if stream else "",
-            trend.REBASE_AFTER_HALF_LIVES,
-            trend.ledger_ttl_seconds(),
-            trend.MAX_LEDGER_ITEMS * 5 + 1,
             trend.SEPARATOR.join(cats),
             json.dumps(profile, separators=(",", ":")) if profile else "",
-            profile_queue_ttl(),
-            PROFILE_QUEUE_SIZE,
-            repr(trend.half_life_seconds()),
-            repr(trend.NEGLIGIBLE),
-            trend.TRIM_SLACK,
+            script_config(),
         ]
 
     def recently_viewed(self, subject: str, n: int = 20) -> list[str]:
@@ -487,43 +479,67 @@ class RedisRealtime(RealtimeStore):
 # KEYS: 1 recently viewed, 2 recent items, 3 cart, 4 event stream, 5 trending ledger,
 #       6 trending epoch, 7 support board, 8 set of board names, 9 profile queue,
 #       10.. trending boards
-# ARGV: 1 product, 2 do_viewed, 3 viewed_size, 4 do_recent, 5 recent_size, 6 cart_op,
-#       7 ts, 8 trending weight, 9 ttl, 10 board size, 11 event_json ("" = no XADD),
-#       12 rebase after (half-lives), 13 ledger ttl, 14 ledger max fields,
-#       15 categories, 16 profile event ("" = none), 17 queue ttl, 18 queue size,
-#       19 half-life (seconds), 20 negligible score, 21 trim slack
+# ARGV: 1 product, 2 do_viewed, 3 do_recent, 4 cart_op, 5 ts, 6 trending weight,
+#       7 event_json ("" = no XADD), 8 categories, 9 profile event ("" = none),
+#       10 the numbers of `script_config`, "|"-joined (one argument: fewer to encode)
 STATE_LUA = (
     trend.REDIS_TREND_LUA
     + """
-local pid, ttl = ARGV[1], tonumber(ARGV[9])
+local cfg = {}
+for value in string.gmatch(ARGV[10], '[^|]+') do cfg[#cfg + 1] = tonumber(value) end
+local pid, ttl = ARGV[1], cfg[3]
 local function push(list, size)
   redis.call('LREM', list, 0, pid)
   redis.call('LPUSH', list, pid)
   redis.call('LTRIM', list, 0, size - 1)
   redis.call('EXPIRE', list, ttl)
 end
-if ARGV[2] == '1' then push(KEYS[1], tonumber(ARGV[3])) end
-if ARGV[4] == '1' then push(KEYS[2], tonumber(ARGV[5])) end
-if ARGV[6] == 'add' then
-  redis.call('ZADD', KEYS[3], ARGV[7], pid)
+if ARGV[2] == '1' then push(KEYS[1], cfg[1]) end
+if ARGV[3] == '1' then push(KEYS[2], cfg[2]) end
+if ARGV[4] == 'add' then
+  redis.call('ZADD', KEYS[3], ARGV[5], pid)
   redis.call('EXPIRE', KEYS[3], ttl)
-elseif ARGV[6] == 'remove' then
+elseif ARGV[4] == 'remove' then
   redis.call('ZREM', KEYS[3], pid)
-elseif ARGV[6] == 'clear' then
+elseif ARGV[4] == 'clear' then
   redis.call('DEL', KEYS[3])
 end
-if tonumber(ARGV[8]) > 0 then trend(pid, tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[19])) end
-if ARGV[16] ~= '' then
-  redis.call('RPUSH', KEYS[9], ARGV[16])
-  redis.call('LTRIM', KEYS[9], -tonumber(ARGV[18]), -1)
-  redis.call('EXPIRE', KEYS[9], tonumber(ARGV[17]))
+if tonumber(ARGV[6]) > 0 then trend(pid, tonumber(ARGV[5]), tonumber(ARGV[6]), cfg) end
+if ARGV[9] ~= '' then
+  redis.call('RPUSH', KEYS[9], ARGV[9])
+  redis.call('LTRIM', KEYS[9], -cfg[9], -1)
+  redis.call('EXPIRE', KEYS[9], cfg[8])
 end
-if ARGV[11] ~= '' then
-  redis.call('XADD', KEYS[4], '*', 'e', ARGV[11])
+if ARGV[7] ~= '' then
+  redis.call('XADD', KEYS[4], '*', 'e', ARGV[7])
 end
 return 1
 """
 )
+
+
+def script_config() -> str:
+    """The state script's numbers, in its order: recently viewed size, recent items size,
+    state TTL, board size, rebase after (half-lives), ledger TTL, ledger max fields,
+    profile queue TTL, profile queue size, half-life (s), negligible score, trim slack."""
+    return "|".join(
+        str(value)
+        for value in (
+            int(plugin_settings.RECENTLY_VIEWED_SIZE),
+            RECENT_ITEMS_SIZE,
+            STATE_TTL_SECONDS,
+            trend.TRENDING_SIZE,
+            repr(float(trend.REBASE_AFTER_HALF_LIVES)),
+            trend.ledger_ttl_seconds(),
+            trend.MAX_LEDGER_ITEMS * 5 + 1,
+            profile_queue_ttl(),
+            PROFILE_QUEUE_SIZE,
+            repr(trend.half_life_seconds()),
+            repr(trend.NEGLIGIBLE),
+            trend.TRIM_SLACK,
+        )
+    )
+
 
 # KEYS: source queue, target queue. ARGV: size, ttl. Appends the source's profile events
 # to the target's and deletes the source (a visitor who signed in).

@@ -271,29 +271,29 @@ def max_scan(n: int) -> int:
 
 
 # The trending part of the state script (`realtime.STATE_LUA`), run for every event with
-# a positive weight. Expects locals pid, ts (capped at now), weight, hl, and:
+# a positive weight: trend(pid, ts, weight, cfg). ARGV[5] is the event time as sent (the
+# epoch's text), ARGV[8] the categories (SEPARATOR-joined); cfg holds the numbers of
+# `realtime.script_config` (see there).
 # KEYS[5] ledger, KEYS[6] epoch, KEYS[7] support board, KEYS[8] set of board names,
-# KEYS[10..] the item's boards; ARGV[12] rebase-after, ARGV[13] ledger ttl,
-# ARGV[14] ledger max fields, ARGV[15] categories (SEPARATOR-joined), ARGV[10] board size,
-# ARGV[20] NEGLIGIBLE, ARGV[21] TRIM_SLACK.
+# KEYS[10..] the item's boards.
 REDIS_TREND_LUA = """
-local function trend(pid, ts, weight, hl)
-  local size, slack = tonumber(ARGV[10]), tonumber(ARGV[21])
+local function trend(pid, ts, weight, cfg)
+  local size, hl, slack = cfg[4], cfg[10], cfg[12]
   local raw_epoch = redis.call('GET', KEYS[6])
   local epoch
   if raw_epoch then epoch = tonumber(raw_epoch) else
     epoch = ts
-    redis.call('SET', KEYS[6], ARGV[7])
+    redis.call('SET', KEYS[6], ARGV[5])
   end
   local x = (ts - epoch) / hl
-  if x > tonumber(ARGV[12]) then
+  if x > cfg[5] then
     local factor = 2 ^ (-x)
     for _, board in ipairs(redis.call('SMEMBERS', KEYS[8])) do
       redis.call('ZUNIONSTORE', board, 1, board, 'WEIGHTS', factor)
-      redis.call('ZREMRANGEBYSCORE', board, '-inf', '(' .. ARGV[20])
+      redis.call('ZREMRANGEBYSCORE', board, '-inf', '(' .. cfg[11])
     end
     epoch = ts
-    redis.call('SET', KEYS[6], ARGV[7])
+    redis.call('SET', KEYS[6], ARGV[5])
     x = 0
   end
   local growth = 2 ^ x
@@ -312,8 +312,8 @@ local function trend(pid, ts, weight, hl)
   local got = redis.call('HMGET', ledger, 'w|' .. pid, 'x|' .. pid)
   local added, new_shopper = 0, false
   if (not got[1]) or ts - tonumber(got[1]) >= hl then
-    if (not got[1]) and redis.call('HLEN', ledger) >= tonumber(ARGV[14]) then return end
-    redis.call('HSET', ledger, 'w|' .. pid, ARGV[7], 'x|' .. pid, weight)
+    if (not got[1]) and redis.call('HLEN', ledger) >= cfg[7] then return end
+    redis.call('HSET', ledger, 'w|' .. pid, ARGV[5], 'x|' .. pid, weight)
     added, new_shopper = weight, true
   elseif weight > tonumber(got[2]) then
     redis.call('HSET', ledger, 'x|' .. pid, weight)
@@ -329,16 +329,16 @@ local function trend(pid, ts, weight, hl)
     redis.call('SADD', KEYS[8], KEYS[i])
   end
   redis.call('HINCRBYFLOAT', ledger, 'c|' .. pid, increment)
-  if ARGV[15] ~= '' then
+  if ARGV[8] ~= '' then
     local known = redis.call('HGET', ledger, 'k|' .. pid)
     if not known then
-      redis.call('HSET', ledger, 'k|' .. pid, ARGV[15])
-    elseif known ~= ARGV[15] then
+      redis.call('HSET', ledger, 'k|' .. pid, ARGV[8])
+    elseif known ~= ARGV[8] then
       local seen, merged = {}, {}
-      for part in string.gmatch(known .. '\\31' .. ARGV[15], '[^\\31]+') do
+      for part in string.gmatch(known .. '\31' .. ARGV[8], '[^\31]+') do
         if not seen[part] then seen[part] = true; merged[#merged + 1] = part end
       end
-      redis.call('HSET', ledger, 'k|' .. pid, table.concat(merged, '\\31'))
+      redis.call('HSET', ledger, 'k|' .. pid, table.concat(merged, '\31'))
     end
   end
   if new_shopper then
@@ -350,34 +350,44 @@ local function trend(pid, ts, weight, hl)
     redis.call('HINCRBYFLOAT', ledger, 'n|' .. pid, growth)
   end
   redis.call('HSET', ledger, 'e', redis.call('GET', KEYS[6]))
-  redis.call('EXPIRE', ledger, tonumber(ARGV[13]))
+  redis.call('EXPIRE', ledger, cfg[6])
 end
 """
 
 # KEYS: board, support board, epoch. ARGV: n, now, half-life, min shoppers, max scan.
+# ZMSCORE: Redis 6.2 or later.
 # Returns {epoch, item, stored score, item, stored score, ...}: the caller scales.
 TREND_READ_LUA = """
 local raw_epoch = redis.call('GET', KEYS[3])
 if not raw_epoch then return {} end
 local n, scan = tonumber(ARGV[1]), tonumber(ARGV[5])
 local scale = 2 ^ (-(tonumber(ARGV[2]) - tonumber(raw_epoch)) / tonumber(ARGV[3]))
-local out = {raw_epoch}
-if scale <= 0 then return out end
+if scale <= 0 then return {raw_epoch} end
 local needed = tonumber(ARGV[4]) / scale
-local got, start, chunk = 0, 0, math.max(2 * n, 32)
-while got < n and start < scan do
-  local rows = redis.call('ZREVRANGE', KEYS[1], start, start + chunk - 1, 'WITHSCORES')
-  if #rows == 0 then break end
-  for i = 1, #rows, 2 do
-    local support = needed <= 0 and 1 or tonumber(redis.call('ZSCORE', KEYS[2], rows[i]) or 0)
-    if support >= needed then
-      out[#out + 1] = rows[i]
-      out[#out + 1] = rows[i + 1]
-      got = got + 1
-      if got >= n then break end
+if needed <= 0 then
+  local out = redis.call('ZREVRANGE', KEYS[1], 0, n - 1, 'WITHSCORES')
+  table.insert(out, 1, raw_epoch)
+  return out
+end
+local kept, start, chunk = {}, 0, math.max(2 * n, 32)
+while #kept < n and start < scan do
+  local ids = redis.call('ZREVRANGE', KEYS[1], start, start + chunk - 1)
+  if #ids == 0 then break end
+  local supports = redis.call('ZMSCORE', KEYS[2], unpack(ids))
+  for i = 1, #ids do
+    if supports[i] and tonumber(supports[i]) >= needed then
+      kept[#kept + 1] = ids[i]
+      if #kept >= n then break end
     end
   end
   start = start + chunk
+end
+local out = {raw_epoch}
+if #kept == 0 then return out end
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(kept))
+for i = 1, #kept do
+  out[#out + 1] = kept[i]
+  out[#out + 1] = scores[i]
 end
 return out
 """
