@@ -143,13 +143,17 @@ def main() -> None:
             for n in (10, 100):
                 base = [
                     timed(
-                        lambda n=n: sorted(dict(board).items(), key=lambda kv: -kv[1])[:n],
+                        lambda n=n, board=board: sorted(dict(board).items(), key=lambda kv: -kv[1])[
+                            :n
+                        ],
                         max(20, args.calls // 100),
                     )
                     for _ in range(args.runs)
                 ]
                 summary(f"embedded baseline: full sort, top {n}", base, base)
-                runs = [timed(lambda n=n: store.trending(n), args.calls) for _ in range(args.runs)]
+                runs = [
+                    timed(lambda n=n, s=store: s.trending(n), args.calls) for _ in range(args.runs)
+                ]
                 p50, p99 = summary(f"embedded trending(), top {n}", runs, base)
                 worst_p50, worst_p99 = max(worst_p50, p50), max(worst_p99, p99)
                 base = [
@@ -160,7 +164,9 @@ def main() -> None:
                     for _ in range(args.runs)
                 ]
                 summary(f"Redis baseline: bare ZREVRANGE, top {n}", base, base)
-                runs = [timed(lambda n=n: remote.trending(n), args.calls) for _ in range(args.runs)]
+                runs = [
+                    timed(lambda n=n, r=remote: r.trending(n), args.calls) for _ in range(args.runs)
+                ]
                 p50, p99 = summary(f"Redis trending(), top {n}", runs, base)
                 worst_p50, worst_p99 = max(worst_p50, p50), max(worst_p99, p99)
     finally:
