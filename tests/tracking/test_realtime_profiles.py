@@ -6,6 +6,7 @@ fold the profile concurrently; nothing may be lost or counted twice.
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -114,7 +115,10 @@ def test_queued_profile_events_hold_no_shopper_id(use_redis) -> None:
     track("view", visitor=SHOPPER, product_id="p1", validate_products=False)
     name = profile_queue_key(SHOPPER.subject)
     (entry,) = use_redis.lrange(name, 0, -1)
-    assert b"v-race" not in entry and b"77" not in name.encode()
+    fields = json.loads(entry)
+    assert "v-race" not in name and "c:77" not in name
+    assert set(fields) == {"i", "t", "ts", "p", "c", "o", "q", "n", "m"}  # no id field
+    assert "v-race" not in entry.decode() and "77" not in fields.values()
 
 
 class CountingConnection(redis.Connection):
