@@ -38,6 +38,8 @@ NUMBER_RULES: list[tuple[str, type, float | None, float | None, bool, bool]] = [
     ("COOKIE_MAX_AGE", int, 1, None, True, True),
     ("HALF_LIFE_DAYS", float, 0, None, False, True),
     ("TRENDING_HALF_LIFE_HOURS", float, 0, None, False, True),
+    ("TRENDING_MIN_SHOPPERS", float, 0, None, True, True),
+    ("TRENDING_PRIOR_SHOPPERS", float, 0, None, True, True),
     ("RECENTLY_VIEWED_SIZE", int, 1, 1000, True, True),
     ("FACTORS", int, 1, 4096, True, True),
     ("ITERATIONS", int, 1, 10_000, True, True),

@@ -53,6 +53,11 @@ DEFAULTS: dict[str, Any] = {
     "HALF_LIFE_DAYS": 30.0,
     # Trending counters lose half their weight every TRENDING_HALF_LIFE_HOURS.
     "TRENDING_HALF_LIFE_HOURS": 24.0,
+    # Trending counts distinct shoppers (each once per item per half-life): an item trends
+    # only with at least TRENDING_MIN_SHOPPERS recent shoppers, and serving blends the live
+    # board with the model's trending list as a prior worth TRENDING_PRIOR_SHOPPERS shoppers.
+    "TRENDING_MIN_SHOPPERS": 3.0,
+    "TRENDING_PRIOR_SHOPPERS": 20.0,
     # How many recently viewed products are remembered per visitor.
     "RECENTLY_VIEWED_SIZE": 20,
     # Recommendation model: "als", "bpr", "item_knn" (cosine) or "bm25".

@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 from bisect import insort
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
@@ -188,6 +188,35 @@ def fold(rows: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
     return raw
 
 
+def apply_entry(raw: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """Fold one queued profile event (`tracking.realtime.profile_entry`) into a raw profile."""
+    return apply_event(
+        raw,
+        str(entry.get("t", "")),
+        ts=float(entry.get("ts") or 0.0),
+        product_id=entry.get("p") or "",
+        category_id=entry.get("c") or "",
+        order_id=entry.get("o") or "",
+        query=entry.get("q") or "",
+        quantity=entry.get("n") or 1,
+        price=entry.get("m"),
+    )
+
+
+def entry_row(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """A queued profile event as an event row in EVENT_FIELDS order (for `fold`)."""
+    return (
+        str(entry.get("t", "")),
+        entry.get("p") or "",
+        entry.get("c") or "",
+        entry.get("o") or "",
+        entry.get("q") or "",
+        entry.get("n") or 1,
+        entry.get("m"),
+        datetime.fromtimestamp(float(entry.get("ts") or 0.0), UTC),
+    )
+
+
 def subject_filter(subject: str) -> dict[str, str]:
     """Event query filter for a subject ("c:<customer id>" or "v:<visitor id>")."""
     kind, _, ident = subject.partition(":")
@@ -198,13 +227,26 @@ def subject_filter(subject: str) -> dict[str, str]:
     raise ValueError(f"Not a subject key: {subject!r}; expected 'c:<id>' or 'v:<id>'.")
 
 
-def build_from_db(subject: str, types: Iterable[str] | None = None) -> dict[str, Any]:
-    """The raw profile of a subject from its stored events (optionally only some types)."""
+def build_from_db(
+    subject: str,
+    types: Iterable[str] | None = None,
+    pending: Iterable[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The raw profile of a subject from its stored events (optionally only some types).
+
+    `pending`: the subject's queued profile events (`tracking.realtime.profile_entry`);
+    those not stored yet (still in the event buffer) are folded in too, so a profile
+    rebuilt while events wait for a flush is complete. Stored ones are told apart by
+    their event id, so nothing counts twice.
+    """
     from personalization_plugin.models import Event
 
-    events = Event.objects.filter(**subject_filter(subject))
-    events = events.filter(type__in=list(types if types is not None else PROFILE_TYPES))
-    return fold(events.values_list(*EVENT_FIELDS))
+    wanted = list(types if types is not None else PROFILE_TYPES)
+    events = Event.objects.filter(**subject_filter(subject)).filter(type__in=wanted)
+    rows = list(events.values_list("event_id", *EVENT_FIELDS))
+    stored = {row[0] for row in rows}
+    waiting = [entry_row(e) for e in pending if e.get("i") not in stored and e.get("t") in wanted]
+    return fold([row[1:] for row in rows] + waiting)
 
 
 class Profile:

@@ -1,10 +1,10 @@
 """Keep cached profiles current from accepted events, and wire erasure.
 
-Connected once from `SegmentsConfig.ready()` (`connect()`): every event `track()` accepts,
-whichever way it came in (store signal, tracking script, GraphQL, server-side call), is
-folded into the shopper's cached profile right away through a tracking listener (the
-stored event reaches the database later, in a batch), so the next request's membership
-already reflects it. `track()` has already checked consent and the product ids.
+Connected once from `SegmentsConfig.ready()` (`connect()`). No tracking listener: every
+event `track()` accepts, whichever way it came in, is queued for the shopper's profile
+in the same Redis script as the rest of the real-time state (`profiles.store` folds the
+queue when the profile is read), so intake pays no extra round trip and the next
+request's membership already reflects the event.
 """
 
 from __future__ import annotations
@@ -33,41 +33,13 @@ def _safe(func: Callable[..., None]) -> Callable[..., None]:
     return receiver
 
 
-def on_tracked(event: Any, categories: tuple[str, ...] = ()) -> None:
-    """Fold one accepted `TrackedEvent` into its subject's cached profile.
-
-    Registered as a tracking listener, so it sees events from every intake path. A
-    shopper with no cached profile is left alone: the profile is built from stored events
-    when a page first asks for their segments, so intake never pays for a rebuild.
-    Never raises.
-    """
-    from datetime import datetime
-
-    from personalization_plugin.profiles import store
-
-    try:
-        category = event.category_id or (categories[0] if categories else "")
-        store.apply_if_cached(
-            event.subject,
-            event.type,
-            ts=datetime.fromisoformat(event.occurred_at).timestamp(),
-            product_id=event.product_id,
-            category_id=category if event.type in ("view", "category_view") else "",
-            order_id=event.order_id,
-            query=event.query,
-            quantity=event.quantity,
-            price=event.price or None,
-        )
-    except Exception as exc:
-        logger.error("Segment profile not updated after %s.", type(exc).__name__)
-
-
 @_safe
 def on_visitor_merged(visitor_id: str = "", customer_id: str = "", **kwargs: Any) -> None:
-    """The customer's history just grew by the visitor's: rebuild from stored events."""
+    """The customer's history just grew by the visitor's: rebuild from stored events (the
+    visitor's queued profile events already moved to the customer with the real-time state)."""
     from personalization_plugin.profiles import store
 
-    store.forget(subject_keys.keys_of(visitor_id, customer_id))
+    store.invalidate(subject_keys.keys_of(visitor_id, customer_id))
 
 
 def on_segment_changed(sender: Any, **kwargs: Any) -> None:
@@ -97,14 +69,13 @@ def connect(app_config: Any = None) -> None:
     post_migrate.connect(
         create_builtin_segments, sender=app_config, dispatch_uid="sp-segments-builtins"
     )
-    from personalization_plugin.core.registry import register_eraser, register_listener
+    from personalization_plugin.core.registry import register_eraser
     from personalization_plugin.segments.models import Segment
 
     signals.visitor_merged.connect(
         on_visitor_merged, dispatch_uid="personalization.segments.on_visitor_merged"
     )
     _connected.append(on_visitor_merged)
-    register_listener(on_tracked)
     post_save.connect(
         on_segment_changed, sender=Segment, dispatch_uid="personalization.segments.saved"
     )

@@ -18,10 +18,12 @@ from typing import Literal
 from django.utils.translation import gettext
 
 from personalization_plugin.adapters import ProductInfo
+from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.placements import Placement
 from personalization_plugin.core.ttl_cache import TTLCache
 from personalization_plugin.engine.base import Scored, ServingModel
 from personalization_plugin.serving import cache, catalog, realtime
+from personalization_plugin.serving import trending as trending_blend
 
 logger = logging.getLogger("personalization_plugin.serving")
 
@@ -244,10 +246,15 @@ def trending_board(category_id: str | None, size: int) -> list[tuple[str, float]
 
 
 def trending(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
-    """Time-decayed trending from the real-time store (no model needed)."""
+    """Live trending (distinct recent shoppers) smoothed towards the model's trending
+    list as a prior (`serving.trending`); the live board alone without a model."""
     board = trending_board(req.category_id, n + len(exclude))
-    kept = [(pid, score) for pid, score in board if pid not in exclude][:n]
-    return _wrap(kept, "trending", req.category_id or "", from_model=False)
+    prior = _global_list("trending", req, req.category_id, TRENDING_BOARD, ()) if board else []
+    strength = float(plugin_settings.TRENDING_PRIOR_SHOPPERS)
+    ranked = trending_blend.blend(board, prior, strength)
+    kept = [row for row in ranked if row[0] not in exclude][:n]
+    anchor = req.category_id or ""
+    return [Candidate(pid, score, "trending", anchor, known) for pid, score, known in kept]
 
 
 def model_trending(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:

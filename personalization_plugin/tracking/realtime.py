@@ -1,17 +1,22 @@
-"""Real-time state the next request can use: recently viewed, cart, recent items, trending.
+"""Real-time state the next request can use: recently viewed, cart, recent items,
+trending, and the shopper's profile events not yet folded into their segment profile.
 
-`track()` updates it synchronously. Redis-backed when REDIS_URL is set (falling back to
-the in-process store while Redis is down), in-process otherwise. Per-shopper keys expire
-after STATE_TTL_SECONDS without activity, so abandoned visitors leave nothing behind.
+`track()` updates it synchronously, in one Redis round trip per event (`STATE_LUA`).
+Redis-backed when REDIS_URL is set (falling back to the in-process store while Redis is
+down), in-process otherwise. Per-shopper keys expire after STATE_TTL_SECONDS without
+activity, so abandoned visitors leave nothing behind.
 
-Trending uses exponential decay without rewrites: an event at time t adds
-`weight * 2 ** ((t - epoch) / half_life)` to a sorted set, so older increments are
-worth relatively less; reading divides by the same factor for "now". When the exponent
-grows large the epoch is moved forward and the sets rescaled once (every ~256 half-lives).
+Trending counts distinct shoppers with exponential decay; its rules, its epoch and its
+rebase live in `tracking.trending`. Profile events: every activity event is appended to
+a short per-shopper queue in the same script (an atomic append, so concurrent events
+never overwrite each other); `profiles.store` folds the queue into the cached profile
+when it reads it, and merges it into a profile rebuilt from the database, so a rebuild
+never misses events still waiting in the event buffer.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -22,7 +27,7 @@ from typing import Any
 
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
-from personalization_plugin.core.events import EventType, TrackedEvent
+from personalization_plugin.core.events import ACTIVITY_EVENTS, EventType, TrackedEvent
 from personalization_plugin.core.redis import (
     REDIS_ERRORS,
     get_redis,
@@ -31,18 +36,50 @@ from personalization_plugin.core.redis import (
     mark_down,
     mark_up,
 )
+from personalization_plugin.tracking import trending as trend
+from personalization_plugin.tracking.trending import (
+    TRENDING_SIZE,
+    LocalTrending,
+    trending_weight,
+)
 
 STATE_TTL_SECONDS = 30 * 24 * 3600
 RECENT_ITEMS_SIZE = 50
-TRENDING_SIZE = 5000
-REBASE_AFTER_HALF_LIVES = 256.0
+PROFILE_QUEUE_SIZE = 500  # profile events kept per shopper until folded or flushed
 RECENT_ITEM_TYPES = {EventType.VIEW, EventType.CART_ADD, EventType.PURCHASE, EventType.CLICK}
+PROFILE_EVENT_TYPES = frozenset(str(e) for e in ACTIVITY_EVENTS)
+CATEGORY_PROFILE_TYPES = {EventType.VIEW.value, EventType.CATEGORY_VIEW.value}
+
+__all__ = [
+    "STATE_LUA",
+    "TRENDING_SIZE",
+    "LocalRealtime",
+    "RealtimeStore",
+    "RedisRealtime",
+    "get_realtime",
+    "profile_entry",
+    "profile_queue_key",
+    "subject_key",
+    "trending_weight",
+]
 
 
 def subject_key(name: str, subject: str) -> str:
     """A shopper's real-time key: the subject goes in as a keyed hash, so no customer or
     visitor id can be read back from Redis key names (`SCAN` output, `MONITOR`, backups)."""
     return key(name, subject_keys.digest(subject, purpose="realtime"))
+
+
+def profile_queue_key(subject: str) -> str:
+    """The Redis list of a shopper's profile events not yet folded into their profile
+    (written here, read and trimmed by `profiles.store`); named by a keyed hash."""
+    return key("seg", "q", subject_keys.digest(subject, purpose="profile"))
+
+
+def profile_queue_ttl() -> int:
+    """Longer than the profile it amends lives (SEGMENT_PROFILE_TTL), plus an hour for a
+    slow flush, so a cached profile never outlives an event it has not folded yet."""
+    return int(plugin_settings.SEGMENT_PROFILE_TTL) + 3600
 
 
 def _timestamp(event: TrackedEvent) -> float:
@@ -52,14 +89,24 @@ def _timestamp(event: TrackedEvent) -> float:
         return time.time()
 
 
-def _half_life_seconds() -> float:
-    return max(1.0, float(plugin_settings.TRENDING_HALF_LIFE_HOURS) * 3600.0)
-
-
-def trending_weight(event_type: str) -> float:
-    """How much one event counts towards trending (positive feedback only)."""
-    weight = float(plugin_settings.EVENT_WEIGHTS.get(event_type, 0.0) or 0.0)
-    return weight if weight > 0 else 0.0
+def profile_entry(event: TrackedEvent, categories: Iterable[str] = ()) -> dict[str, Any] | None:
+    """What a segment profile folds from one event (`profiles.profile.apply_event`'s
+    arguments, with the event id so a rebuild can tell stored events from buffered
+    ones), or None for events profiles ignore. Holds no visitor or customer id."""
+    if event.type not in PROFILE_EVENT_TYPES:
+        return None
+    category = event.category_id or next(iter(categories), "")
+    return {
+        "i": event.event_id,
+        "t": event.type,
+        "ts": _timestamp(event),
+        "p": event.product_id,
+        "c": category if event.type in CATEGORY_PROFILE_TYPES else "",
+        "o": event.order_id,
+        "q": event.query,
+        "n": event.quantity,
+        "m": event.price or None,
+    }
 
 
 def _dedupe(items: Iterable[str], limit: int) -> list[str]:
@@ -93,11 +140,13 @@ class RealtimeStore(ABC):
 
     @abstractmethod
     def trending(self, n: int = 10, category_id: str | None = None) -> list[tuple[str, float]]:
-        """(product id, decayed score) pairs, highest first."""
+        """(product id, decayed distinct-shopper score) pairs, highest first, of items with
+        at least TRENDING_MIN_SHOPPERS recent shoppers (see `tracking.trending`)."""
 
     @abstractmethod
     def forget(self, subject: str) -> int:
-        """Delete the subject's state; returns how many keys/lists were removed."""
+        """Delete the subject's state and take their contribution off the trending boards;
+        returns how many keys/lists were removed."""
 
     @abstractmethod
     def merge(self, source: str, target: str) -> None:
@@ -113,12 +162,13 @@ class RealtimeStore(ABC):
 
 
 class _Subject:
-    __slots__ = ("viewed", "recent", "cart", "expires")
+    __slots__ = ("viewed", "recent", "cart", "profile_events", "expires")
 
     def __init__(self) -> None:
         self.viewed: list[str] = []
         self.recent: list[str] = []
         self.cart: dict[str, float] = {}
+        self.profile_events: list[dict[str, Any]] = []
         self.expires = 0.0
 
 
@@ -130,8 +180,7 @@ class LocalRealtime(RealtimeStore):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subjects: OrderedDict[str, _Subject] = OrderedDict()
-        self._trend: dict[str, dict[str, float]] = {}
-        self._epoch: float | None = None
+        self._trend = LocalTrending()
 
     def _get(self, subject: str, create: bool = False) -> _Subject | None:
         entry = self._subjects.get(subject)
@@ -150,6 +199,8 @@ class LocalRealtime(RealtimeStore):
 
     def record(self, event: TrackedEvent, category_ids: Iterable[str] = ()) -> None:
         kind, pid, ts = event.type, event.product_id, _timestamp(event)
+        categories = tuple(category_ids)
+        profile = profile_entry(event, categories)
         with self._lock:
             entry = self._get(event.subject, create=True)
             assert entry is not None
@@ -164,24 +215,28 @@ class LocalRealtime(RealtimeStore):
                 entry.cart.pop(pid, None)
             elif kind == EventType.PURCHASE:
                 entry.cart.clear()
-            weight = trending_weight(kind)
-            if weight and pid:
-                increment = weight * self._growth(ts)
-                for trend_key in ["", *{event.category_id, *category_ids} - {""}]:
-                    board = self._trend.setdefault(trend_key, {})
-                    board[pid] = board.get(pid, 0.0) + increment
+            if profile is not None:
+                entry.profile_events = [*entry.profile_events, profile][-PROFILE_QUEUE_SIZE:]
+            self._trend.record(
+                event.subject,
+                pid,
+                trending_weight(kind),
+                ts,
+                {event.category_id, *categories},
+            )
 
-    def _growth(self, ts: float) -> float:
-        if self._epoch is None:
-            self._epoch = ts
-        exponent = (ts - self._epoch) / _half_life_seconds()
-        if exponent > REBASE_AFTER_HALF_LIVES:
-            factor = 2.0**-exponent
-            for board in self._trend.values():
-                for pid in board:
-                    board[pid] *= factor
-            self._epoch, exponent = ts, 0.0
-        return 2.0**exponent
+    def profile_events(self, subject: str) -> list[dict[str, Any]]:
+        """The subject's queued profile events, oldest first (a copy)."""
+        with self._lock:
+            entry = self._subjects.get(subject)
+            return list(entry.profile_events) if entry is not None else []
+
+    def drop_profile_events(self, subject: str, count: int | None) -> None:
+        """Remove the `count` oldest queued profile events (None: all), once folded."""
+        with self._lock:
+            entry = self._subjects.get(subject)
+            if entry is not None:
+                entry.profile_events = [] if count is None else entry.profile_events[count:]
 
     def recently_viewed(self, subject: str, n: int = 20) -> list[str]:
         with self._lock:
@@ -202,17 +257,12 @@ class LocalRealtime(RealtimeStore):
 
     def trending(self, n: int = 10, category_id: str | None = None) -> list[tuple[str, float]]:
         with self._lock:
-            board = dict(self._trend.get(category_id or "", {}))
-            epoch = self._epoch
-        if not board or epoch is None:
-            return []
-        scale = 2.0 ** (-(time.time() - epoch) / _half_life_seconds())
-        top = sorted(board.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-        return [(pid, score * scale) for pid, score in top]
+            return self._trend.top(n, category_id)
 
     def forget(self, subject: str) -> int:
         with self._lock:
-            return 1 if self._subjects.pop(subject, None) is not None else 0
+            removed = 1 if self._subjects.pop(subject, None) is not None else 0
+            return removed + self._trend.forget(subject)
 
     def merge(self, source: str, target: str) -> None:
         with self._lock:
@@ -225,13 +275,14 @@ class LocalRealtime(RealtimeStore):
             dst.viewed = _dedupe([*src.viewed, *dst.viewed], size)
             dst.recent = _dedupe([*src.recent, *dst.recent], RECENT_ITEMS_SIZE)
             dst.cart = {**dst.cart, **src.cart}
+            queued = sorted([*dst.profile_events, *src.profile_events], key=lambda e: e["ts"])
+            dst.profile_events = queued[-PROFILE_QUEUE_SIZE:]
 
     def clear(self) -> None:
         """Drop everything (tests and `personalization_erase --all` style maintenance)."""
         with self._lock:
             self._subjects.clear()
             self._trend.clear()
-            self._epoch = None
 
 
 class RedisRealtime(RealtimeStore):
@@ -240,8 +291,6 @@ class RedisRealtime(RealtimeStore):
     def __init__(self, url: str, fallback: LocalRealtime) -> None:
         self.url = url
         self.fallback = fallback
-        self._epoch: float | None = None
-        self._counter = 0
 
     @property
     def client(self) -> Any:
@@ -280,67 +329,47 @@ class RedisRealtime(RealtimeStore):
         """`numkeys, *keys, *args` for one EVAL of STATE_LUA applying this event.
 
         With `stream` and `event_json` the same script also XADDs the event, so tracking
-        an event costs one command and one round trip. EVAL rather than EVALSHA: it
-        survives SCRIPT FLUSH or a restarted server, and redis-py would add a SCRIPT
-        EXISTS round trip to every pipeline for a registered script.
+        an event costs one command and one round trip: recently viewed, cart, trending
+        (with its epoch and rebase, read and done inside the script), the profile event
+        queue and the event buffer. Pure: reads nothing from Redis.
         """
         kind, pid, subject = event.type, event.product_id, event.subject
-        cart_op = _CART_OPS.get(kind, "")
+        categories = tuple(category_ids)
         weight = trending_weight(kind) if pid else 0.0
-        ts = _timestamp(event)
-        increment = weight * self._growth(ts) if weight else 0.0
-        boards = [key("trend")]
-        if increment:
-            boards += [
-                key("trend", "cat", c) for c in sorted({event.category_id, *category_ids} - {""})
-            ]
-        self._counter = (self._counter + 1) % TRIM_EVERY
+        ts = min(_timestamp(event), trend.clock())
+        cats = sorted({event.category_id, *categories} - {""}) if weight else []
+        profile = profile_entry(event, categories)
+        # One keyed hash names all of the shopper's real-time keys (what `subject_key`
+        # builds, computed once: intake is the hot path).
+        prefix = str(plugin_settings.KEY_PREFIX)
+        mine = f"{prefix}:%s:{subject_keys.digest(subject, purpose='realtime')}"
         keys = [
-            subject_key("rv", subject),
-            subject_key("ri", subject),
-            subject_key("cart", subject),
+            mine % "rv",
+            mine % "ri",
+            mine % "cart",
+            stream or mine % "rv",
+            mine % "tl",
+            f"{prefix}:trend:epoch",
+            f"{prefix}:trend:support",
+            f"{prefix}:trend:boards",
+            profile_queue_key(subject),
+            f"{prefix}:trend",
+            *(f"{prefix}:trend:cat:{c}" for c in cats),
         ]
-        keys += [stream or keys[0], *boards]
         return [
             len(keys),
             *keys,
             pid,
             "1" if kind == EventType.VIEW else "",
-            int(plugin_settings.RECENTLY_VIEWED_SIZE),
             "1" if kind in RECENT_ITEM_TYPES and pid else "",
-            RECENT_ITEMS_SIZE,
-            cart_op,
+            _CART_OPS.get(kind, ""),
             repr(ts),
-            repr(increment),
-            STATE_TTL_SECONDS,
-            TRENDING_SIZE if self._counter == 0 else 0,
+            repr(weight),
             event_json if stream else "",
+            trend.SEPARATOR.join(cats),
+            json.dumps(profile, separators=(",", ":")) if profile else "",
+            script_config(),
         ]
-
-    def _load_epoch(self) -> float:
-        if self._epoch is None:
-            epoch_key = key("trend", "epoch")
-            self.client.set(epoch_key, repr(time.time()), nx=True)
-            self._epoch = float(self.client.get(epoch_key))
-        return self._epoch
-
-    def _growth(self, ts: float) -> float:
-        epoch = self._load_epoch()
-        exponent = (ts - epoch) / _half_life_seconds()
-        if exponent > REBASE_AFTER_HALF_LIVES:
-            self._rebase(ts, 2.0**-exponent)
-            exponent = 0.0
-        return 2.0**exponent
-
-    def _rebase(self, new_epoch: float, factor: float) -> None:
-        client = self.client
-        for board in client.scan_iter(key("trend") + "*", count=1000):
-            if board.decode().endswith(":epoch"):
-                continue
-            if client.type(board) == b"zset":
-                client.zunionstore(board, {board: factor})
-        client.set(key("trend", "epoch"), repr(new_epoch))
-        self._epoch = new_epoch
 
     def recently_viewed(self, subject: str, n: int = 20) -> list[str]:
         return self._call("recently_viewed", subject, n)
@@ -364,23 +393,53 @@ class RedisRealtime(RealtimeStore):
         return self._call("trending", n, category_id)
 
     def _trending(self, n: int, category_id: str | None) -> list[tuple[str, float]]:
+        if n <= 0:
+            return []
         board = key("trend", "cat", category_id) if category_id else key("trend")
-        rows = self.client.zrevrange(board, 0, n - 1, withscores=True)
+        now, half_life = trend.clock(), trend.half_life_seconds()
+        rows = self.client.eval(
+            trend.TREND_READ_LUA,
+            3,
+            board,
+            key("trend", "support"),
+            key("trend", "epoch"),
+            n,
+            repr(now),
+            repr(half_life),
+            repr(trend.min_shoppers()),
+            trend.max_scan(n),
+        )
         if not rows:
             return []
-        scale = 2.0 ** (-(time.time() - self._load_epoch()) / _half_life_seconds())
-        return [(pid.decode(), float(score) * scale) for pid, score in rows]
+        scale = 2.0 ** (-(now - float(rows[0])) / half_life)
+        pairs = zip(rows[1::2], rows[2::2], strict=True)
+        return [(pid.decode(), float(score) * scale) for pid, score in pairs]
 
     def forget(self, subject: str) -> int:
         local = self.fallback.forget(subject)
         return local + self._call("forget", subject)
 
     def _forget(self, subject: str) -> int:
-        return int(
-            self.client.delete(
-                subject_key("rv", subject), subject_key("ri", subject), subject_key("cart", subject)
-            )
+        pipe = self.client.pipeline(transaction=False)
+        pipe.delete(
+            subject_key("rv", subject),
+            subject_key("ri", subject),
+            subject_key("cart", subject),
+            profile_queue_key(subject),
         )
+        pipe.eval(
+            trend.TREND_FORGET_LUA,
+            4,
+            subject_key("tl", subject),
+            key("trend", "epoch"),
+            key("trend", "support"),
+            key("trend"),
+            key("trend", "cat", ""),
+            repr(trend.half_life_seconds()),
+            repr(trend.clock()),
+        )
+        deleted, ledger = pipe.execute()
+        return int(deleted) + int(ledger)
 
     def merge(self, source: str, target: str) -> None:
         self.fallback.merge(source, target)
@@ -407,47 +466,97 @@ class RedisRealtime(RealtimeStore):
             pipe.delete(src_cart)
             pipe.expire(dst_cart, STATE_TTL_SECONDS)
             pipe.execute()
+        client.eval(
+            _MOVE_QUEUE_LUA,
+            2,
+            profile_queue_key(source),
+            profile_queue_key(target),
+            PROFILE_QUEUE_SIZE,
+            profile_queue_ttl(),
+        )
 
 
-# KEYS: recently viewed, recent items, cart, event stream, trending boards...
-# ARGV: product, do_viewed, viewed_size, do_recent, recent_size, cart_op, ts, increment,
-#       ttl, trim_to, event_json ("" = no XADD)
-STATE_LUA = """
-local pid, ttl = ARGV[1], tonumber(ARGV[9])
+# KEYS: 1 recently viewed, 2 recent items, 3 cart, 4 event stream, 5 trending ledger,
+#       6 trending epoch, 7 support board, 8 set of board names, 9 profile queue,
+#       10.. trending boards
+# ARGV: 1 product, 2 do_viewed, 3 do_recent, 4 cart_op, 5 ts, 6 trending weight,
+#       7 event_json ("" = no XADD), 8 categories, 9 profile event ("" = none),
+#       10 the numbers of `script_config`, "|"-joined (one argument: fewer to encode)
+STATE_LUA = (
+    trend.REDIS_TREND_LUA
+    + """
+local cfg = {}
+for value in string.gmatch(ARGV[10], '[^|]+') do cfg[#cfg + 1] = tonumber(value) end
+local pid, ttl = ARGV[1], cfg[3]
 local function push(list, size)
   redis.call('LREM', list, 0, pid)
   redis.call('LPUSH', list, pid)
   redis.call('LTRIM', list, 0, size - 1)
   redis.call('EXPIRE', list, ttl)
 end
-if ARGV[2] == '1' then push(KEYS[1], tonumber(ARGV[3])) end
-if ARGV[4] == '1' then push(KEYS[2], tonumber(ARGV[5])) end
-if ARGV[6] == 'add' then
-  redis.call('ZADD', KEYS[3], ARGV[7], pid)
+if ARGV[2] == '1' then push(KEYS[1], cfg[1]) end
+if ARGV[3] == '1' then push(KEYS[2], cfg[2]) end
+if ARGV[4] == 'add' then
+  redis.call('ZADD', KEYS[3], ARGV[5], pid)
   redis.call('EXPIRE', KEYS[3], ttl)
-elseif ARGV[6] == 'remove' then
+elseif ARGV[4] == 'remove' then
   redis.call('ZREM', KEYS[3], pid)
-elseif ARGV[6] == 'clear' then
+elseif ARGV[4] == 'clear' then
   redis.call('DEL', KEYS[3])
 end
-if tonumber(ARGV[8]) > 0 then
-  local trim = tonumber(ARGV[10])
-  for i = 5, #KEYS do
-    redis.call('ZINCRBY', KEYS[i], ARGV[8], pid)
-    if trim > 0 then redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -trim - 1) end
-  end
+if tonumber(ARGV[6]) > 0 then trend(pid, tonumber(ARGV[5]), tonumber(ARGV[6]), cfg) end
+if ARGV[9] ~= '' then
+  redis.call('RPUSH', KEYS[9], ARGV[9])
+  redis.call('LTRIM', KEYS[9], -cfg[9], -1)
+  redis.call('EXPIRE', KEYS[9], cfg[8])
 end
-if ARGV[11] ~= '' then
-  redis.call('XADD', KEYS[4], '*', 'e', ARGV[11])
+if ARGV[7] ~= '' then
+  redis.call('XADD', KEYS[4], '*', 'e', ARGV[7])
 end
 return 1
+"""
+)
+
+
+def script_config() -> str:
+    """The state script's numbers, in its order: recently viewed size, recent items size,
+    state TTL, board size, rebase after (half-lives), ledger TTL, ledger max fields,
+    profile queue TTL, profile queue size, half-life (s), negligible score, trim slack."""
+    return "|".join(
+        str(value)
+        for value in (
+            int(plugin_settings.RECENTLY_VIEWED_SIZE),
+            RECENT_ITEMS_SIZE,
+            STATE_TTL_SECONDS,
+            trend.TRENDING_SIZE,
+            repr(float(trend.REBASE_AFTER_HALF_LIVES)),
+            trend.ledger_ttl_seconds(),
+            trend.MAX_LEDGER_ITEMS * 5 + 1,
+            profile_queue_ttl(),
+            PROFILE_QUEUE_SIZE,
+            repr(trend.half_life_seconds()),
+            repr(trend.NEGLIGIBLE),
+            trend.TRIM_SLACK,
+        )
+    )
+
+
+# KEYS: source queue, target queue. ARGV: size, ttl. Appends the source's profile events
+# to the target's and deletes the source (a visitor who signed in).
+_MOVE_QUEUE_LUA = """
+local moved = redis.call('LRANGE', KEYS[1], 0, -1)
+if #moved == 0 then return 0 end
+for _, entry in ipairs(moved) do redis.call('RPUSH', KEYS[2], entry) end
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[1]), -1)
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+redis.call('DEL', KEYS[1])
+return #moved
 """
 _CART_OPS = {
     EventType.CART_ADD.value: "add",
     EventType.CART_REMOVE.value: "remove",
     EventType.PURCHASE.value: "clear",
 }
-TRIM_EVERY = 64  # boards are trimmed to TRENDING_SIZE on every 64th update
 
 _lock = threading.Lock()
 _local: LocalRealtime | None = None

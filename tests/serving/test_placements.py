@@ -7,6 +7,7 @@ import pytest
 from personalization_plugin import track
 from personalization_plugin.core.exceptions import InvalidRecommendationRequest, UnknownPlacement
 from personalization_plugin.serving import PLACEMENTS, UnknownProduct, recommend
+from personalization_plugin.tracking.identity import Visitor
 
 from .conftest import product, scored
 
@@ -201,9 +202,10 @@ def test_the_real_time_cart_is_excluded_too(catalog, model, alice):
 @pytest.mark.django_db
 def test_trending_comes_from_real_time_events(catalog, no_model, alice):
     catalog.fill(20)
-    for _ in range(3):
-        track("view", visitor=alice, product_id="17")
-    track("view", visitor=alice, product_id="12")
+    for shopper in range(4):  # trending counts distinct shoppers (at least 3 by default)
+        track("view", visitor=Visitor(visitor_id=f"s{shopper}"), product_id="17")
+    for shopper in range(3):
+        track("view", visitor=Visitor(visitor_id=f"s{shopper}"), product_id="12")
     result = recommend("trending", limit=4)
     assert ids(result)[:2] == ["17", "12"]
     assert result.items[0].reason_code == "trending"
@@ -212,8 +214,9 @@ def test_trending_comes_from_real_time_events(catalog, no_model, alice):
 @pytest.mark.django_db
 def test_trending_per_category(catalog, no_model, alice):
     catalog.fill(20, ["chairs", "tables"])
-    track("view", visitor=alice, product_id="1")  # a chair
-    track("view", visitor=alice, product_id="2")  # a table
+    for shopper in range(3):
+        track("view", visitor=Visitor(visitor_id=f"s{shopper}"), product_id="1")  # a chair
+        track("view", visitor=Visitor(visitor_id=f"s{shopper}"), product_id="2")  # a table
     result = recommend("trending", category_id="tables", limit=4)
     assert ids(result)[0] == "2"
     assert all("tables" in item.product.category_ids for item in result.items)

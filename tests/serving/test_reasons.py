@@ -6,6 +6,7 @@ import pytest
 
 from personalization_plugin import track
 from personalization_plugin.serving import REASON_CODES, recommend
+from personalization_plugin.tracking.identity import Visitor
 
 from .conftest import product, scored
 
@@ -46,7 +47,8 @@ def test_similar_to(catalog, model):
 def test_trending_in_category(catalog, no_model, alice):
     catalog.fill(10, ["chairs"])
     catalog.name_category("chairs", "Chairs")
-    track("view", visitor=alice, product_id="2")
+    for shopper in ("alice", "bob", "carol"):  # trending needs distinct shoppers
+        track("view", visitor=Visitor(visitor_id=shopper, consent="granted"), product_id="2")
     assert recommend("trending").items[0].reason == "Trending in Chairs"
 
 

@@ -75,10 +75,10 @@ def test_recent_items_include_carted_and_bought_products(store) -> None:
 
 
 def test_trending_ranks_by_decayed_weight(store, personalization) -> None:
-    personalization(TRENDING_HALF_LIFE_HOURS=1.0)
+    personalization(TRENDING_HALF_LIFE_HOURS=1.0, TRENDING_MIN_SHOPPERS=0)
     now = datetime.now(UTC)
-    for _ in range(3):  # three views five hours ago: worth 3/32 of a view now
-        record(store, "view", "1", occurred_at=now - timedelta(hours=5))
+    for shopper in ("a", "b", "c"):  # three shoppers five hours ago: worth 3/32 of one now
+        record(store, "view", "1", shopper, occurred_at=now - timedelta(hours=5))
     record(store, "view", "2", occurred_at=now)
     ranked = store.trending(n=5)
     assert [pid for pid, _ in ranked] == ["2", "1"]
@@ -86,14 +86,16 @@ def test_trending_ranks_by_decayed_weight(store, personalization) -> None:
     assert ranked[1][1] == pytest.approx(3 / 32, rel=0.01)
 
 
-def test_trending_weighs_purchases_over_views(store) -> None:
-    record(store, "view", "1")
-    record(store, "view", "1")
+def test_trending_weighs_purchases_over_views(store, personalization) -> None:
+    personalization(TRENDING_MIN_SHOPPERS=0)
+    record(store, "view", "1", "a")
+    record(store, "view", "1", "b")
     record(store, "purchase", "2", order_id="o1")
     assert [pid for pid, _ in store.trending()] == ["2", "1"]
 
 
-def test_trending_per_category(store) -> None:
+def test_trending_per_category(store, personalization) -> None:
+    personalization(TRENDING_MIN_SHOPPERS=0)
     store.record(build_event("view", visitor_id="v", product_id="1"), category_ids=["chairs"])
     store.record(build_event("view", visitor_id="v", product_id="11"), category_ids=["tables"])
     assert [pid for pid, _ in store.trending(category_id="tables")] == ["11"]
