@@ -450,7 +450,7 @@ CHAINS: dict[Placement, tuple[Source, ...]] = {
     Placement.POST_PURCHASE: (bought_next, bought_with_cart),
     Placement.BUY_AGAIN: (buy_again,),
     Placement.NEW_ARRIVALS: (new_arrivals, catalog_newest),
-    Placement.TRENDING: (trending, model_trending, popular),
+    Placement.TRENDING: (trending, model_trending),
     Placement.RECENTLY_VIEWED: (recently_viewed,),
     Placement.CATEGORY_TOP: (category_top,),
 }
