@@ -142,9 +142,7 @@ def test_a_held_out_visitor_gets_a_list_titled_for_what_it_is(catalog, model):
     assert recs.source == "popular" and recs.title == "Popular right now"
 
 
-def test_a_personal_list_is_for_you_and_explains_with_the_shoppers_own_views(
-    catalog, model, alice
-):
+def test_a_personal_list_is_for_you_and_explains_with_the_shoppers_own_views(catalog, model, alice):
     catalog.fill(12)
     catalog.add(product("3", title="Oak Chair"))
     track("view", visitor=alice, product_id="3")
@@ -240,9 +238,7 @@ def test_post_purchase_falls_back_to_what_is_bought_with_the_order(catalog, mode
     assert ids(recs) == ["4", "5"] and recs.source == "post_purchase"
 
 
-def test_buy_again_shows_only_repurchasable_past_purchases(
-    catalog, model, alice, personalization
-):
+def test_buy_again_shows_only_repurchasable_past_purchases(catalog, model, alice, personalization):
     personalization(REPURCHASABLE_CATEGORIES=["coffee"])
     catalog.fill(12)
     catalog.add(product("2", "coffee", title="Beans"), product("3", "chairs"))

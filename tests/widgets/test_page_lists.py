@@ -8,7 +8,6 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 
@@ -48,8 +47,7 @@ def repeated(groups: dict[str, list[str]]) -> set[str]:
 
 def test_eager_widgets_on_one_page_never_repeat_a_product(catalog: list) -> None:
     html = render(
-        '{% recommendations "new_arrivals" limit=8 eager=True %}'
-        "{% trending limit=8 eager=True %}"
+        '{% recommendations "new_arrivals" limit=8 eager=True %}{% trending limit=8 eager=True %}'
     )
     found = lists(html)
     assert len(found["new_arrivals"]) == 8 and len(found["trending"]) == 4  # 12 products
