@@ -129,6 +129,16 @@ PERSONALIZATION = {
     "ADAPTER": "shop.adapter.ShopAdapter",
     "REDIS_URL": os.environ.get("REDIS_URL") or None,
     "CONSENT_MODE": os.environ.get("PERSONALIZATION_CONSENT_MODE", "implied"),
+    # Consumables a shopper buys again: "Buy again" on the home page, and past purchases
+    # of these are not hidden from other lists.
+    "REPURCHASABLE_CATEGORIES": [
+        "candles",
+        "coffee-tea",
+        "home-fragrance",
+        "seeds-bulbs",
+        "plant-care",
+        "bird-wildlife",
+    ],
 }
 
 LOGGING = {

@@ -202,10 +202,11 @@ def _round_robin(
     lines = req.cart[:MAX_CART_ANCHORS]
     if not lines:
         return []
-    partners = {
-        pid: [p for p, _ in _ask(req, lambda m, pid=pid: together(m, [pid], n, exclude))]
-        for pid in lines
-    }
+
+    def partners_of(pid: str) -> list[str]:
+        return [p for p, _ in _ask(req, lambda m: together(m, [pid], n, exclude))]
+
+    partners = {pid: partners_of(pid) for pid in lines}
     order = interleave(partners, {pid: req.cart_values.get(pid, 1.0) for pid in lines}, n)
     return [
         Candidate(pid, 1.0 / (k + 1), code, anchor, True) for k, (pid, anchor) in enumerate(order)
