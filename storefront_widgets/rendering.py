@@ -55,7 +55,7 @@ def recommend(params: WidgetParams, request: HttpRequest | None) -> Any:
     """Ask serving for this widget's list, stepping around the widgets `above` it on
     the same page. Raises whatever serving raises (UnknownPlacement, UnknownProduct...)."""
     if params.above:
-        params = replace(params, exclude=above_exclusions(params, lambda p: _ask(p, request)))
+        params = replace(params, exclude=above_exclusions(params, lambda p: fetch(p, request)))
     return _ask(params, request)
 
 
