@@ -392,7 +392,7 @@ def _serve(resolved: _Resolved) -> RecommendationList:
         recommendation_id=uuid.uuid4().hex,
         items=items,
         source=source,
-        explanation=reasons.explain_list(source, _named_anchors(resolved, items)) if items else "",
+        explanation=reasons.explain_list(source, _named_anchors(resolved, source)) if items else "",
     )
 
 
@@ -411,18 +411,24 @@ def _main_source(resolved: _Resolved, chosen: Sequence[tuple[Candidate, ProductI
     return next(k for k in kinds if counts[k] == best)
 
 
-def _named_anchors(resolved: _Resolved, items: Sequence[Recommendation]) -> list[str]:
-    """Titles of the shopper's own products the list's reasons name (page, cart, views)."""
+def _named_anchors(resolved: _Resolved, source: str) -> list[str]:
+    """Titles of the shopper's own products the list was made from: their recent views
+    for a personal list, the page's product, or the cart's (the order's) lines."""
+    req = resolved.req
+    if source == Placement.FOR_YOU:
+        own = req.recent[:3]
+    elif source in (Placement.CART, Placement.POST_PURCHASE):
+        own = req.cart[:3]
+    else:
+        own = [req.product_id] if req.product_id else []
     sensitive = reasons.sensitive_categories()
-    own = [*([resolved.req.product_id] if resolved.req.product_id else []), *resolved.req.cart]
-    own += resolved.req.recent[:3]
-    titles = []
+    titles: list[str] = []
     for pid in own:
         info = resolved.anchors.get(pid)
         if info is not None and not reasons.is_sensitive(info, sensitive):
             if info.title not in titles:
                 titles.append(info.title)
-    return titles[:3]
+    return titles
 
 
 def _arrange(
