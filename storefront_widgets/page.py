@@ -16,8 +16,8 @@ of the widgets that outrank it:
 Which widget outranks which is `PRIORITY`: the most specific list keeps its products
 (bought together, the cart, the shopper's own history) and the generic ones (trending,
 the top of a category) move on. Without `{% storefront_page %}` widgets are ranked in
-template order; inside it the page is rendered twice, first to learn which widgets it
-holds, then for real with each widget placed by priority.
+template order; inside it the block is rendered in template order first and, only when
+its widgets did not come in priority order, once more with each placed by priority.
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ PRIORITY: dict[str, int] = {
     Placement.CART.value: 10,
     Placement.POST_PURCHASE.value: 10,
     Placement.BUY_AGAIN.value: 15,
-    Placement.VIEWED_TOGETHER.value: 20,
-    Placement.SIMILAR.value: 25,
+    Placement.SIMILAR.value: 20,
+    Placement.VIEWED_TOGETHER.value: 25,
     Placement.FOR_YOU.value: 30,
-    Placement.NEW_ARRIVALS.value: 40,
-    Placement.CATEGORY_TOP.value: 45,
+    Placement.CATEGORY_TOP.value: 40,
+    Placement.NEW_ARRIVALS.value: 45,
     Placement.TRENDING.value: 50,
 }
 
@@ -78,8 +78,10 @@ class PageLists:
     shown: list[str] = field(default_factory=list)  # the page's own products
     taken: list[str] = field(default_factory=list)  # products eager widgets show
     above: list[str] = field(default_factory=list)  # specs of lazy widgets placed so far
-    planning: bool = False
+    planning: bool = False  # record widgets only (nothing served)
+    recording: bool = False  # place widgets in template order and record them
     declared: list[tuple[WidgetParams, bool]] = field(default_factory=list)
+    saved: tuple[list[str], list[str], int] = field(default_factory=lambda: ([], [], 0))
     plan: list[Placed] | None = None
     cursor: int = 0
 
@@ -97,6 +99,8 @@ class PageLists:
         if self.planning:
             self.declared.append((params, eager))
             return Placed(params)
+        if self.recording:
+            self.declared.append((params, eager))
         if self.plan is not None and self.cursor < len(self.plan):
             placed = self.plan[self.cursor]
             self.cursor += 1
@@ -124,6 +128,24 @@ class PageLists:
         recs = fetch(served)
         self.taken += [pid for pid in ids_of(recs) if pid not in self.taken]
         return Placed(served, recs)
+
+    def record(self) -> None:
+        """Start a first pass in template order that remembers which widgets it placed."""
+        self.saved = (list(self.taken), list(self.above), len(self.shown))
+        self.declared, self.recording, self.plan = [], True, None
+
+    def in_priority_order(self) -> bool:
+        """Whether the first pass's placement is already the right one: its widgets came
+        in priority order and the page reported no products of its own along the way
+        (a product grid below a widget, which the widget above could not step around)."""
+        self.recording = False
+        ranks = [priority(params.placement) for params, _ in self.declared]
+        return ranks == sorted(ranks) and len(self.shown) == self.saved[2]
+
+    def replan(self, fetch: Fetch) -> None:
+        """Undo the first pass and place the recorded widgets by priority."""
+        self.taken, self.above = list(self.saved[0]), list(self.saved[1])
+        self.make_plan(fetch)
 
     def make_plan(self, fetch: Fetch) -> None:
         """After the planning pass: place every declared widget by priority (template

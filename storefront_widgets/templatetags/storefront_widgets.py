@@ -195,7 +195,9 @@ widget_tag("trending", Placement.TRENDING)
 
 class StorefrontPageNode(template.Node):
     """`{% storefront_page [exclude=ids] %}...{% end_storefront_page %}`: the widgets
-    inside are placed by priority, not template order (see `storefront_widgets.page`)."""
+    inside are placed by priority, not template order (see `storefront_widgets.page`).
+    The block renders once in template order; only when its widgets were not already
+    in priority order is it rendered a second time with each widget in its place."""
 
     def __init__(self, nodelist: template.NodeList, exclude: FilterExpression | None) -> None:
         self.nodelist = nodelist
@@ -210,13 +212,12 @@ class StorefrontPageNode(template.Node):
             shown = self.exclude.resolve(context)
             if shown:
                 page.show([shown] if isinstance(shown, str | int) else shown)
-        page.planning, page.declared = True, []
-        try:
-            with context.push():
-                self.nodelist.render(context)  # learn which widgets the page holds
-        finally:
-            page.planning = False
-        page.make_plan(lambda p: fetch(p, request))
+        page.record()
+        with context.push():
+            first = self.nodelist.render(context)  # template order, widgets recorded
+        if page.in_priority_order():
+            return first
+        page.replan(lambda p: fetch(p, request))  # place them by priority, render again
         return self.nodelist.render(context)
 
 

@@ -85,7 +85,7 @@ def test_eager_tag_renders_the_list_inline(catalog: list) -> None:
     assert ul["data-sp-placement"] == "trending"
     assert len(ul["data-sp-recommendation-id"]) == 32
     assert "data-sp-model-version" in ul
-    links = doc.find("a")
+    links = doc.find("a", **{"class": "sp-item__link"})
     assert [a["data-sp-position"] for a in links] == ["1", "2", "3"]
     assert all(a["data-sp-product"] for a in links)
 
