@@ -31,6 +31,7 @@ def connect() -> None:
     from personalization_plugin.engine.erasure import erase_subjects as erase_model_factors
     from personalization_plugin.models import MerchandisingRule
     from personalization_plugin.serving.cache import erase_subjects as erase_cached_lists
+    from personalization_plugin.serving.history import erase_subjects as erase_purchase_lists
     from personalization_plugin.site_settings import PersonalizationSettings, load_overrides
     from personalization_plugin.tracking import receivers
 
@@ -49,3 +50,4 @@ def connect() -> None:
     receivers.connect()
     registry.register_eraser(erase_model_factors)  # erased shoppers' factors in artifacts
     registry.register_eraser(erase_cached_lists)  # their cached recommendation lists
+    registry.register_eraser(erase_purchase_lists)  # "bought next" counts, their buy-again

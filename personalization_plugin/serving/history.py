@@ -39,6 +39,16 @@ def clear() -> None:
     _again.clear()
 
 
+def erase_subjects(subjects: set[str]) -> int:
+    """Eraser: forget every cached "bought next" answer (each may count an erased
+    shopper) and the erased shoppers' buy-again lists; returns how many were dropped."""
+    removed = _next.delete_where(lambda key: True)
+    removed += _again.delete_where(
+        lambda key: f"c:{key[0]}" in subjects or f"v:{key[1]}" in subjects
+    )
+    return removed
+
+
 def _person(customer_id: str, visitor_id: str) -> str:
     return f"c:{customer_id}" if customer_id else f"v:{visitor_id}"
 

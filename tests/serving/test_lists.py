@@ -263,3 +263,13 @@ def test_new_arrivals_without_a_model_come_from_the_catalogs_dates(catalog, no_m
     recs = recommend("new_arrivals", limit=3, fallback="none")
     assert ids(recs) == ["1", "2", "3"]
     assert recs.source == "new_arrivals" and recs.items[0].reason == "New arrival"
+
+
+def test_an_erased_buyer_no_longer_counts_towards_bought_next(catalog, model):
+    from personalization_plugin.privacy.erasure import erase
+
+    catalog.fill(12)
+    Event.objects.bulk_create([_purchase("gone", "1", 30, "o1"), _purchase("gone", "7", 10, "o2")])
+    assert ids(recommend("post_purchase", cart=["1"], limit=4, fallback="none")) == ["7"]
+    erase(visitor_id="gone")
+    assert recommend("post_purchase", cart=["1"], limit=4, fallback="none").items == []
