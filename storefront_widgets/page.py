@@ -16,13 +16,15 @@ of the widgets that outrank it:
 Which widget outranks which is `PRIORITY`: the most specific list keeps its products
 (bought together, the cart, the shopper's own history) and the generic ones (trending,
 the top of a category) move on. Without `{% storefront_page %}` widgets are ranked in
-template order; inside it the block is rendered in template order first and, only when
-its widgets did not come in priority order, once more with each placed by priority.
+template order; inside it, lazy widgets are placed by priority once the whole block has
+rendered (their placeholders are filled in afterwards: one render), and a block with eager
+widgets is rendered a second time with each widget in its place.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -69,6 +71,7 @@ class Placed:
 
     params: WidgetParams
     recs: Any = None
+    marker: str = ""  # while recording: stands in for a lazy placeholder, filled later
 
 
 @dataclass
@@ -81,7 +84,9 @@ class PageLists:
     planning: bool = False  # record widgets only (nothing served)
     recording: bool = False  # place widgets in template order and record them
     declared: list[tuple[WidgetParams, bool]] = field(default_factory=list)
-    saved: tuple[list[str], list[str], int] = field(default_factory=lambda: ([], [], 0))
+    saved: tuple[list[str], list[str]] = field(default_factory=lambda: ([], []))
+    had_eager: bool = False
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
     plan: list[Placed] | None = None
     cursor: int = 0
 
@@ -100,7 +105,11 @@ class PageLists:
             self.declared.append((params, eager))
             return Placed(params)
         if self.recording:
+            index = len(self.declared)
             self.declared.append((params, eager))
+            if not eager:  # placed once the whole block is known: see fill_markers
+                return Placed(params, marker=f"<!--sp-widget {self.token} {index}-->")
+            self.had_eager = True
         if self.plan is not None and self.cursor < len(self.plan):
             placed = self.plan[self.cursor]
             self.cursor += 1
@@ -130,22 +139,30 @@ class PageLists:
         return Placed(served, recs)
 
     def record(self) -> None:
-        """Start a first pass in template order that remembers which widgets it placed."""
-        self.saved = (list(self.taken), list(self.above), len(self.shown))
-        self.declared, self.recording, self.plan = [], True, None
-
-    def in_priority_order(self) -> bool:
-        """Whether the first pass's placement is already the right one: its widgets came
-        in priority order and the page reported no products of its own along the way
-        (a product grid below a widget, which the widget above could not step around)."""
-        self.recording = False
-        ranks = [priority(params.placement) for params, _ in self.declared]
-        return ranks == sorted(ranks) and len(self.shown) == self.saved[2]
+        """Start the block's first pass: lazy widgets leave a marker, eager ones are
+        served in template order (and the block is rendered again if there are any)."""
+        self.saved = (list(self.taken), list(self.above))
+        self.declared, self.recording, self.plan, self.had_eager = [], True, None, False
 
     def replan(self, fetch: Fetch) -> None:
-        """Undo the first pass and place the recorded widgets by priority."""
+        """Undo the first pass and place the recorded widgets by priority, for a second
+        pass that hands each its place."""
+        self.recording = False
         self.taken, self.above = list(self.saved[0]), list(self.saved[1])
         self.make_plan(fetch)
+
+    def fill_markers(self, html: str, placeholder: Callable[[WidgetParams], str]) -> str:
+        """A block of lazy widgets only: place them by priority and put each one's
+        placeholder where its marker is (one render, whatever the template order)."""
+        self.recording = False
+        self.make_plan(lambda p: None)  # lazy widgets are placed without serving
+        assert self.plan is not None
+        for index, placed in enumerate(self.plan):
+            html = html.replace(
+                f"<!--sp-widget {self.token} {index}-->", placeholder(placed.params), 1
+            )
+        self.plan = None
+        return html
 
     def make_plan(self, fetch: Fetch) -> None:
         """After the planning pass: place every declared widget by priority (template

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
 
-from storefront_widgets.page import above_exclusions, page_for
+from storefront_widgets.page import Placed, above_exclusions, page_for
 from storefront_widgets.params import WidgetParams
 
 logger = logging.getLogger("storefront_widgets")
@@ -162,16 +162,23 @@ def place(
 ) -> tuple[WidgetParams, Any]:
     """The widget placed on its page (`page.PageLists`): its parameters with what the
     page already shows excluded, and with eager=True its list."""
+    placed = placed_on_page(params, request, eager=eager)
+    return placed.params, placed.recs
+
+
+def placed_on_page(params: WidgetParams, request: HttpRequest | None, *, eager: bool) -> Placed:
     page = page_for(request)
     if page is None:
-        return params, fetch(params, request) if eager else None
-    placed = page.place(params, eager=eager, fetch=lambda p: fetch(p, request))
-    return placed.params, placed.recs
+        return Placed(params, fetch(params, request) if eager else None)
+    return page.place(params, eager=eager, fetch=lambda p: fetch(p, request))
 
 
 def render_widget(params: WidgetParams, request: HttpRequest | None, *, eager: bool = False) -> str:
     try:
-        params, recs = place(params, request, eager=eager)
+        placed = placed_on_page(params, request, eager=eager)
+        if placed.marker:
+            return placed.marker
+        params, recs = placed.params, placed.recs
         if not eager:
             return render_placeholder(params)
         return render_list(params, recs, request)

@@ -38,7 +38,13 @@ from storefront_widgets.page import page_for
 from storefront_widgets.params import WidgetParams, placements
 from storefront_widgets.prices import format_price
 from storefront_widgets.privacy import banner_context, tracking_context
-from storefront_widgets.rendering import EmptyRecommendations, fetch, place, render_widget
+from storefront_widgets.rendering import (
+    EmptyRecommendations,
+    fetch,
+    place,
+    render_placeholder,
+    render_widget,
+)
 
 logger = logging.getLogger("storefront_widgets")
 register = template.Library()
@@ -196,8 +202,8 @@ widget_tag("trending", Placement.TRENDING)
 class StorefrontPageNode(template.Node):
     """`{% storefront_page [exclude=ids] %}...{% end_storefront_page %}`: the widgets
     inside are placed by priority, not template order (see `storefront_widgets.page`).
-    The block renders once in template order; only when its widgets were not already
-    in priority order is it rendered a second time with each widget in its place."""
+    Lazy widgets are placed once the block has rendered (markers, then placeholders);
+    a block with eager widgets is rendered a second time with each in its place."""
 
     def __init__(self, nodelist: template.NodeList, exclude: FilterExpression | None) -> None:
         self.nodelist = nodelist
@@ -214,10 +220,10 @@ class StorefrontPageNode(template.Node):
                 page.show([shown] if isinstance(shown, str | int) else shown)
         page.record()
         with context.push():
-            first = self.nodelist.render(context)  # template order, widgets recorded
-        if page.in_priority_order():
-            return first
-        page.replan(lambda p: fetch(p, request))  # place them by priority, render again
+            first = self.nodelist.render(context)  # lazy widgets leave markers
+        if not page.had_eager:
+            return page.fill_markers(first, render_placeholder)
+        page.replan(lambda p: fetch(p, request))  # eager lists are inline: render again
         return self.nodelist.render(context)
 
 
