@@ -43,7 +43,8 @@ import numpy as np  # noqa: E402
 
 WIDGET_TAG = re.compile(
     r"{%\s*(recommendations|trending|recently_viewed|bought_together|cart_suggestions|"
-    r"storefront_assets|storefront_tracking|storefront_consent_banner)\b[^%]*%}"
+    r"storefront_assets|storefront_tracking|storefront_consent_banner|storefront_page|"
+    r"end_storefront_page)\b[^%]*%}"
 )
 QUERY = """query($placement: RecommendationPlacement!, $productId: ID) {
   recommendations(placement: $placement, productId: $productId, first: 10) {

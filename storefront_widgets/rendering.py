@@ -8,14 +8,17 @@ and a log line.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
 
+from storefront_widgets.page import Placed, above_exclusions, page_for
 from storefront_widgets.params import WidgetParams
 
 logger = logging.getLogger("storefront_widgets")
@@ -32,6 +35,9 @@ class EmptyRecommendations:
     model_version: str = ""
     recommendation_id: str = ""
     items: list[Any] = field(default_factory=list)
+    source: str = ""
+    explanation: str = ""
+    borrowed: bool = False
 
 
 def get_visitor_for(request: HttpRequest | None) -> Any:
@@ -46,16 +52,25 @@ def get_visitor_for(request: HttpRequest | None) -> Any:
 
 
 def recommend(params: WidgetParams, request: HttpRequest | None) -> Any:
-    """Ask serving. Raises whatever serving raises (UnknownPlacement, UnknownProduct...)."""
+    """Ask serving for this widget's list, stepping around the widgets `above` it on
+    the same page. Raises whatever serving raises (UnknownPlacement, UnknownProduct...)."""
+    if params.above:
+        params = replace(params, exclude=above_exclusions(params, lambda p: fetch(p, request)))
+    return _ask(params, request)
+
+
+def _ask(params: WidgetParams, request: HttpRequest | None) -> Any:
     from personalization_plugin.serving import recommend as serving_recommend
 
     return serving_recommend(
         params.placement,
         visitor=get_visitor_for(request),
         product_id=params.product_id or None,
-        cart=list(params.cart) or None,
+        cart=params.cart_quantities or None,
         category_id=params.category_id or None,
         limit=params.limit,
+        exclude=params.exclude or None,
+        fallback=params.fallback,
     )
 
 
@@ -71,15 +86,46 @@ def fetch(params: WidgetParams, request: HttpRequest | None) -> Any:
         return EmptyRecommendations(placement=params.placement)
 
 
+PRIVACY_URL_NAMES = ("personalization:privacy_center", "personalization:privacy")
+PRIVACY_FALLBACK_URL = "/personalization/privacy/"
+
+
+def privacy_url() -> str:
+    """Where "Why these products?" links: settings.PERSONALIZATION_PRIVACY_URL, else the
+    plugin's privacy center if its URL is installed, else its conventional path."""
+    configured = getattr(settings, "PERSONALIZATION_PRIVACY_URL", "")
+    if configured:
+        return str(configured)
+    for name in PRIVACY_URL_NAMES:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return PRIVACY_FALLBACK_URL
+
+
+def heading_for(params: WidgetParams, recs: Any) -> tuple[str, bool]:
+    """The widget's heading and whether to show it: the owner's title while the list is
+    the placement's own, otherwise the title of what actually filled it (a trending list
+    is never headed "Picked for you")."""
+    if getattr(recs, "borrowed", False):
+        return str(recs.title), True
+    return params.heading, bool(params.title)
+
+
 def list_context(params: WidgetParams, recs: Any) -> dict[str, Any]:
+    heading, visible = heading_for(params, recs)
     return {
         "recs": recs,
         "items": list(getattr(recs, "items", []) or []),
         "params": params,
-        "title": params.title,
-        "heading": params.heading,
+        "title": heading if visible else "",
+        "heading": heading,
         "layout": params.layout,
         "placement": params.placement,
+        "source": getattr(recs, "source", "") or params.placement,
+        "explanation": getattr(recs, "explanation", ""),
+        "privacy_url": privacy_url(),
     }
 
 
@@ -111,11 +157,31 @@ def clear_placeholder_cache() -> None:
     _render_placeholder.cache_clear()
 
 
+def place(
+    params: WidgetParams, request: HttpRequest | None, *, eager: bool
+) -> tuple[WidgetParams, Any]:
+    """The widget placed on its page (`page.PageLists`): its parameters with what the
+    page already shows excluded, and with eager=True its list."""
+    placed = placed_on_page(params, request, eager=eager)
+    return placed.params, placed.recs
+
+
+def placed_on_page(params: WidgetParams, request: HttpRequest | None, *, eager: bool) -> Placed:
+    page = page_for(request)
+    if page is None:
+        return Placed(params, fetch(params, request) if eager else None)
+    return page.place(params, eager=eager, fetch=lambda p: fetch(p, request))
+
+
 def render_widget(params: WidgetParams, request: HttpRequest | None, *, eager: bool = False) -> str:
-    if not eager:
-        return render_placeholder(params)
     try:
-        return render_list(params, fetch(params, request), request)
+        placed = placed_on_page(params, request, eager=eager)
+        if placed.marker:
+            return placed.marker
+        params, recs = placed.params, placed.recs
+        if not eager:
+            return render_placeholder(params)
+        return render_list(params, recs, request)
     except Exception:
         logger.exception("Widget for placement %r failed to render.", params.placement)
         return ""

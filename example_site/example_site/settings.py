@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-not-secret-change-me")
@@ -125,10 +126,20 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 GRAPHENE = {"SCHEMA": "example_site.schema.schema"}
 
 # The plugin. Without REDIS_URL the demo runs on the embedded in-process backends.
-PERSONALIZATION = {
+PERSONALIZATION: dict[str, Any] = {
     "ADAPTER": "shop.adapter.ShopAdapter",
     "REDIS_URL": os.environ.get("REDIS_URL") or None,
     "CONSENT_MODE": os.environ.get("PERSONALIZATION_CONSENT_MODE", "implied"),
+    # Consumables a shopper buys again: "Buy again" on the home page, and past purchases
+    # of these are not hidden from other lists.
+    "REPURCHASABLE_CATEGORIES": [
+        "candles",
+        "coffee-tea",
+        "home-fragrance",
+        "seeds-bulbs",
+        "plant-care",
+        "bird-wildlife",
+    ],
 }
 
 LOGGING = {

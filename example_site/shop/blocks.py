@@ -16,6 +16,7 @@ from storefront_widgets.blocks import (
     RecommendationsBlock,
     SegmentVariantsBlock,
 )
+from storefront_widgets.page import show
 
 
 class HeroBlock(blocks.StructBlock):
@@ -65,6 +66,8 @@ class ProductGridBlock(blocks.StructBlock):
         elif source == "cheap":
             products = products.filter(price__lt=25).order_by("price")
         context["products"] = list(products[: value.get("count") or 8])
+        # The page's recommendation widgets step around what this grid shows.
+        show((parent_context or {}).get("request"), (p.pk for p in context["products"]))
         return context
 
 

@@ -65,16 +65,16 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(Product.objects.published().select_related("category"), slug=slug)
     send(signals.product_viewed, Product, request=request, product_id=str(product.pk))
-    more = list(
-        Product.objects.published()
-        .filter(category=product.category, stock__gt=0)
-        .exclude(pk=product.pk)
-        .select_related("category")[:4]
-    )
     return render(
         request,
         "shop/product_detail.html",
-        {"product": product, "product_id": str(product.pk), "more_in_category": more},
+        {
+            "product": product,
+            "product_id": str(product.pk),
+            # "More in <category>" is a widget (category_top), so it steps around the
+            # product page's other lists instead of repeating them.
+            "more_title": f"More in {product.category.name}",
+        },
     )
 
 
@@ -121,7 +121,13 @@ def search(request: HttpRequest) -> HttpResponse:
 def cart_detail(request: HttpRequest) -> HttpResponse:
     cart = Cart(request)
     lines = cart.lines()
-    return render(request, "shop/cart.html", {"lines": lines, "total": Cart.total(lines)})
+    # id -> quantity: cart completion weighs each line's companions by the line's value.
+    quantities = {str(line.product.pk): line.quantity for line in lines}
+    return render(
+        request,
+        "shop/cart.html",
+        {"lines": lines, "total": Cart.total(lines), "cart_quantities": quantities},
+    )
 
 
 @require_POST
@@ -282,7 +288,14 @@ def _visible_order(request: HttpRequest, number: str) -> Order:
 
 
 def checkout_done(request: HttpRequest, number: str) -> HttpResponse:
-    return render(request, "shop/checkout_done.html", {"order": _visible_order(request, number)})
+    order = _visible_order(request, number)
+    # The order's products, for post-purchase suggestions (never recommended back).
+    quantities = {
+        str(line.product_id): line.quantity for line in order.lines.all() if line.product_id
+    }
+    return render(
+        request, "shop/checkout_done.html", {"order": order, "order_quantities": quantities}
+    )
 
 
 @login_required

@@ -20,6 +20,10 @@ class Placement(StrEnum):
     TRENDING = "trending"
     RECENTLY_VIEWED = "recently_viewed"
     CATEGORY_TOP = "category_top"
+    VIEWED_TOGETHER = "viewed_together"
+    POST_PURCHASE = "post_purchase"
+    BUY_AGAIN = "buy_again"
+    NEW_ARRIVALS = "new_arrivals"
 
     @property
     def label(self) -> str:
@@ -49,6 +53,10 @@ LABELS = {
     Placement.TRENDING: _("Trending"),
     Placement.RECENTLY_VIEWED: _("Recently viewed"),
     Placement.CATEGORY_TOP: _("Top in category"),
+    Placement.VIEWED_TOGETHER: _("Viewed together"),
+    Placement.POST_PURCHASE: _("After purchase"),
+    Placement.BUY_AGAIN: _("Buy again"),
+    Placement.NEW_ARRIVALS: _("New arrivals"),
 }
 
 TITLES = {
@@ -59,6 +67,10 @@ TITLES = {
     Placement.TRENDING: _("Trending now"),
     Placement.RECENTLY_VIEWED: _("Recently viewed"),
     Placement.CATEGORY_TOP: _("Top picks in this category"),
+    Placement.VIEWED_TOGETHER: _("Shoppers also viewed"),
+    Placement.POST_PURCHASE: _("Goes well with your order"),
+    Placement.BUY_AGAIN: _("Buy again"),
+    Placement.NEW_ARRIVALS: _("New arrivals"),
 }
 
 DESCRIPTIONS = {
@@ -69,6 +81,14 @@ DESCRIPTIONS = {
     Placement.TRENDING: _("Recently popular products, optionally within categoryId."),
     Placement.RECENTLY_VIEWED: _("The shopper's own recently viewed products."),
     Placement.CATEGORY_TOP: _("Best products of a category (needs categoryId)."),
+    Placement.VIEWED_TOGETHER: _(
+        "Products viewed in the same visits as the one on screen (needs productId)."
+    ),
+    Placement.POST_PURCHASE: _(
+        "What buyers of an order's products bought next (order confirmation; needs cart)."
+    ),
+    Placement.BUY_AGAIN: _("Repurchasable products the shopper bought before."),
+    Placement.NEW_ARRIVALS: _("The newest products, optionally within categoryId."),
 }
 
 PLACEMENTS: tuple[str, ...] = tuple(p.value for p in Placement)

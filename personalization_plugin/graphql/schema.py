@@ -68,11 +68,17 @@ def serve(
     product_id: str | None = None,
     cart: list[str] | None = None,
     category_id: str | None = None,
+    exclude: list[str] | None = None,
+    fallback: str | None = None,
 ) -> ServedList:
     """Ask serving for one list; bad arguments become GraphQL errors, failures an empty list."""
-    from personalization_plugin.serving import recommend
+    from personalization_plugin.serving import STAND_IN, recommend
 
     limit = check_first(first)
+    if exclude is not None and len(exclude) > MAX_EXCLUDE:
+        raise GraphQLError(
+            f"exclude may name at most {MAX_EXCLUDE} products; pass only what the page shows."
+        )
     try:
         return recommend(
             placement,
@@ -81,6 +87,8 @@ def serve(
             cart=list(cart) if cart else None,
             category_id=category_id or None,
             limit=limit,
+            exclude=exclude or None,
+            fallback=fallback or STAND_IN,
         )
     except (UnknownProduct, InvalidRecommendationRequest) as exc:
         raise GraphQLError(str(exc)) from exc
@@ -91,6 +99,7 @@ def serve(
         return ServedList(placement=placement, model_version="", recommendation_id="", items=[])
 
 
+MAX_EXCLUDE = 200
 FIRST_DESCRIPTION = (
     "How many items (default 8, at most PERSONALIZATION['GRAPHQL_MAX_FIRST'], 50 by default)."
 )
@@ -116,6 +125,22 @@ class Query(SegmentsQuery):
             graphene.ID, description="Restrict to a category (trending, category_top)."
         ),
         first=graphene.Argument(graphene.Int, description=FIRST_DESCRIPTION),
+        exclude=graphene.Argument(
+            graphene.List(graphene.NonNull(graphene.ID)),
+            description=(
+                "Product ids the page already shows (other lists): never in this one. "
+                "Ask for a page's lists most specific first and pass each one's ids on."
+            ),
+        ),
+        fallback=graphene.Argument(
+            graphene.String,
+            description=(
+                "What fills the list when the placement's own sources have too little: "
+                '"stand_in" (default: trending, popular, new arrivals, the catalog), "none" '
+                "(the list may be short or empty) or another placement's name. The list's "
+                "`source` and `title` say what actually filled it."
+            ),
+        ),
         description="A recommendation list for the current shopper and a placement.",
     )
     my_data = graphene.Field(

@@ -81,7 +81,7 @@ class Recommendation(graphene.ObjectType):
     )
     reason_code = graphene.String(
         required=True,
-        description="Machine-readable reason (viewed, bought_with, trending, popular, similar, new, pinned, recently_viewed, category_top, discovery).",
+        description="Machine-readable reason (viewed, bought_with, trending, popular, similar, new, pinned, recently_viewed, category_top, discovery, viewed_with, bought_next, buy_again).",
     )
     position = graphene.Int(
         required=True, description="1-based position; quote it in impression and click events."
@@ -110,6 +110,41 @@ class RecommendationList(graphene.ObjectType):
     items = graphene.List(
         graphene.NonNull(Recommendation), required=True, description="Best first."
     )
+    source = graphene.String(
+        required=True,
+        description=(
+            "Which list actually filled this one: the placement itself, the fallback "
+            'placement asked for, or a stand-in ("trending", "popular", "new_arrivals", '
+            '"catalog"); empty when there are no items.'
+        ),
+    )
+    title = graphene.String(
+        required=True,
+        description=(
+            "A heading that says what the list really is, in the request's language "
+            '(never "Picked for you" over a list that is not personal).'
+        ),
+    )
+    explanation = graphene.String(
+        required=True,
+        description=(
+            'How the list was made, for a "Why these products?" note; names only the '
+            "shopper's own products. Empty when there are no items."
+        ),
+    )
+
+    @staticmethod
+    def resolve_source(root: Any, info: Any) -> str:
+        return str(getattr(root, "source", "") or "")
+
+    @staticmethod
+    def resolve_title(root: Any, info: Any) -> str:
+        title = getattr(root, "title", None)
+        return str(title) if title is not None else ""
+
+    @staticmethod
+    def resolve_explanation(root: Any, info: Any) -> str:
+        return str(getattr(root, "explanation", "") or "")
 
 
 class PersonalizationUserError(graphene.ObjectType):

@@ -18,10 +18,14 @@ from personalization_plugin.core.exceptions import (
 from personalization_plugin.serving import cache
 from personalization_plugin.serving.placements import recommend
 from personalization_plugin.serving.types import (
+    FALLBACKS,
+    NO_FALLBACK,
     PLACEMENTS,
     REASON_CODES,
+    STAND_IN,
     Recommendation,
     RecommendationList,
+    source_title,
 )
 
 
@@ -30,19 +34,24 @@ def clear_caches() -> None:
     owner's settings overlay, cached lists)."""
     from personalization_plugin.core.conf import plugin_settings
     from personalization_plugin.experiments import bucketing
-    from personalization_plugin.serving import catalog, fallbacks, placements, rules
+    from personalization_plugin.serving import catalog, fallbacks, history, placements, rules
 
     bucketing.forget()
     plugin_settings.forget_overrides()
 
     catalog.clear()
     fallbacks.clear()
+    history.clear()
     placements.clear()
     rules.forget_rules()
     cache.clear()
 
 
 __all__ = [
+    "FALLBACKS",
+    "NO_FALLBACK",
+    "STAND_IN",
+    "source_title",
     "PLACEMENTS",
     "REASON_CODES",
     "InvalidRecommendationRequest",

@@ -57,7 +57,7 @@ def _fetch_category_names(ids: list[str]) -> dict[str, str]:
 
 
 CATEGORY_INDEX_TTL = 300.0
-_category_index: dict[str, Any] = {"built": float("-inf"), "ids": {}}
+_category_index: dict[str, Any] = {"built": float("-inf"), "ids": {}, "newest": []}
 _index_lock = threading.Lock()
 
 
@@ -114,17 +114,46 @@ def _category_ids(category_id: str) -> list[str]:
     """Ids of the products in a category, in catalog order (as of the last full read)."""
     with _index_lock:
         if time.monotonic() - _category_index["built"] > CATEGORY_INDEX_TTL:
-            index: dict[str, list[str]] = {}
-            for batch in get_adapter().iter_products(batch_size=1000):
-                for info in batch:
-                    if info.published:
-                        for cid in info.category_ids:
-                            index.setdefault(cid, []).append(info.id)
-            _category_index.update(built=time.monotonic(), ids=index)
+            _build_index()
         return list(_category_index["ids"].get(category_id, ()))
+
+
+def _build_index() -> None:
+    """One full catalog read: ids by category, and every published id newest first."""
+    index: dict[str, list[str]] = {}
+    dated: list[tuple[float, int, str]] = []
+    for batch in get_adapter().iter_products(batch_size=1000):
+        for info in batch:
+            if info.published:
+                for cid in info.category_ids:
+                    index.setdefault(cid, []).append(info.id)
+                stamp = info.created_at.timestamp() if info.created_at else float("-inf")
+                dated.append((-stamp, len(dated), info.id))
+    newest = [pid for _, _, pid in sorted(dated)]
+    _category_index.update(built=time.monotonic(), ids=index, newest=newest)
+
+
+def newest(
+    n: int,
+    *,
+    category_id: str | None = None,
+    exclude: Collection[str] = (),
+    accept: Callable[[ProductInfo], bool] | None = None,
+) -> list[ProductInfo]:
+    """Available products newest first (the adapter's created_at), from the same
+    per-process index as `catalog_order`'s categories: new arrivals without a model."""
+    with _index_lock:
+        if time.monotonic() - _category_index["built"] > CATEGORY_INDEX_TTL:
+            _build_index()
+        ordered = list(_category_index["newest"])
+        in_category = set(_category_index["ids"].get(category_id, ())) if category_id else None
+    ids = [
+        pid for pid in ordered if pid not in exclude and (in_category is None or pid in in_category)
+    ]
+    return _first_accepted(ids, n, accept)
 
 
 def clear() -> None:
     _products.clear()
-    _category_index.update(built=float("-inf"), ids={})
+    _category_index.update(built=float("-inf"), ids={}, newest=[])
     _category_names.clear()

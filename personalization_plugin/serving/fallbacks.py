@@ -22,7 +22,7 @@ from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.placements import Placement
 from personalization_plugin.core.ttl_cache import TTLCache
 from personalization_plugin.engine.base import Scored, ServingModel
-from personalization_plugin.serving import cache, catalog, realtime
+from personalization_plugin.serving import cache, catalog, history, realtime
 from personalization_plugin.serving import trending as trending_blend
 
 logger = logging.getLogger("personalization_plugin.serving")
@@ -51,8 +51,12 @@ class ServingRequest:
     product_id: str | None = None
     category_id: str | None = None
     cart: list[str] = field(default_factory=list)
+    # What each cart (or order) line is worth (price x quantity), for cart completion.
+    cart_values: dict[str, float] = field(default_factory=dict)
     recent: list[str] = field(default_factory=list)  # the shopper's own recent items, newest first
     purchased: set[str] = field(default_factory=set)
+    customer_id: str = ""  # set only when the visitor may be personalized (buy again)
+    visitor_id: str = ""
     accept: Callable[[ProductInfo], bool] | None = None  # the request's hard filters
 
     @property
@@ -158,7 +162,7 @@ def similar_to_product(req: ServingRequest, n: int, exclude: Collection[str]) ->
 def viewed_with_product(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
     pid = req.product_id or ""
     scored = _ask(req, lambda m: m.viewed_together([pid], n=n, exclude=exclude))
-    return _wrap(scored, "similar", pid)
+    return _wrap(scored, "viewed_with", pid)
 
 
 def bought_with_product(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
@@ -176,7 +180,80 @@ def bought_with_cart(req: ServingRequest, n: int, exclude: Collection[str]) -> l
 
 
 def viewed_with_cart(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
-    return _from_cart(_viewed_together, "similar", req, n, exclude)
+    return _from_cart(_viewed_together, "viewed_with", req, n, exclude)
+
+
+def cart_bought_round_robin(
+    req: ServingRequest, n: int, exclude: Collection[str]
+) -> list[Candidate]:
+    """Cart completion: companions of every cart line, taken in turns weighted by what
+    the line is worth, so a cheap second item still gets its own suggestions."""
+    return _round_robin(_bought_together, "bought_with", req, n, exclude)
+
+
+def cart_viewed_round_robin(
+    req: ServingRequest, n: int, exclude: Collection[str]
+) -> list[Candidate]:
+    return _round_robin(_viewed_together, "viewed_with", req, n, exclude)
+
+
+def _round_robin(
+    together: Together, code: str, req: ServingRequest, n: int, exclude: Collection[str]
+) -> list[Candidate]:
+    lines = req.cart[:MAX_CART_ANCHORS]
+    if not lines:
+        return []
+
+    def partners_of(pid: str) -> list[str]:
+        return [p for p, _ in _ask(req, lambda m: together(m, [pid], n, exclude))]
+
+    partners = {pid: partners_of(pid) for pid in lines}
+    order = interleave(partners, {pid: req.cart_values.get(pid, 1.0) for pid in lines}, n)
+    return [
+        Candidate(pid, 1.0 / (k + 1), code, anchor, True) for k, (pid, anchor) in enumerate(order)
+    ]
+
+
+def interleave(
+    lists: dict[str, list[str]], weights: dict[str, float], n: int
+) -> list[tuple[str, str]]:
+    """Up to n distinct (item, anchor) pairs taken from each anchor's list in turns.
+
+    The first round gives every anchor one item (the most valuable anchor first); after
+    that, smooth weighted round-robin: each anchor's share of the slots follows its
+    weight, and an anchor whose list runs out yields its turns to the others.
+    """
+    taken: set[str] = set()
+    queues = {a: [p for p in items] for a, items in lists.items()}
+    out: list[tuple[str, str]] = []
+
+    def take(anchor: str) -> bool:
+        queue = queues[anchor]
+        while queue:
+            pid = queue.pop(0)
+            if pid not in taken:
+                taken.add(pid)
+                out.append((pid, anchor))
+                return True
+        return False
+
+    ranked = sorted(queues, key=lambda a: -weights.get(a, 1.0))
+    for anchor in ranked:
+        if len(out) >= n:
+            return out
+        take(anchor)
+    credit = dict.fromkeys(ranked, 0.0)
+    while len(out) < n:
+        live = [a for a in ranked if queues[a]]
+        if not live:
+            break
+        total = sum(max(weights.get(a, 1.0), 1e-9) for a in live)
+        for a in live:
+            credit[a] += max(weights.get(a, 1.0), 1e-9)
+        best = max(live, key=lambda a: credit[a])
+        credit[best] -= total
+        take(best)
+    return out
 
 
 Together = Callable[[ServingModel, list[str], int, Collection[str]], Scored]
@@ -315,45 +392,83 @@ def recently_viewed(req: ServingRequest, n: int, exclude: Collection[str]) -> li
     return [Candidate(pid, 1.0 / (i + 1), "recently_viewed", pid) for i, pid in enumerate(kept)]
 
 
-NON_PERSONAL: tuple[Source, ...] = (
+def bought_next(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    """Post-purchase: what shoppers who bought this order's products bought next."""
+    if not req.cart:
+        return []
+    found = history.bought_next(req.cart[:MAX_CART_ANCHORS])
+    kept = [(pid, anchor, s) for pid, anchor, s in found if pid not in exclude][:n]
+    return [Candidate(pid, s, "bought_next", anchor, False) for pid, anchor, s in kept]
+
+
+def buy_again(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    """The shopper's own past purchases in REPURCHASABLE_CATEGORIES (the hard filters
+    drop everything else), most often bought first."""
+    if req.subject is None or not (req.customer_id or req.visitor_id):
+        return []
+    rows = history.bought_before(req.customer_id, req.visitor_id)
+    kept = [(pid, times) for pid, times, _ in rows if pid not in exclude]
+    infos = catalog.get_products(pid for pid, _ in kept)
+    again = [
+        (pid, times)
+        for pid, times in kept
+        if pid in infos and _repurchasable(infos[pid].category_ids)
+    ][:n]
+    return [Candidate(pid, float(times), "buy_again", pid) for pid, times in again]
+
+
+def _repurchasable(category_ids: Sequence[str]) -> bool:
+    return bool(set(plugin_settings.REPURCHASABLE_CATEGORIES or ()).intersection(category_ids))
+
+
+def catalog_newest(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
+    """The adapter's newest available products (by created_at), with no model at all."""
+    infos = catalog.newest(n, category_id=req.category_id, exclude=exclude, accept=req.accept)
+    return [Candidate(info.id, 0.0, "new", from_model=False) for info in infos]
+
+
+# The generic stand-ins: walked after a placement's own sources only when the caller
+# asks for them (fallback="stand_in"); each names the list it really is.
+STAND_INS: tuple[Source, ...] = (
     trending,
     model_trending,
     popular,
     new_arrivals,
     catalog_fallback,
 )
+NON_PERSONAL = STAND_INS  # the old name
 
-CHAINS: dict[Placement, tuple[Source, ...]] = {
-    Placement.FOR_YOU: (personal, session_similar, *NON_PERSONAL),
-    Placement.SIMILAR: (
-        similar_to_product,
-        viewed_with_product,
-        popular_in_product_category,
-        *NON_PERSONAL,
-    ),
-    Placement.BOUGHT_TOGETHER: (
-        bought_with_product,
-        viewed_with_product,
-        similar_to_product,
-        popular_in_product_category,
-        *NON_PERSONAL,
-    ),
-    Placement.CART: (bought_with_cart, viewed_with_cart, personal, session_similar, *NON_PERSONAL),
-    Placement.TRENDING: NON_PERSONAL,
-    Placement.RECENTLY_VIEWED: (recently_viewed,),
-    Placement.CATEGORY_TOP: (
-        category_top,
-        trending,
-        model_trending,
-        new_arrivals,
-        catalog_fallback,
-    ),
+# What a list filled by a stand-in really is (RecommendationList.source).
+STAND_IN_KINDS: dict[Source, str] = {
+    trending: "trending",
+    model_trending: "trending",
+    popular: "popular",
+    new_arrivals: "new_arrivals",
+    catalog_fallback: "catalog",
 }
+
+# Each placement's own sources, best first: its purpose, and nothing borrowed.
+CHAINS: dict[Placement, tuple[Source, ...]] = {
+    Placement.FOR_YOU: (personal, session_similar),
+    Placement.SIMILAR: (similar_to_product, popular_in_product_category),
+    Placement.BOUGHT_TOGETHER: (bought_with_product,),
+    Placement.VIEWED_TOGETHER: (viewed_with_product,),
+    Placement.CART: (cart_bought_round_robin, cart_viewed_round_robin),
+    Placement.POST_PURCHASE: (bought_next, bought_with_cart),
+    Placement.BUY_AGAIN: (buy_again,),
+    Placement.NEW_ARRIVALS: (new_arrivals, catalog_newest),
+    Placement.TRENDING: (trending, model_trending),
+    Placement.RECENTLY_VIEWED: (recently_viewed,),
+    Placement.CATEGORY_TOP: (category_top,),
+}
+
+# Sources that read the shopper's own history: dropped without consent.
+PERSONAL_SOURCES: tuple[Source, ...] = (personal, session_similar, recently_viewed, buy_again)
 
 
 def chain_for(placement: str, personalized: bool) -> Sequence[Source]:
-    """The sources for a placement; without consent, sources that read history are dropped."""
+    """A placement's own sources; without consent, sources that read history are dropped."""
     chain = CHAINS[Placement(placement)]
     if personalized:
         return chain
-    return tuple(s for s in chain if s not in (personal, session_similar, recently_viewed))
+    return tuple(s for s in chain if s not in PERSONAL_SOURCES)

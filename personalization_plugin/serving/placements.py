@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -32,9 +33,15 @@ from personalization_plugin.serving import (
     reasons,
     rules,
 )
-from personalization_plugin.serving.fallbacks import Candidate, ServingRequest
+from personalization_plugin.serving.fallbacks import Candidate, ServingRequest, Source
 from personalization_plugin.serving.realtime import RECENT_ITEMS
-from personalization_plugin.serving.types import Recommendation, RecommendationList
+from personalization_plugin.serving.types import (
+    FALLBACKS,
+    NO_FALLBACK,
+    STAND_IN,
+    Recommendation,
+    RecommendationList,
+)
 from personalization_plugin.tracking.identity import Visitor
 
 # A price bound as callers pass it: parsed to Decimal, or rejected with a clear message.
@@ -45,8 +52,19 @@ logger = logging.getLogger("personalization_plugin.serving")
 MAX_LIMIT = 100
 POOL_FACTOR = 2  # candidates collected per slot, so diversity has something to choose from
 FETCH_FACTOR = 3  # candidates asked of a source per slot still missing, before filtering
-NEEDS_PRODUCT = (Placement.SIMILAR, Placement.BOUGHT_TOGETHER)
-DIVERSIFIED = (Placement.FOR_YOU, Placement.BOUGHT_TOGETHER, Placement.CART, Placement.TRENDING)
+NEEDS_PRODUCT = (Placement.SIMILAR, Placement.BOUGHT_TOGETHER, Placement.VIEWED_TOGETHER)
+DIVERSIFIED = (
+    Placement.FOR_YOU,
+    Placement.BOUGHT_TOGETHER,
+    Placement.TRENDING,
+    Placement.POST_PURCHASE,
+    Placement.NEW_ARRIVALS,
+)
+# Lists whose order is their meaning: shown as the sources rank them (cart completion
+# takes its turns across the cart's lines; history is history).
+AS_RANKED = (Placement.RECENTLY_VIEWED, Placement.BUY_AGAIN, Placement.CART)
+HISTORY_ONLY = (Placement.RECENTLY_VIEWED, Placement.BUY_AGAIN)
+Cart = Iterable[str | int] | Mapping[str, int | float] | Mapping[int, int | float]
 
 
 def recommend(
@@ -54,11 +72,13 @@ def recommend(
     *,
     visitor: Visitor | None = None,
     product_id: str | int | None = None,
-    cart: Iterable[str | int] | None = None,
+    cart: Cart | None = None,
     category_id: str | int | None = None,
     limit: int = 8,
     min_price: Price = None,
     max_price: Price = None,
+    exclude: Iterable[str | int] | None = None,
+    fallback: str = STAND_IN,
 ) -> RecommendationList:
     """The list for one placement.
 
@@ -67,26 +87,42 @@ def recommend(
         visitor: a `tracking.identity.Visitor`; personal placements use its history only
             when `visitor.can_personalize`.
         product_id: the product on the page (required for "similar" and "bought_together").
-        cart: product ids in the shopper's basket (never recommended back).
+        cart: product ids in the shopper's basket (never recommended back), or a mapping
+            of id to quantity so cart completion weighs each line by its value; for
+            "post_purchase", the order's products.
         category_id: restrict to this category (required for "category_top").
         limit: how many items (1..100). The list has exactly `limit` items whenever the
             catalog holds that many eligible products; "recently_viewed" only shows what
             was viewed and may be shorter.
         min_price, max_price: optional price band.
+        exclude: product ids the page already shows (other widgets): never in this list.
+        fallback: what fills the list when the placement's own sources have too little:
+            "stand_in" (default: trending, popular, new arrivals, the catalog), "none"
+            (the list stays short, possibly empty) or another placement's name. The
+            list's `source` says which one actually filled it.
 
     Raises:
         UnknownPlacement: `placement` is not one of PLACEMENTS.
         UnknownProduct: the adapter does not know `product_id`.
         InvalidRecommendationRequest: a required argument is missing or malformed.
     """
+    if fallback not in FALLBACKS:
+        raise InvalidRecommendationRequest(
+            f"Unknown fallback {fallback!r}; use one of: {', '.join(FALLBACKS)}."
+        )
     request = _resolve(
-        placement, visitor, product_id, cart, category_id, limit, min_price, max_price
+        placement, visitor, product_id, cart, category_id, limit, min_price, max_price, exclude
     )
+    # The shopper's own history is never padded with anything else.
+    request.fallback = NO_FALLBACK if placement in HISTORY_ONLY else fallback
     arm = _experiment_arm(visitor, placement)
     if arm is not None and arm.serves_baseline:
-        # An experiment's baseline arm: the non-personalized trending/popular list.
+        # An experiment's baseline arm: the non-personalized trending/popular list, which
+        # says so (source "trending" or a stand-in), whatever the placement.
         seen = [*request.req.cart, *([request.req.product_id] if request.req.product_id else [])]
-        baseline = _resolve(Placement.TRENDING, None, None, seen, None, limit, min_price, max_price)
+        baseline = _resolve(
+            Placement.TRENDING, None, None, seen, None, limit, min_price, max_price, exclude
+        )
         return replace(_serve(baseline), placement=placement)
     if arm is not None and arm.model_version:
         # An experiment's challenger arm: another trained model version serves the list.
@@ -111,6 +147,8 @@ class _Resolved:
     filters: rules.Filters
     live_rules: list[rules.Rule]
     anchors: dict[str, ProductInfo] = field(default_factory=dict)
+    fallback: str = STAND_IN
+    kinds: dict[str, str] = field(default_factory=dict)  # product id -> list it came from
 
 
 def _validate(
@@ -153,11 +191,12 @@ def _resolve(
     placement: str,
     visitor: Visitor | None,
     product_id: str | int | None,
-    cart: Iterable[str | int] | None,
+    cart: Cart | None,
     category: str | int | None,
     limit: int,
     min_price: Price,
     max_price: Price,
+    exclude: Iterable[str | int] | None = None,
 ) -> _Resolved:
     pid = str(product_id) if product_id not in (None, "") else None
     category_id = str(category) if category not in (None, "") else None
@@ -165,7 +204,9 @@ def _resolve(
 
     subject = _personal_subject(visitor)
     recent = cache.recent_for(subject, RECENT_ITEMS) if subject else []
-    cart_ids = list(dict.fromkeys(str(p) for p in (cart or ())))
+    quantities = _quantities(cart)
+    cart_ids = list(quantities)
+    shown = {str(p) for p in (exclude or ()) if str(p)}
     if subject:
         cart_ids += [str(p) for p in realtime.cart(subject) if str(p) not in cart_ids]
     purchased = _purchased(visitor, subject, recent) if visitor and subject else set()
@@ -173,9 +214,11 @@ def _resolve(
     live = rules.live_rules(placement)
     if placement == Placement.RECENTLY_VIEWED:  # shows history as it is: only exclusions apply
         live = [r for r in live if r.action == "exclude"]
-        filters = rules.Filters(placement, excluded_ids={pid} if pid else set(), rules=live)
+        filters = rules.Filters(
+            placement, excluded_ids=shown | ({pid} if pid else set()), rules=live
+        )
     else:
-        excluded = set(cart_ids) | ({pid} if pid else set())
+        excluded = set(cart_ids) | ({pid} if pid else set()) | shown
         filters = rules.Filters(
             placement,
             excluded_ids=excluded,
@@ -195,10 +238,37 @@ def _resolve(
         cart=cart_ids,
         recent=recent,
         purchased=purchased,
+        customer_id=(visitor.customer_id or "") if visitor and subject else "",
+        visitor_id=visitor.visitor_id if visitor and subject else "",
         accept=filters.allows,
     )
     anchors = catalog.get_products([*recent, *cart_ids, *([pid] if pid else [])])
+    req.cart_values = {
+        cid: float(anchors[cid].price or 1) * quantities.get(cid, 1) if cid in anchors else 1.0
+        for cid in cart_ids
+    }
     return _Resolved(req, filters, live, anchors)
+
+
+def _quantities(cart: Cart | None) -> dict[str, float]:
+    """Cart ids (first mention wins the order) with their quantities (1 when not given)."""
+    if not cart:
+        return {}
+    if isinstance(cart, Mapping):
+        out: dict[str, float] = {}
+        for key, qty in cart.items():
+            try:
+                out[str(key)] = max(float(qty), 0.0) or 1.0
+            except (TypeError, ValueError):
+                raise InvalidRecommendationRequest(
+                    f"cart quantities must be numbers, got {qty!r} for product {key!r}."
+                ) from None
+        return out
+    if isinstance(cart, str | bytes):
+        raise InvalidRecommendationRequest(
+            "cart must be a list of product ids (or a mapping of id to quantity), not a string."
+        )
+    return dict.fromkeys((str(p) for p in cart), 1.0)
 
 
 def _personal_subject(visitor: Visitor | None) -> str | None:
@@ -255,16 +325,37 @@ def _purchased(visitor: Visitor, subject: str, recent: Sequence[str]) -> set[str
     return set(bought)
 
 
+def _steps(resolved: _Resolved) -> list[tuple[Source, str]]:
+    """The sources to walk, each with the name of the list it fills: the placement's
+    own chain, then what `fallback` asks for."""
+    req = resolved.req
+    own = fallbacks.chain_for(req.placement, req.personal)
+    steps: list[tuple[Source, str]] = [(source, req.placement) for source in own]
+    if resolved.fallback == STAND_IN:
+        steps += [
+            (source, fallbacks.STAND_IN_KINDS[source])
+            for source in fallbacks.STAND_INS
+            if source not in own
+        ]
+    elif resolved.fallback not in (NO_FALLBACK, req.placement):
+        steps += [
+            (source, resolved.fallback)
+            for source in fallbacks.chain_for(resolved.fallback, req.personal)
+            if source not in own
+        ]
+    return steps
+
+
 def _collect(resolved: _Resolved, target: int) -> list[tuple[Candidate, ProductInfo]]:
-    """Walk the fallback chain until `target` eligible, distinct products are found."""
+    """Walk the sources until `target` eligible, distinct products are found."""
     req = resolved.req
     seen = set(resolved.filters.blocked_ids)
     pool: list[tuple[Candidate, ProductInfo]] = []
-    for source in fallbacks.chain_for(req.placement, req.personal):
+    for source, kind in _steps(resolved):
         missing = target - len(pool)
-        if source is fallbacks.catalog_fallback:
-            # Reading the catalog is the costly last resort: only to fill the list itself,
-            # never just to give diversity more to choose from.
+        if source is fallbacks.catalog_fallback or kind != req.placement:
+            # Borrowed lists and the costly catalog only fill the list itself, never
+            # just give diversity more to choose from.
             missing = req.limit - len(pool)
         if missing <= 0:
             break
@@ -279,24 +370,65 @@ def _collect(resolved: _Resolved, target: int) -> list[tuple[Candidate, ProductI
             seen.add(cand.product_id)
             if info is not None and resolved.filters.allows(info):
                 pool.append((cand, info))
+                resolved.kinds[cand.product_id] = kind
     return pool
 
 
 def _serve(resolved: _Resolved) -> RecommendationList:
     req = resolved.req
-    if req.placement == Placement.RECENTLY_VIEWED:
+    if req.placement in AS_RANKED:
         chosen = _collect(resolved, req.limit)[: req.limit]
+        if req.placement != Placement.RECENTLY_VIEWED:
+            chosen = _with_pins(resolved, chosen)
     else:
         pool = _collect(resolved, POOL_FACTOR * req.limit)
         chosen = _arrange(resolved, pool)
     items = _explain(resolved, chosen)
     used_model = any(c.from_model for c, _ in chosen)
+    source = _main_source(resolved, chosen)
     return RecommendationList(
         placement=req.placement,
         model_version=str(req.model.version) if req.model is not None and used_model else "",
         recommendation_id=uuid.uuid4().hex,
         items=items,
+        source=source,
+        explanation=reasons.explain_list(source, _named_anchors(resolved, source)) if items else "",
     )
+
+
+def _main_source(resolved: _Resolved, chosen: Sequence[tuple[Candidate, ProductInfo]]) -> str:
+    """The list most of the items came from (the first of them on a tie); "" when empty.
+    Pinned products are the owner's and do not change what the list is."""
+    kinds = [
+        resolved.kinds.get(c.product_id, resolved.req.placement)
+        for c, _ in chosen
+        if c.reason_code != "pinned"
+    ]
+    if not kinds:
+        return resolved.req.placement if chosen else ""
+    counts = Counter(kinds)
+    best = max(counts.values())
+    return next(k for k in kinds if counts[k] == best)
+
+
+def _named_anchors(resolved: _Resolved, source: str) -> list[str]:
+    """Titles of the shopper's own products the list was made from: their recent views
+    for a personal list, the page's product, or the cart's (the order's) lines."""
+    req = resolved.req
+    if source == Placement.FOR_YOU:
+        own = req.recent[:3]
+    elif source in (Placement.CART, Placement.POST_PURCHASE):
+        own = req.cart[:3]
+    else:
+        own = [req.product_id] if req.product_id else []
+    sensitive = reasons.sensitive_categories()
+    titles: list[str] = []
+    for pid in own:
+        info = resolved.anchors.get(pid)
+        if info is not None and not reasons.is_sensitive(info, sensitive):
+            if info.title not in titles:
+                titles.append(info.title)
+    return titles
 
 
 def _arrange(
@@ -461,7 +593,7 @@ def _anchor(
     resolved: _Resolved, cand: Candidate, info: ProductInfo, sensitive: set[str]
 ) -> ProductInfo | None:
     """The shopper's own product the reason may name, if any and not sensitive."""
-    if cand.reason_code not in ("viewed", "bought_with", "similar"):
+    if cand.reason_code not in ("viewed", "bought_with", "similar", "viewed_with", "bought_next"):
         return None
     if cand.reason_code == "viewed" and cand.anchor not in resolved.anchors:
         return reasons.pick_viewed_anchor(info, resolved.req.recent, resolved.anchors, sensitive)

@@ -32,6 +32,9 @@ GENERIC: dict[str, Promise] = {
     "recently_viewed": _("In your recently viewed"),
     "category_top": _("Top pick"),
     "discovery": _("Something different for you"),
+    "viewed_with": _("Often viewed together"),
+    "bought_next": _("Customers came back for this"),
+    "buy_again": _("You bought this before"),
 }
 
 
@@ -61,6 +64,10 @@ def explain(
         return gettext("Because you viewed %(product)s") % {"product": anchor.title}
     if code == "bought_with" and anchor is not None:
         return gettext("Often bought with %(product)s") % {"product": anchor.title}
+    if code == "viewed_with" and anchor is not None:
+        return gettext("Often viewed with %(product)s") % {"product": anchor.title}
+    if code == "bought_next" and anchor is not None:
+        return gettext("Buyers of %(product)s came back for this") % {"product": anchor.title}
     if code == "similar" and anchor is not None:
         return gettext("Similar to %(product)s") % {"product": anchor.title}
     if code == "trending" and category_name:
@@ -87,3 +94,62 @@ def pick_viewed_anchor(
         return None
     cats = set(item.category_ids)
     return next((a for a in nameable if cats.intersection(a.category_ids)), nameable[0])
+
+
+# How each list was made, for the widget's "Why these products?". Only the shopper's
+# own actions are named (the products of their page, cart or recent views); everything
+# counted across shoppers is described, never attributed to anyone.
+LIST_EXPLANATIONS: dict[str, Promise] = {
+    "for_you": _(
+        "Chosen from the products you looked at in this store. Only this store's own "
+        "record of your visits is used."
+    ),
+    "recently_viewed": _("The products you looked at most recently in this store."),
+    "buy_again": _("Products you bought here before, from ranges people usually buy again."),
+    "similar": _(
+        "Products like the one on this page, by description and by what shoppers browse together."
+    ),
+    "bought_together": _(
+        "Products that often appear in the same orders as this one, counted across all "
+        "orders without naming anyone."
+    ),
+    "viewed_together": _(
+        "Products often looked at in the same visit as this one, counted across all "
+        "shoppers without naming anyone."
+    ),
+    "cart": _("Products often bought with the items in your cart, a share for each of them."),
+    "post_purchase": _(
+        "What shoppers who bought the products in your order came back for later, "
+        "counted without naming anyone."
+    ),
+    "trending": _(
+        "The same for every visitor: products many shoppers looked at recently. Your "
+        "own activity is not used."
+    ),
+    "popular": _(
+        "The same for every visitor: the store's most popular products. Your own "
+        "activity is not used."
+    ),
+    "new_arrivals": _("The same for every visitor: the newest products in the store."),
+    "category_top": _("The same for every visitor: the most popular products in this category."),
+    "catalog": _("The same for every visitor: a selection from the store's range."),
+}
+# Lists built around the shopper's own products: the explanation names them.
+NAMES_OWN = {
+    "for_you": _("You recently looked at %(products)s."),
+    "bought_together": _("This list starts from %(products)s, on this page."),
+    "viewed_together": _("This list starts from %(products)s, on this page."),
+    "similar": _("This list starts from %(products)s, on this page."),
+    "cart": _("Your cart holds %(products)s."),
+    "post_purchase": _("Your order holds %(products)s."),
+}
+
+
+def explain_list(source: str, own_products: Sequence[str]) -> str:
+    """How a list filled by `source` was made, in one or two sentences; `own_products`
+    are titles of the shopper's own products (already checked as nameable)."""
+    text = str(LIST_EXPLANATIONS.get(source, LIST_EXPLANATIONS["catalog"]))
+    if source in NAMES_OWN and own_products:
+        names = ", ".join(own_products)
+        text += " " + str(NAMES_OWN[source]) % {"products": names}
+    return text

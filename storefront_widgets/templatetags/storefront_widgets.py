@@ -8,6 +8,11 @@ RecommendationList to custom markup:
     {% recommendations "similar" product_id=product.pk limit=4 as recs %}
     {% bought_together product.pk %}   {% cart_suggestions cart_ids %}
     {% recently_viewed %}              {% trending category_id=category.slug %}
+    {% storefront_page exclude=shown_ids %} ...widgets... {% end_storefront_page %}
+
+Widgets on one page never repeat each other's products (`storefront_widgets.page`);
+`exclude=` names products the page shows itself, `fallback=` what fills a list whose
+own sources have nothing ("none", "stand_in" or a placement).
     {% storefront_assets %}  {% storefront_tracking %}  {% storefront_consent_banner %}
 """
 
@@ -29,10 +34,17 @@ from django.utils.safestring import SafeString, mark_safe
 
 from personalization_plugin.core.exceptions import InvalidWidgetParameter, UnknownWidgetPlacement
 from personalization_plugin.core.placements import Placement
+from storefront_widgets.page import page_for
 from storefront_widgets.params import WidgetParams, placements
 from storefront_widgets.prices import format_price
 from storefront_widgets.privacy import banner_context, tracking_context
-from storefront_widgets.rendering import EmptyRecommendations, fetch, render_widget
+from storefront_widgets.rendering import (
+    EmptyRecommendations,
+    fetch,
+    place,
+    render_placeholder,
+    render_widget,
+)
 
 logger = logging.getLogger("storefront_widgets")
 register = template.Library()
@@ -44,7 +56,19 @@ USAGE = {
     "recently_viewed": "{% recently_viewed [limit=6] [title=...] [as recs] %}",
     "trending": "{% trending [category_id=category.slug] [limit=8] [as recs] %}",
 }
-OPTIONS = "product_id, category_id, cart, limit, title, layout, eager"
+# Every widget tag takes these (one of them may be its positional argument).
+OPTION_NAMES = (
+    "product_id",
+    "category_id",
+    "cart",
+    "limit",
+    "title",
+    "layout",
+    "eager",
+    "exclude",
+    "fallback",
+)
+OPTIONS = ", ".join(OPTION_NAMES)
 
 
 @dataclass(frozen=True)
@@ -65,10 +89,12 @@ class Widget:
         return mark_safe(render_widget(self.params, self.request, eager=self.eager))
 
     def recs(self) -> Any:
-        """Serving's list for custom markup (empty when bad or when serving failed)."""
+        """Serving's list for custom markup (empty when bad or when serving failed); it
+        takes its place on the page like any eager widget."""
         if self.params is None:
             return EmptyRecommendations(placement=self.placement)
-        return fetch(self.params, self.request)
+        _, recs = place(self.params, self.request, eager=True)
+        return recs if recs is not None else EmptyRecommendations(placement=self.placement)
 
 
 def _widget(context: template.Context, placement: Any, **options: Any) -> Widget:
@@ -89,18 +115,47 @@ def _widget(context: template.Context, placement: Any, **options: Any) -> Widget
     return Widget(params, request, placement=params.placement, eager=eager)
 
 
-def widget_tag(func: Callable[..., Widget]) -> Callable[..., Widget]:
-    """Register `func` as a `simple_tag(takes_context=True)`.
+_POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
+
+
+def widget_tag(name: str, placement: Placement | None = None, positional: str = "") -> None:
+    """Register one widget tag: `{% <name> [<positional>] [option=...] [as var] %}`.
+
+    The tag's signature is built here (so Django's own argument errors stay as they
+    are: unknown option, too many positional arguments, a value given twice); with
+    `placement=None` the tag's first argument is the placement, otherwise the tag is
+    that placement and `positional` names the one option it takes without a keyword.
 
     Django parses and resolves the arguments and stores `as var`; on top, mistakes
-    show up when the template is compiled (Django's own argument errors get the tag's
+    show up when the template is compiled (Django's argument errors get the tag's
     usage appended, and a literal placement must be a known one), and the node turns
     the Widget into what its form wants: HTML when printed, the RecommendationList
-    when stored, fetched at once, as before (`simple_tag` does not tell the function
-    which form it is in, the compiled node does)."""
-    name = func.__name__
-    takes_placement = "placement" in inspect.signature(func).parameters
-    register.simple_tag(func, takes_context=True)
+    when stored (`simple_tag` does not tell the function which form it is in, the
+    compiled node does)."""
+    params = [inspect.Parameter("context", _POSITIONAL)]
+    if placement is None:
+        params.append(inspect.Parameter("placement", _POSITIONAL))
+    elif positional:
+        params.append(inspect.Parameter(positional, _POSITIONAL, default=None))
+    params += [
+        inspect.Parameter(option, _KEYWORD, default=False if option == "eager" else None)
+        for option in OPTION_NAMES
+        if option != positional
+    ]
+
+    def tag(context: template.Context, *args: Any, **options: Any) -> Widget:
+        bound = tag.__signature__.bind(context, *args, **options)  # type: ignore[attr-defined]
+        values = dict(bound.arguments)
+        values.pop("context")
+        which = values.pop("placement", placement)
+        return _widget(context, which, **values)
+
+    tag.__name__ = name
+    tag.__qualname__ = name
+    tag.__doc__ = f"`{USAGE[name]}`"
+    tag.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    register.simple_tag(tag, takes_context=True, name=name)
     compile_simple_tag = register.tags[name]
 
     def compile_checked(parser: Parser, token: Token) -> template.Node:
@@ -110,13 +165,12 @@ def widget_tag(func: Callable[..., Widget]) -> Callable[..., Widget]:
             raise template.TemplateSyntaxError(
                 f"{exc}. Usage: {USAGE[name]}; options: {OPTIONS}."
             ) from exc
-        if takes_placement:
+        if placement is None:
             _check_literal_placement(name, node)
-        node.func = _stored(func) if node.target_var else _printed(func)
+        node.func = _stored(tag) if node.target_var else _printed(tag)
         return node
 
     register.tag(name, compile_checked)
-    return func
 
 
 def _printed(func: Callable[..., Widget]) -> Callable[..., SafeString]:
@@ -138,136 +192,55 @@ def _check_literal_placement(tag_name: str, node: Any) -> None:
         )
 
 
-@widget_tag
-def recommendations(
-    context: template.Context,
-    placement: Any,
-    *,
-    product_id: Any = None,
-    category_id: Any = None,
-    cart: Any = None,
-    limit: Any = None,
-    title: Any = None,
-    layout: Any = None,
-    eager: bool = False,
-) -> Widget:
-    """`{% recommendations "<placement>" [product_id=] [category_id=] [cart=] [limit=8]
-    [title=""] [layout="grid"|"row"] [eager=True] [as var] %}`"""
-    return _widget(
-        context,
-        placement,
-        product_id=product_id,
-        category_id=category_id,
-        cart=cart,
-        limit=limit,
-        title=title,
-        layout=layout,
-        eager=eager,
-    )
+widget_tag("recommendations")
+widget_tag("bought_together", Placement.BOUGHT_TOGETHER, positional="product_id")
+widget_tag("cart_suggestions", Placement.CART, positional="cart")
+widget_tag("recently_viewed", Placement.RECENTLY_VIEWED)
+widget_tag("trending", Placement.TRENDING)
 
 
-@widget_tag
-def bought_together(
-    context: template.Context,
-    product_id: Any = None,
-    *,
-    category_id: Any = None,
-    cart: Any = None,
-    limit: Any = None,
-    title: Any = None,
-    layout: Any = None,
-    eager: bool = False,
-) -> Widget:
-    """`{% bought_together product_id [limit=..] [title=..] [as var] %}`"""
-    return _widget(
-        context,
-        Placement.BOUGHT_TOGETHER,
-        product_id=product_id,
-        category_id=category_id,
-        cart=cart,
-        limit=limit,
-        title=title,
-        layout=layout,
-        eager=eager,
-    )
+class StorefrontPageNode(template.Node):
+    """`{% storefront_page [exclude=ids] %}...{% end_storefront_page %}`: the widgets
+    inside are placed by priority, not template order (see `storefront_widgets.page`).
+    Lazy widgets are placed once the block has rendered (markers, then placeholders);
+    a block with eager widgets is rendered a second time with each in its place."""
+
+    def __init__(self, nodelist: template.NodeList, exclude: FilterExpression | None) -> None:
+        self.nodelist = nodelist
+        self.exclude = exclude
+
+    def render(self, context: template.Context) -> str:
+        request = context.get("request")
+        page = page_for(request)
+        if page is None:
+            return self.nodelist.render(context)
+        if self.exclude is not None:
+            shown = self.exclude.resolve(context)
+            if shown:
+                page.show([shown] if isinstance(shown, str | int) else shown)
+        page.record()
+        with context.push():
+            first = self.nodelist.render(context)  # lazy widgets leave markers
+        if not page.had_eager:
+            return page.fill_markers(first, render_placeholder)
+        page.replan(lambda p: fetch(p, request))  # eager lists are inline: render again
+        return self.nodelist.render(context)
 
 
-@widget_tag
-def cart_suggestions(
-    context: template.Context,
-    cart: Any = None,
-    *,
-    product_id: Any = None,
-    category_id: Any = None,
-    limit: Any = None,
-    title: Any = None,
-    layout: Any = None,
-    eager: bool = False,
-) -> Widget:
-    """`{% cart_suggestions cart_ids [limit=..] [title=..] [as var] %}`: ids of the cart's products."""
-    return _widget(
-        context,
-        Placement.CART,
-        product_id=product_id,
-        category_id=category_id,
-        cart=cart,
-        limit=limit,
-        title=title,
-        layout=layout,
-        eager=eager,
-    )
-
-
-@widget_tag
-def recently_viewed(
-    context: template.Context,
-    *,
-    product_id: Any = None,
-    category_id: Any = None,
-    cart: Any = None,
-    limit: Any = None,
-    title: Any = None,
-    layout: Any = None,
-    eager: bool = False,
-) -> Widget:
-    """`{% recently_viewed [limit=..] [title=..] [as var] %}`"""
-    return _widget(
-        context,
-        Placement.RECENTLY_VIEWED,
-        product_id=product_id,
-        category_id=category_id,
-        cart=cart,
-        limit=limit,
-        title=title,
-        layout=layout,
-        eager=eager,
-    )
-
-
-@widget_tag
-def trending(
-    context: template.Context,
-    *,
-    product_id: Any = None,
-    category_id: Any = None,
-    cart: Any = None,
-    limit: Any = None,
-    title: Any = None,
-    layout: Any = None,
-    eager: bool = False,
-) -> Widget:
-    """`{% trending [category_id=..] [limit=..] [title=..] [as var] %}`"""
-    return _widget(
-        context,
-        Placement.TRENDING,
-        product_id=product_id,
-        category_id=category_id,
-        cart=cart,
-        limit=limit,
-        title=title,
-        layout=layout,
-        eager=eager,
-    )
+@register.tag("storefront_page")
+def storefront_page(parser: Parser, token: Token) -> StorefrontPageNode:
+    bits = token.split_contents()
+    exclude = None
+    for bit in bits[1:]:
+        key, sep, value = bit.partition("=")
+        if key != "exclude" or not sep:
+            raise template.TemplateSyntaxError(
+                f"storefront_page takes only exclude=<product ids the page shows>, got {bit!r}."
+            )
+        exclude = parser.compile_filter(value)
+    nodelist = parser.parse(("end_storefront_page",))
+    parser.delete_first_token()
+    return StorefrontPageNode(nodelist, exclude)
 
 
 @register.simple_tag

@@ -32,6 +32,10 @@ def test_widgets_fill_and_a_click_is_recorded_and_remembered(
     seeded_store: Any, page: Any, artifacts: Path
 ) -> None:
     base = seeded_store.url
+    from shop.models import Product
+
+    # "Picked for you" is only for a shopper with history: one product view first.
+    page.goto(base + Product.objects.published().first().get_absolute_url())
     page.goto(base + "/")
     page.wait_for_selector(FOR_YOU_ITEM, timeout=15_000)
     assert page.locator('section[hx-get][data-sp-lazy="for_you"]').count() == 0

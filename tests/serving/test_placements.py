@@ -287,6 +287,10 @@ def test_placements_are_the_documented_ones():
         "trending",
         "recently_viewed",
         "category_top",
+        "viewed_together",
+        "post_purchase",
+        "buy_again",
+        "new_arrivals",
     )
 
 

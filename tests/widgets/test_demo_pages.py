@@ -42,3 +42,48 @@ def test_every_page_loads_the_assets_and_the_tracking_script(catalog: list) -> N
     sources = [s.get("src") for s in doc.find("script")]
     assert "/static/storefront_widgets/htmx.min.js" in sources
     assert "/static/storefront_widgets/tracker.js" in sources
+
+
+def test_product_page_ranks_its_lists_most_specific_first(catalog: list) -> None:
+    product = catalog[0]
+    widgets = _lazy(Client().get(product.get_absolute_url()).content.decode())
+    assert "above" not in widgets["/widgets/p/bought_together/"]
+    assert widgets["/widgets/p/similar/"]["above"] == [
+        f"bought_together?product_id={product.pk}&limit=4"
+    ]
+    assert len(widgets["/widgets/p/viewed_together/"]["above"]) == 2
+    more = widgets["/widgets/p/category_top/"]
+    assert more["category_id"] == ["cookware"] and len(more["above"]) == 3
+    assert widgets["/widgets/p/viewed_together/"]["product_id"] == [str(product.pk)]
+
+
+def test_cart_page_weighs_lines_and_keeps_them_out_of_every_widget(catalog: list) -> None:
+    client = Client()
+    client.post(f"/cart/add/{catalog[1].pk}/", {"quantity": 3})
+    client.post(f"/cart/add/{catalog[2].pk}/")
+    widgets = _lazy(client.get("/cart/").content.decode())
+    assert widgets["/widgets/p/cart/"]["cart"] == [f"{catalog[1].pk}:3,{catalog[2].pk}"]
+    lines = {str(catalog[1].pk), str(catalog[2].pk)}
+    for path in ("/widgets/p/recently_viewed/", "/widgets/p/trending/"):
+        assert set(widgets[path]["exclude"][0].split(",")) == lines
+
+
+def test_order_confirmation_suggests_what_goes_with_the_order(catalog: list) -> None:
+    client = Client()
+    client.post(f"/cart/add/{catalog[3].pk}/")
+    done = client.post(
+        "/checkout/", {"name": "Ada", "email": "ada@example.com", "address": "1 Lane"}
+    )
+    html = client.get(done["Location"]).content.decode()
+    widgets = _lazy(html)
+    assert widgets["/widgets/p/post_purchase/"]["cart"] == [str(catalog[3].pk)]
+    assert widgets["/widgets/p/trending/"]["above"][0].startswith("post_purchase?")
+
+
+def test_a_partial_steps_around_an_above_widget_that_fails(catalog: list) -> None:
+    response = Client().get(
+        "/widgets/p/new_arrivals/?limit=2&above=similar%3Fproduct_id%3Dno-such%26limit%3D4",
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert response.content.decode().count("data-sp-product=") == 2

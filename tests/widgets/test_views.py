@@ -17,13 +17,15 @@ def client(db: None) -> Client:
 
 
 def test_partial_renders_the_filled_list_for_htmx(client: Client, catalog: list) -> None:
-    response = client.get("/widgets/p/trending/?limit=3&title=Hot", **HTMX)
+    # New arrivals fill from the catalog's own dates: the list is its own, so it keeps
+    # the owner's title.
+    response = client.get("/widgets/p/new_arrivals/?limit=3&title=Hot", **HTMX)
     assert response.status_code == 200
     body = response.content.decode()
     assert body.lstrip().startswith("<section")
     assert "<html" not in body
     assert body.count("data-sp-product=") == 3
-    assert 'data-sp-placement="trending"' in body
+    assert 'data-sp-placement="new_arrivals"' in body
     assert "Hot" in body
 
 
@@ -106,7 +108,7 @@ def test_internal_error_is_logged_and_answered_with_an_empty_fragment(
 
 
 def test_title_is_escaped(client: Client, catalog: list) -> None:
-    response = client.get("/widgets/p/trending/?limit=1&title=<script>x</script>", **HTMX)
+    response = client.get("/widgets/p/new_arrivals/?limit=1&title=<script>x</script>", **HTMX)
     assert "<script>x" not in response.content.decode()
     assert "&lt;script&gt;" in response.content.decode()
 
