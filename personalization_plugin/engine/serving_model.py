@@ -231,7 +231,7 @@ class ArtifactModel:
                 AlgorithmSource(self.core),
             ),
             (
-                0.0 if with_ease else p.get("w_neighbours", 0.0),
+                p.get("w_neighbours_with_ease", 0.0) if with_ease else p.get("w_neighbours", 0.0),
                 ItemItemSource("neighbours", self.similar_rows),
             ),
             (p.get("w_session", 0.0), ItemItemSource("session", self.session_rows, reads="recent")),
