@@ -116,9 +116,10 @@ def _union_top(normalised: list[np.ndarray], depth: int) -> np.ndarray:
     return stacked[:, : max(width, 1)]
 
 
-def _pad(a: np.ndarray, width: int, fill: object) -> np.ndarray:
+def _pad(a: np.ndarray, width: int, fill: float | bool) -> np.ndarray:
     extra = width - a.shape[-1]
     if extra <= 0:
         return a
-    pad = [(0, 0)] * (a.ndim - 1) + [(0, extra)]
-    return np.pad(a, pad, constant_values=fill)
+    out = np.full((*a.shape[:-1], width), fill, dtype=a.dtype)
+    out[..., : a.shape[-1]] = a
+    return out

@@ -72,14 +72,17 @@ def decide(
     if active_metrics is None:
         return GateDecision(True, "first_model", new=new, tolerance=tolerance)
     active = _figure(active_metrics)
-    common = {"new": new, "active": active, "active_version": active_version}
+
+    def decision(activate: bool, reason: str) -> GateDecision:
+        return GateDecision(activate, reason, GATE_METRIC, new, active, active_version, tolerance)
+
     if new is None:
-        return GateDecision(True, "no_metric", tolerance=tolerance, **common)
+        return decision(True, "no_metric")
     if active is None:
-        return GateDecision(True, "active_has_no_metric", tolerance=tolerance, **common)
+        return decision(True, "active_has_no_metric")
     if new < active * (1.0 - tolerance):
-        return GateDecision(False, "worse", tolerance=tolerance, **common)
-    return GateDecision(True, "not_worse", tolerance=tolerance, **common)
+        return decision(False, "worse")
+    return decision(True, "not_worse")
 
 
 def _figure(metrics: dict[str, Any] | None) -> float | None:

@@ -131,7 +131,7 @@ class Epoch(Func):
 
     output_field = FloatField()
 
-    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def,override]
         if connection.vendor == "postgresql":
             return self.as_sql_template(compiler, connection, "EXTRACT(EPOCH FROM %(expressions)s)")
         if connection.vendor == "sqlite":
@@ -157,8 +157,8 @@ def event_query(since: datetime | None = None) -> tuple[str, tuple]:
     qs = Event.objects.filter(type__in=PRODUCT_EVENT_TYPES).exclude(product_id="")
     if since is not None:
         qs = qs.filter(occurred_at__gte=since)
-    qs = qs.annotate(
-        subject=Case(
+    rows = qs.annotate(
+        subject_key=Case(
             When(
                 ~Q(customer_id=""),
                 then=Concat(Value(subject_keys.CUSTOMER + ":"), "customer_id"),
@@ -169,9 +169,16 @@ def event_query(since: datetime | None = None) -> tuple[str, tuple]:
         epoch=Epoch("occurred_at"),
         price_f=Cast("price", FloatField()),
     ).values_list(
-        "subject", "product_id", "type", "epoch", "session_id", "order_id", "quantity", "price_f"
+        "subject_key",
+        "product_id",
+        "type",
+        "epoch",
+        "session_id",
+        "order_id",
+        "quantity",
+        "price_f",
     )
-    return qs.order_by("occurred_at", "id").query.sql_with_params()
+    return rows.order_by("occurred_at", "id").query.sql_with_params()
 
 
 def _rows_to_log(rows: list[tuple]) -> EventLog:

@@ -35,8 +35,14 @@ from personalization_plugin.engine.algorithms.neighbours import EASE
 from personalization_plugin.engine.blend import AlgorithmSource, ItemItemSource, ScoreSource
 from personalization_plugin.engine.builder import BuildParams, build_arrays
 from personalization_plugin.engine.candidates import CandidateTable, build_table
-from personalization_plugin.engine.evaluation import Cases, build_cases, sample_cases, time_split
-from personalization_plugin.engine.interactions import EventLog
+from personalization_plugin.engine.evaluation import (
+    Cases,
+    Split,
+    build_cases,
+    sample_cases,
+    time_split,
+)
+from personalization_plugin.engine.interactions import EventLog, Interactions
 from personalization_plugin.engine.serving_model import ArtifactModel
 
 logger = logging.getLogger(__name__)
@@ -138,33 +144,28 @@ def validation_cases(
     return sample_cases(cases, max_cases, seed)
 
 
-def select(
-    train_log: EventLog,
+@dataclass
+class Fitted:
+    """Every candidate part fitted on one training matrix, keyed by its report name."""
+
+    parts: dict[str, ScoreSource]
+    cores: dict[str, _Core]
+    eases: dict[str, float]
+    fit_seconds: dict[str, float]
+    skipped: list[str]
+    fixed: dict[str, float]  # the fixed recipe's weights over `parts`
+    fixed_core: _Core
+
+
+def fit_candidates(
+    data: Interactions,
     base: BuildParams,
-    weights: Mapping[str, float],
-    half_life: float | None,
-    *,
-    exclude_items: Collection[str] = (),
-    budget_seconds: float = 40.0,
-    seed: int = 0,
+    budget_seconds: float,
+    started: float,
     report: Callable[[str], None] = lambda line: None,
-) -> Selection:
-    """The best recipe for this store on validation, with the whole comparison."""
-    started = time.perf_counter()
-    cases = validation_cases(
-        train_log, base, weights, half_life, exclude_items=exclude_items, seed=seed
-    )
-    if cases is None:
-        return Selection(
-            base,
-            {
-                "chosen": "fixed recipe",
-                "skipped_because": "too_few_cases",
-                "candidates": [],
-                "seconds": 0.0,
-            },
-        )
-    data = cases.data
+) -> Fitted:
+    """The fixed recipe's parts plus every candidate core and EASE lambda, cheapest
+    first, until `budget_seconds` since `started` are spent."""
     fitted = ArtifactModel(
         build_arrays(data, base)[0], {"version": "validation", "params": base.to_dict()}
     )
@@ -206,16 +207,70 @@ def select(
         cores[name] = core
         fit_seconds[name] = round(time.perf_counter() - clock, 2)
         report(f"  fitted {name} in {fit_seconds[name]:.1f} s")
-    table = build_table(cases, parts)
-    # a part with nothing to say on these cases (session evidence when every case is a
-    # known shopper) scores all zeros: its "alone" figure would be the table's padding order
-    silent = {n for p, n in enumerate(table.names) if not table.scores[p].any()}
-    alone = {n: float(table.ndcg({n: 1.0}).mean()) for n in table.names if n not in silent}
     fixed = _fixed_weights(
         fitted,
         base_core_name=f"core: {fixed_core.label}",
         ease_name=f"ease l{base.ease_l2:g}" if use_ease else "",
     )
+    return Fitted(parts, cores, eases, fit_seconds, skipped, fixed, fixed_core)
+
+
+def compare_on_test(
+    split: Split,
+    base: BuildParams,
+    weights: Mapping[str, float],
+    half_life: float | None,
+    *,
+    budget_seconds: float = 40.0,
+    exclude_items: Collection[str] = (),
+) -> dict[str, float]:
+    """Every candidate alone, and the fixed recipe, on the *test* cases of `split`
+    (fitted on its training part): what `personalization_evaluate` prints next to the
+    selected recipe, so a candidate's validation figure can be checked on new data."""
+    cases = build_cases(
+        split, weights, half_life, exclude_items=exclude_items, recency_decay=base.recency_decay
+    )
+    fitted = fit_candidates(cases.data, base, budget_seconds, time.perf_counter())
+    table = build_table(cases, fitted.parts)
+    out = {
+        name: float(table.ndcg({name: 1.0}).mean())
+        for p, name in enumerate(table.names)
+        if table.scores[p].any()
+    }
+    out["fixed recipe (candidate table)"] = float(table.ndcg(fitted.fixed).mean())
+    return out
+
+
+def select(
+    train_log: EventLog,
+    base: BuildParams,
+    weights: Mapping[str, float],
+    half_life: float | None,
+    *,
+    exclude_items: Collection[str] = (),
+    budget_seconds: float = 40.0,
+    seed: int = 0,
+    report: Callable[[str], None] = lambda line: None,
+) -> Selection:
+    """The best recipe for this store on validation, with the whole comparison."""
+    started = time.perf_counter()
+    cases = validation_cases(
+        train_log, base, weights, half_life, exclude_items=exclude_items, seed=seed
+    )
+    if cases is None:
+        too_few = {"chosen": "fixed recipe", "skipped_because": "too_few_cases"}
+        return Selection(
+            base, {**too_few, "candidates": [], "skipped_for_budget": [], "seconds": 0.0}
+        )
+    fitted = fit_candidates(cases.data, base, budget_seconds, started, report)
+    parts, cores, eases = fitted.parts, fitted.cores, fitted.eases
+    fit_seconds, skipped, fixed_core = fitted.fit_seconds, fitted.skipped, fitted.fixed_core
+    table = build_table(cases, parts)
+    # a part with nothing to say on these cases (session evidence when every case is a
+    # known shopper) scores all zeros: its "alone" figure would be the table's padding order
+    silent = {n for p, n in enumerate(table.names) if not table.scores[p].any()}
+    alone = {n: float(table.ndcg({n: 1.0}).mean()) for n in table.names if n not in silent}
+    fixed = fitted.fixed
     fixed_score = float(table.ndcg(fixed).mean())
     best_core = max(cores, key=lambda n: alone.get(n, -1.0))
     best_ease = max(eases, key=lambda n: alone.get(n, -1.0)) if eases else ""

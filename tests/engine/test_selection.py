@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
@@ -19,25 +21,39 @@ from personalization_plugin.engine.selection import select, validation_cases
 from personalization_plugin.engine.serving_model import ArtifactModel
 from personalization_plugin.engine.training import train
 
-from .conftest import planted_log, planted_rows, store_events
+from .conftest import NOW, planted_log, planted_rows, store_events
 
 WEIGHTS = DEFAULTS["EVENT_WEIGHTS"]
 
 
-def wide_log(n_users: int = 60, seed: int = 3) -> EventLog:
-    """Two clusters of 12 items, users buying within theirs over 30 days."""
+def wide_rows(n_users: int = 80, seed: int = 3) -> list[dict]:
+    """Two clusters of 12 items; each user views and buys within theirs, at random
+    times over 30 days, so every stretch of time has returning shoppers."""
     rng = np.random.default_rng(seed)
-    subjects, items, types, stamps, sessions = [], [], [], [], []
+    rows = []
     for u in range(n_users):
         cluster = "A" if u % 2 else "B"
-        for k, item in enumerate(rng.choice(12, size=6, replace=False)):
-            subjects.append(f"v:{cluster}{u}")
-            items.append(f"{cluster}{item}")
-            types.append("purchase" if k % 3 == 0 else "view")
-            stamps.append(1_700_000_000 + u * 40_000 + k * 3600.0)
-            sessions.append(f"s{u}")
+        for k, item in enumerate(rng.choice(12, size=8, replace=False)):
+            rows.append(
+                {
+                    "type": "purchase" if k % 3 == 0 else "view",
+                    "visitor_id": f"{cluster}{u}",
+                    "product_id": f"{cluster}{item}",
+                    "session_id": f"s{u}-{k // 4}",
+                    "occurred_at": NOW - timedelta(seconds=float(rng.uniform(0, 30 * 86400))),
+                }
+            )
+    return rows
+
+
+def wide_log() -> EventLog:
+    rows = sorted(wide_rows(), key=lambda r: r["occurred_at"])
     return EventLog.from_columns(
-        subject=subjects, item=items, type=types, timestamp=stamps, session=sessions
+        subject=[f"v:{r['visitor_id']}" for r in rows],
+        item=[r["product_id"] for r in rows],
+        type=[r["type"] for r in rows],
+        timestamp=[r["occurred_at"].timestamp() for r in rows],
+        session=[r["session_id"] for r in rows],
     )
 
 
@@ -108,7 +124,7 @@ def test_rp3beta_damps_popular_targets():
 
 @pytest.mark.django_db
 def test_training_with_search_records_the_comparison_and_serves_the_winner():
-    store_events(planted_rows(n_users=80))
+    store_events(wide_rows())
     mv = train(search=True)
     selection = mv.metrics["selection"]
     assert selection["candidates"] and selection["chosen"]
@@ -121,3 +137,26 @@ def test_no_search_keeps_the_fixed_recipe():
     mv = train(search=False)
     assert "selection" not in mv.metrics
     assert mv.params["w_core"] == BuildParams().w_core
+
+
+def test_evaluate_reports_the_selection_spread_over_seeds_and_every_candidate(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "events.csv"
+    rows = sorted(wide_rows(), key=lambda r: r["occurred_at"])
+    lines = ["timestamp,user,item,event,quantity,price,session"]
+    lines += [
+        f"{int(r['occurred_at'].timestamp())},{r['visitor_id']},{r['product_id']},"
+        f"{r['type']},1,,{r['session_id']}"
+        for r in rows
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    out = StringIO()
+    call_command("personalization_evaluate", "--events", str(path), "--seeds", "2", stdout=out)
+    text = out.getvalue()
+    assert "Selected recipe over 2 validation cut(s)" in text
+    assert any(v in text for v in ("inside the noise", "better", "worse"))
+    assert "Every candidate alone on the same test cases" in text
+    assert "rp3beta" in text and "\nselected " in text
