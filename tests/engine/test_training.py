@@ -61,7 +61,7 @@ def test_nothing_to_learn_raises_and_keeps_the_current_model(planted_db):
 def test_train_command_reports_the_new_model(planted_db):
     out = StringIO()
     call_command("personalization_train", "--no-progress", stdout=out)
-    assert "is active" in out.getvalue()
+    assert "activated: no model was active" in out.getvalue()
     assert ModelVersion.objects.filter(is_active=True).count() == 1
 
 
