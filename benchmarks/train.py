@@ -1,191 +1,281 @@
-"""Training cost on 1M synthetic interactions, against a bare implicit ALS fit.
+"""`personalization_train` end to end: wall time, CPU time and peak memory of the command.
 
-    .venv/bin/python benchmarks/train.py [--users 100000] [--items 20000] [--events 1000000]
+    .venv/bin/python benchmarks/train.py                      # the curve (see POINTS)
+    .venv/bin/python benchmarks/train.py --points 1000000x20000 [--users 100000]
+    .venv/bin/python benchmarks/train.py --search             # with per-store selection
 
-Synthetic log: power-law item popularity and user activity, 80% views / 10% cart adds /
-10% purchases, sessions of one user-day. Each measurement runs in a fresh child process
-so its wall time and peak RSS (resource.getrusage) are its own:
+For each point (interactions x items) the benchmark
 
-- "bare implicit ALS": `AlternatingLeastSquares(factors=64, iterations=15).fit(X)` on the
-  already-built user x item matrix, then implicit's `recommend(u, X[u])` per call;
-- "full training": everything `train()` does after reading the events: the weighted,
-  decayed, de-duplicated matrix, the ALS core, item neighbours, bought/viewed together,
-  sequential rules, popularity and the npz artifact written to disk. (EASE is skipped
-  at 20k items, as in production.) Reading events from the database is not included.
-  Then the per-call latency of the served model (loaded from the artifact) for each
-  placement, against implicit's own `recommend` on the bare model.
+1. creates its own PostgreSQL database (a unique name, dropped afterwards; host, port
+   and user from PGHOST / PGPORT / PGUSER) and migrates it,
+2. fills it in a *separate process* with a synthetic log (power-law item popularity and
+   user activity, 80% views / 10% cart adds / 10% purchases, sessions of one user-day,
+   the last 60 days up to now), so the generator's memory is never counted,
+3. runs `manage.py personalization_train --no-progress` as a child process and reads
+   its wall time, CPU time (user + system) and peak RSS from `os.wait4`: the database
+   read, the holdout, the fit, the artifact and the precompute, all of it,
+4. runs the same-run baseline in another child: a bare `implicit` ALS fit
+   (factors 64, 15 iterations, one BLAS thread) on the same user x item matrix.
+
+Prints one line per point (ratio to the baseline next to the absolute figures) and the
+command's per-stage timings from the artifact manifest.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
+import json
 import os
-import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+SITE = ROOT / "example_site"
+PY = sys.executable
+POINTS = [
+    (100_000, 5_000),
+    (100_000, 20_000),
+    (100_000, 50_000),
+    (1_000_000, 5_000),
+    (1_000_000, 20_000),
+    (1_000_000, 50_000),
+]
+TARGET_SECONDS, TARGET_MB = 15.0, 2048.0
+SETTINGS = """
+from example_site.settings import *  # noqa: F401,F403
+from example_site.settings import PERSONALIZATION as _P
+
+PERSONALIZATION = {**_P, "REDIS_URL": None, "MODEL_DIR": %(model_dir)r, "FLUSH_INTERVAL": 0}
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+"""
 
 
 def synthetic_log(n_users: int, n_items: int, n_events: int, seed: int = 7):
+    """Parallel arrays of a store-like log ending now (so precompute has active shoppers)."""
     import numpy as np
-
-    from personalization_plugin.engine.interactions import EventLog
 
     rng = np.random.default_rng(seed)
     item_p = 1.0 / np.arange(1, n_items + 1) ** 0.9
     user_p = 1.0 / np.arange(1, n_users + 1) ** 0.6
     users = rng.choice(n_users, n_events, p=user_p / user_p.sum())
     items = rng.choice(n_items, n_events, p=item_p / item_p.sum())
-    stamps = 1_700_000_000 + rng.integers(0, 60 * 86400, n_events).astype(np.float64)
+    now = time.time()
+    stamps = np.sort(now - 60 * 86400 + rng.integers(0, 60 * 86400, n_events))
     kinds = rng.choice(np.array(["view", "cart_add", "purchase"]), n_events, p=[0.8, 0.1, 0.1])
-    subject = np.char.add("v:", users.astype(str))
-    day = (stamps // 86400).astype(np.int64).astype(str)
-    return EventLog(
-        subject=subject,
-        item=items.astype(str),
-        type=kinds,
-        timestamp=stamps,
-        session=np.char.add(np.char.add(users.astype(str), "-"), day),
-        order=np.where(
-            kinds == "purchase", np.char.add(np.char.add("o", users.astype(str)), day), ""
-        ),
-        quantity=np.ones(n_events, np.int32),
-        price=np.full(n_events, np.nan),
-        event_id=np.full(n_events, "", dtype="<U1"),
-    )
+    return users, items, stamps, kinds
 
 
-def _bare(args, out) -> None:
-    import django
-
-    django.setup()
-    from implicit.cpu.als import AlternatingLeastSquares
-    from threadpoolctl import threadpool_limits
-
-    from personalization_plugin.core.conf import DEFAULTS
-    from personalization_plugin.engine.interactions import build_interactions
-
-    log = synthetic_log(args.users, args.items, args.events)
-    matrix = build_interactions(log, DEFAULTS["EVENT_WEIGHTS"], 30.0).matrix
-    start, cpu = time.perf_counter(), _cpu()
-    with threadpool_limits(1, "blas"):
-        model = AlternatingLeastSquares(factors=64, iterations=15, random_state=1)
-        model.fit(matrix, show_progress=False)
-    seconds = time.perf_counter() - start
-    cpu = _cpu() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    users = range(0, matrix.shape[0], max(1, matrix.shape[0] // 200))
-    latency = {
-        "cpu seconds (user + system)": f"{cpu:.1f}",
-        "implicit recommend(u, X[u])": _p50_p95(
-            [lambda u=u: model.recommend(u, matrix[u], N=10) for u in users]
-        ),
-    }
-    out.put(("bare implicit ALS", seconds, peak, int(matrix.nnz), latency))
-
-
-def _full(args, out) -> None:
-    import django
-
-    django.setup()
-    from personalization_plugin.core.conf import DEFAULTS
-    from personalization_plugin.engine.artifacts import write_artifact
-    from personalization_plugin.engine.builder import BuildParams, build_arrays
-    from personalization_plugin.engine.interactions import build_interactions
-
-    log = synthetic_log(args.users, args.items, args.events)
-    start, cpu = time.perf_counter(), _cpu()
-    data = build_interactions(log, DEFAULTS["EVENT_WEIGHTS"], 30.0)
-    built = time.perf_counter() - start
-    arrays, info = build_arrays(data, BuildParams.from_settings())
-    with tempfile.TemporaryDirectory() as tmp:
-        path = write_artifact(tmp, "bench", arrays, {"params": BuildParams().to_dict()})
-        size = sum(f.stat().st_size for f in path.iterdir())
-        seconds = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        del arrays
-        stats = {"cpu seconds (user + system)": f"{_cpu() - cpu:.1f}", "matrix": round(built, 2)}
-        stats.update({**info["timings"], "artifact_mb": round(size / 1e6, 1)})
-        stats.update(_serving_latency(path, data))
-    out.put(("full training", seconds, peak, int(data.matrix.nnz), stats))
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _p50_p95(calls) -> str:
-    import numpy as np
-
-    times = []
-    for call in calls:
-        t = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - t) * 1000)
-    return f"p50 {np.percentile(times, 50):.2f} ms, p95 {np.percentile(times, 95):.2f} ms"
-
-
-def _serving_latency(path: Path, data) -> dict[str, str]:
-    """Per-call latency of the served model's placements (about 200 calls each)."""
-    from personalization_plugin.engine.artifacts import load_model
-
-    model = load_model(path)
-    subjects = data.subject_ids[:: max(1, data.n_users // 200)].tolist()
-    items = data.item_ids[:: max(1, data.n_items // 200)].tolist()
-    recent = [items[k : k + 5] or items[:5] for k in range(len(subjects))]
-    new = "v:never-seen"
+def _env(db: str, workdir: Path) -> dict[str, str]:
+    host, port = os.environ.get("PGHOST", "127.0.0.1"), os.environ.get("PGPORT", "5432")
+    user = os.environ.get("PGUSER", "postgres")
     return {
-        "for_subject (known)": _p50_p95([lambda s=s: model.for_subject(s) for s in subjects]),
-        "for_subject (known + 5 recent)": _p50_p95(
-            [
-                lambda s=s, r=r: model.for_subject(s, r)
-                for s, r in zip(subjects, recent, strict=False)
-            ]
-        ),
-        "for_subject (new visitor, 5 recent)": _p50_p95(
-            [lambda r=r: model.for_subject(new, r) for r in recent]
-        ),
-        "similar": _p50_p95([lambda i=i: model.similar(i) for i in items]),
-        "bought_together (3-item cart)": _p50_p95(
-            [lambda r=r: model.bought_together(r[:3]) for r in recent]
-        ),
-        "popular": _p50_p95([model.popular] * 200),
+        **os.environ,
+        "DATABASE_URL": f"postgres://{user}@{host}:{port}/{db}",
+        "DJANGO_SETTINGS_MODULE": "train_bench_settings",
+        "PYTHONPATH": os.pathsep.join([str(workdir), str(SITE), str(ROOT)]),
+        "OPENBLAS_NUM_THREADS": "1",
     }
+
+
+def _pg_args() -> list[str]:
+    return [
+        "-h",
+        os.environ.get("PGHOST", "127.0.0.1"),
+        "-p",
+        os.environ.get("PGPORT", "5432"),
+        "-U",
+        os.environ.get("PGUSER", "postgres"),
+    ]
+
+
+def generate(args: argparse.Namespace) -> None:
+    """Child process: COPY the synthetic log into the benchmark database."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    users, items, stamps, kinds = synthetic_log(args.users, args.items, args.events)
+    day = (stamps // 86400).astype(int)
+    from datetime import UTC, datetime
+
+    columns = (
+        "event_id, type, visitor_id, customer_id, product_id, category_id, session_id, "
+        "order_id, query, quantity, currency, placement, model_version, payload, "
+        "occurred_at, stored_at"
+    )
+    stored = datetime.now(UTC).isoformat()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY personalization_event ({columns}) FROM STDIN") as copy:
+            for k in range(len(users)):
+                u, t = int(users[k]), float(stamps[k])
+                kind = str(kinds[k])
+                order = f"o{u}-{day[k]}" if kind == "purchase" else ""
+                when = datetime.fromtimestamp(t, UTC).isoformat()
+                copy.write_row(
+                    (
+                        f"e{k}",
+                        kind,
+                        f"u{u}",
+                        "",
+                        f"p{int(items[k])}",
+                        "",
+                        f"s{u}-{day[k]}",
+                        order,
+                        "",
+                        1,
+                        "",
+                        "",
+                        "",
+                        "{}",
+                        when,
+                        stored,
+                    )
+                )
+
+
+def measured(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float, str]:
+    """(wall s, CPU s, peak RSS MB, stdout) of one child process, from its own rusage."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        text, problem = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{problem[-3000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
+
+
+BARE = """
+import json, resource, time, django
+django.setup()
+from implicit.cpu.als import AlternatingLeastSquares
+from threadpoolctl import threadpool_limits
+from personalization_plugin.core.conf import plugin_settings
+from personalization_plugin.engine.interactions import build_interactions, load_events
+matrix = build_interactions(load_events(), plugin_settings.EVENT_WEIGHTS, plugin_settings.HALF_LIFE_DAYS).matrix
+usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu, start = usage.ru_utime + usage.ru_stime, time.perf_counter()
+with threadpool_limits(1, "blas"):
+    AlternatingLeastSquares(factors=64, iterations=15, random_state=1).fit(matrix, show_progress=False)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + usage.ru_stime - cpu, "nnz": int(matrix.nnz)}))
+"""
+
+
+def point(args: argparse.Namespace, events: int, items: int) -> dict[str, object]:
+    db = f"sp_bench_train_{os.getpid()}_{events}_{items}"
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "train_bench_settings.py").write_text(
+            SETTINGS % {"model_dir": str(work / "models")}
+        )
+        env = _env(db, work)
+        subprocess.run(["createdb", *_pg_args(), db], check=True)
+        try:
+            subprocess.run([PY, "manage.py", "migrate", "-v0"], env=env, cwd=SITE, check=True)
+            gen = [
+                PY,
+                str(Path(__file__).resolve()),
+                "--generate",
+                "--events",
+                str(events),
+                "--items",
+                str(items),
+                "--users",
+                str(args.users or max(1000, events // 10)),
+            ]
+            started = time.perf_counter()
+            subprocess.run(gen, env=env, cwd=SITE, check=True)
+            generated = time.perf_counter() - started
+            subprocess.run(
+                ["psql", *_pg_args(), "-q", "-d", db, "-c", "VACUUM ANALYZE personalization_event"],
+                check=True,
+            )
+            cmd = [PY, "manage.py", "personalization_train", "--no-progress"]
+            if not args.search:
+                cmd.append("--no-search")
+            wall, cpu, peak, output = measured(cmd, env, SITE)
+            manifest = _manifest(work / "models")
+            bare = json.loads(measured([PY, "-c", BARE], env, SITE)[3].strip().splitlines()[-1])
+        finally:
+            subprocess.run(["dropdb", *_pg_args(), "--if-exists", db], check=True)
+    return {
+        "events": events,
+        "items": items,
+        "generated_s": round(generated, 1),
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "peak_mb": round(peak),
+        "bare_als_wall_s": round(bare["wall"], 2),
+        "bare_als_cpu_s": round(bare["cpu"], 2),
+        "nnz": bare["nnz"],
+        "stages": manifest.get("stages", {}),
+        "timings": manifest.get("timings", {}),
+        "ease": manifest.get("ease"),
+        "output": output.strip().splitlines()[-3:],
+    }
+
+
+def _manifest(models: Path) -> dict[str, object]:
+    found = sorted(models.glob("*/manifest.json"))
+    return json.loads(found[-1].read_text()) if found else {}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--points", nargs="*", help="EVENTSxITEMS, e.g. 1000000x20000")
+    parser.add_argument("--users", type=int, default=0, help="Default: events / 10.")
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--search", action="store_true", help="Train with per-store selection.")
+    parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    ctx = mp.get_context("spawn")
-    results = {}
-    print(
-        f"{args.events:,} events, {args.users:,} users x {args.items:,} items, {os.cpu_count()} cores"
+    if args.generate:
+        generate(args)
+        return
+    points = (
+        [tuple(int(x) for x in p.lower().split("x")) for p in args.points]
+        if args.points
+        else POINTS
     )
-    for target in (_bare, _full):
-        out = ctx.Queue()
-        proc = ctx.Process(target=target, args=(args, out))
-        proc.start()
-        name, seconds, maxrss_kb, nnz, timings = out.get()
-        proc.join()
-        results[name] = seconds
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    mode = "with per-store selection" if args.search else "--no-search"
+    print(
+        f"personalization_train end to end ({mode}), PostgreSQL, {os.cpu_count()} cores, "
+        f"commit {commit}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    print(
+        f"  {'interactions':>12s} {'items':>7s} {'wall s':>7s} {'cpu s':>7s} {'peak MB':>8s}"
+        f" {'bare ALS s':>10s} {'x bare':>7s}  stages"
+    )
+    for events, items in points:
+        r = point(args, events, items)
+        ratio = float(r["wall_s"]) / max(float(r["bare_als_wall_s"]), 1e-9)
+        stages = " ".join(f"{k} {v}" for k, v in dict(r["stages"]).items())
         print(
-            f"  {name:18s} {seconds:6.2f} s   peak RSS {maxrss_kb / 1024:5.0f} MB   ({nnz:,} non-zeros)"
+            f"  {events:>12,d} {items:>7,d} {r['wall_s']:>7.1f} {r['cpu_s']:>7.1f} "
+            f"{r['peak_mb']:>8,d} {r['bare_als_wall_s']:>10.1f} {ratio:>7.2f}  {stages}"
+            f"{'  (EASE)' if r['ease'] else ''}",
+            flush=True,
         )
-        for key, value in timings.items():
-            print(f"      {key:38s} {value}")
-    ratio = results["full training"] / results["bare implicit ALS"]
-    print(f"  full training / bare ALS fit: {ratio:.2f}x (target: full training <= 15 s and 2 GB)")
+        if args.json:
+            print(json.dumps(r))
+    print(
+        f"  targets: 1M x 20k <= {TARGET_SECONDS:.0f} s and <= {TARGET_MB:.0f} MB peak"
+        " (without search); wall and CPU are the command's own, peak RSS its own"
+    )
 
 
 if __name__ == "__main__":

@@ -52,9 +52,11 @@ NUMBER_RULES: list[tuple[str, type, float | None, float | None, bool, bool]] = [
     ("MMR_LAMBDA", float, 0, 1, True, True),
     ("DISCOVERY_EVERY", int, 0, None, True, True),
     ("RATE_LIMIT_PER_MINUTE", int, 0, None, True, True),
+    ("MODEL_SEARCH_SECONDS", float, 0, None, False, True),
+    ("GATE_TOLERANCE", float, 0, 1, True, True),
 ]
 STRING_KEYS = ("KEY_PREFIX", "VISITOR_COOKIE", "CONSENT_COOKIE", "ALGORITHM")
-BOOL_KEYS = ("ENABLED", "HONOR_GPC")
+BOOL_KEYS = ("ENABLED", "HONOR_GPC", "MODEL_SEARCH")
 LIST_KEYS = ("REPURCHASABLE_CATEGORIES", "SENSITIVE_CATEGORIES")
 
 

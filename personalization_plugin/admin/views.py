@@ -131,14 +131,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def models_page(request: HttpRequest) -> HttpResponse:
     require(request.user, VIEW_REPORTS, MANAGE_MODELS)
+    from personalization_plugin.admin.model_report import report
+
     versions = list(ModelVersion.objects.order_by("-created_at")[:20])
+    active = next((v for v in versions if v.is_active), None)
+    latest = versions[0] if versions else None
     context = {
         "page_title": gettext("Recommendation models"),
         "header_icon": "cogs",
-        "active": next((v for v in versions if v.is_active), None),
-        "versions": versions,
+        "active": active,
+        "active_report": report(active) if active is not None else None,
+        # the newest version when the quality gate kept it inactive, so the owner sees why
+        "refused": latest
+        if latest is not None
+        and latest is not active
+        and not (latest.metrics or {}).get("gate", {}).get("activate", True)
+        else None,
+        "refused_report": None,
+        "versions": [(v, report(v)) for v in versions],
         "can_manage": request.user.has_perm(MANAGE_MODELS),
     }
+    if context["refused"] is not None:
+        context["refused_report"] = report(context["refused"])
     return TemplateResponse(request, "personalization_plugin/admin/models.html", context)
 
 
@@ -168,6 +182,12 @@ def _run_model_action(request: HttpRequest, action: str) -> str:
             result,
             lambda value: (
                 gettext("Trained and activated %(version)s.") % {"version": value["version"]}
+                if value["metrics"].get("gate", {}).get("activate", True)
+                else gettext(
+                    "Trained %(version)s but kept the active model: the new one ranks worse "
+                    "on the holdout (see below)."
+                )
+                % {"version": value["version"]}
             ),
             gettext("Training queued; the new model becomes active when the worker finishes it."),
         )

@@ -69,6 +69,14 @@ DEFAULTS: dict[str, Any] = {
     "WARM_START_ITERATIONS": 5,
     "REGULARIZATION": 0.05,
     "ALPHA": 1.0,
+    # Per-store model selection at training time (`personalization_train --no-search`
+    # keeps the fixed recipe): candidates are compared on a validation split carved from
+    # the training part, within MODEL_SEARCH_SECONDS of fitting (a bound, not a target).
+    "MODEL_SEARCH": True,
+    "MODEL_SEARCH_SECONDS": 40.0,
+    # Quality gate: a new model whose holdout NDCG@10 is more than this share below the
+    # active model's is kept but not activated (the admin's model page says why).
+    "GATE_TOLERANCE": 0.05,
     # Where trained model artifacts are written. None: <BASE_DIR>/var/personalization.
     "MODEL_DIR": None,
     # Seconds a precomputed top-N list stays cached per visitor.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -39,12 +40,13 @@ class Batch:
     history: sp.csr_matrix
     recent: sp.csr_matrix
 
-    @property
+    @cached_property
     def has_recent(self) -> np.ndarray:
         return np.diff(self.recent.indptr) > 0
 
-    @property
+    @cached_property
     def context(self) -> sp.csr_matrix:
+        """Computed once per batch: every source reading it shares the same matrix."""
         recent = self.recent.copy()
         recent.data[:] = RECENT_CONFIDENCE
         return sp.csr_matrix(self.history + recent)
@@ -110,6 +112,11 @@ class GlobalSource:
     def score(self, batch: Batch) -> np.ndarray:
         return np.broadcast_to(self.scores.astype(np.float32), (len(batch), self.scores.size))
 
+    @cached_property
+    def normalised(self) -> np.ndarray:
+        """The one row every subject gets, scaled once (a blend adds it by broadcasting)."""
+        return normalise(self.scores[None, :])[0]
+
 
 @dataclass(frozen=True)
 class Blend:
@@ -124,9 +131,12 @@ class Blend:
         for weight, source in self.parts:
             if not weight:
                 continue
+            if isinstance(source, GlobalSource):
+                total += np.float32(weight) * source.normalised
+                continue
             scores = source.score(batch)
             if scores is not None:
-                total += weight * normalise(scores)
+                add_normalised(total, float(weight), scores)
         return total
 
     def describe(self) -> dict[str, float]:
@@ -141,6 +151,21 @@ def normalise(scores: np.ndarray) -> np.ndarray:
     hi = scores.max(axis=1, keepdims=True)
     span = np.where(hi > lo, hi - lo, 1.0)
     return ((scores - lo) / span).astype(np.float32)
+
+
+def add_normalised(total: np.ndarray, weight: float, scores: np.ndarray) -> None:
+    """`total += weight * normalise(scores)`, in place and without temporaries: the
+    blend runs this for every part of every scored batch, so it must not allocate
+    three more (rows x items) arrays each time. `scores` is overwritten when writable."""
+    scores = np.atleast_2d(scores)
+    if not scores.flags.writeable or scores.dtype != np.float32:
+        scores = scores.astype(np.float32)
+    lo = scores.min(axis=1, keepdims=True)
+    hi = scores.max(axis=1, keepdims=True)
+    factor = np.where(hi > lo, weight / np.where(hi > lo, hi - lo, 1.0), 0.0).astype(np.float32)
+    scores -= lo
+    scores *= factor
+    total += scores
 
 
 def dense(m: sp.spmatrix) -> np.ndarray:

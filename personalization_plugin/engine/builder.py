@@ -43,6 +43,10 @@ class BuildParams:
     alpha: float = 1.0
     neighbours: int = 50
     shrink: float = 1.0
+    # EASE inverts a dense items x items matrix (cost ~ items^3; benchmarks/train.py
+    # shows it dominating training at 5,000 items). A 3,000 limit was measured to cost
+    # REES46 (5,884 items) a fifth of its NDCG@10, so the limit stays where accuracy pays
+    # for the time; the per-store search still weighs EASE against RP3beta and kNN.
     ease_max_items: int = 10_000
     ease_l2: float = 200.0
     ease_k: int = 200
@@ -55,6 +59,13 @@ class BuildParams:
     w_session: float = 1.0
     w_sequence: float = 1.0
     w_pop: float = 0.05
+    # parts the fixed recipe leaves out; the per-store search may weigh them in
+    w_bought: float = 0.0
+    w_trending: float = 0.0
+    w_neighbours_with_ease: float = 0.0
+    # RP3beta as the core: walk sharpening and popularity damping
+    rp3_alpha: float = 1.0
+    rp3_beta: float = 0.5
     recency_decay: float = 0.5
     trending_half_life_hours: float = 24.0
 
@@ -84,6 +95,8 @@ class BuildParams:
                 "regularization": self.regularization,
                 "alpha": self.alpha,
             }
+        if self.algorithm == "rp3beta":
+            return {"k": self.neighbours * 2, "alpha": self.rp3_alpha, "beta": self.rp3_beta}
         return {"k": self.neighbours * 2}
 
     def core_iterations(self, warm: bool = False) -> int:

@@ -9,7 +9,11 @@ store's strings; unknown ids give [] and `exclude` is always honoured.
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -38,6 +42,19 @@ from personalization_plugin.engine.blend import (
 )
 
 CORE_PREFIX = "core_"
+SCORING_THREADS = 2
+MIN_ROWS_PER_THREAD = 64
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _scoring_pool() -> ThreadPoolExecutor:
+    """One small pool per process for batch scoring (created on first use)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(SCORING_THREADS, thread_name_prefix="sp-scoring")
+        return _POOL
 
 
 class ArtifactModel:
@@ -98,18 +115,29 @@ class ArtifactModel:
     def _to_scored(
         self, idx: np.ndarray, scores: np.ndarray, n: int, exclude: Collection[str]
     ) -> Scored:
+        # Python lists, not numpy scalars: precompute turns ~100k rows into lists here,
+        # and indexing numpy arrays one element at a time cost more than scoring them
         out: Scored = []
         excluded = set(exclude)
+        ids, available = self._id_list, self._available_list
         for i, s in zip(idx.tolist(), scores.tolist(), strict=True):
-            if i < 0 or not np.isfinite(s):
+            if i < 0 or s != s or s in (math.inf, -math.inf):
                 continue
-            pid = self.item_ids[i]
-            if pid in excluded or not self.available[i]:
+            pid = ids[i]
+            if not available[i] or pid in excluded:
                 continue
-            out.append((str(pid), float(s)))
+            out.append((pid, s))
             if len(out) >= n:
                 break
         return out
+
+    @cached_property
+    def _id_list(self) -> list[str]:
+        return [str(p) for p in self.item_ids.tolist()]
+
+    @cached_property
+    def _available_list(self) -> list[bool]:
+        return [bool(a) for a in self.available.tolist()]
 
     def _rank(self, scores: np.ndarray, n: int, exclude: Collection[str]) -> Scored:
         ex = self._items(list(exclude))
@@ -182,28 +210,42 @@ class ArtifactModel:
         unknown subjects are left out of the result. `recent` gives subjects' recent items
         (newest first), folded in exactly as `for_subject(subject, recent_items)` does."""
         rows = [(s, self.subject_pos[s]) for s in subjects if s in self.subject_pos]
+        # Halves of a batch score on two threads: numpy releases the GIL in the matrix
+        # product, the normalisation and the partition, so precompute uses both cores.
+        size = max(1, min(batch, -(-len(rows) // SCORING_THREADS)))
+        chunks = [rows[lo : lo + size] for lo in range(0, len(rows), size)]
+        if len(chunks) > 1 and len(rows) >= MIN_ROWS_PER_THREAD * SCORING_THREADS:
+            parts = list(_scoring_pool().map(lambda c: self._score_chunk(c, n, recent), chunks))
+        else:
+            parts = [self._score_chunk(c, n, recent) for c in chunks]
         out: dict[str, Scored] = {}
-        decay = self.params.get("recency_decay", 0.5)
-        for lo in range(0, len(rows), batch):
-            chunk = rows[lo : lo + batch]
-            users = np.array([u for _, u in chunk], dtype=np.int64)
-            history = self.history[users]
-            recent_ids = [
-                self._items(list(dict.fromkeys((recent or {}).get(s, ())))) for s, _ in chunk
-            ]
-            width = max((r.size for r in recent_ids), default=0)
-            padded = np.full((len(chunk), max(width, 1)), -1, dtype=np.int64)
-            for k, ids in enumerate(recent_ids):
-                padded[k, : ids.size] = ids
-            recent_rows = recency_rows(padded, self.n_items, decay)
-            scores = self.score_batch(users, history, recent_rows)
-            seen = history + (recent_rows > 0).astype(np.float32)
-            self._mask_seen(scores, sp.csr_matrix(seen))
-            scores[:, ~self.available] = -np.inf
-            idx, val = top_n(scores, n)
-            for k, (subject, _) in enumerate(chunk):
-                out[subject] = self._to_scored(idx[k], val[k], n, ())
+        for part in parts:
+            out.update(part)
         return out
+
+    def _score_chunk(
+        self,
+        chunk: list[tuple[str, int]],
+        n: int,
+        recent: Mapping[str, Sequence[str]] | None,
+    ) -> dict[str, Scored]:
+        decay = self.params.get("recency_decay", 0.5)
+        users = np.array([u for _, u in chunk], dtype=np.int64)
+        history = self.history[users]
+        recent_ids = [self._items(list(dict.fromkeys((recent or {}).get(s, ())))) for s, _ in chunk]
+        width = max((r.size for r in recent_ids), default=0)
+        padded = np.full((len(chunk), max(width, 1)), -1, dtype=np.int64)
+        for k, ids in enumerate(recent_ids):
+            padded[k, : ids.size] = ids
+        recent_rows = recency_rows(padded, self.n_items, decay)
+        scores = self.score_batch(users, history, recent_rows)
+        seen = history + (recent_rows > 0).astype(np.float32)
+        self._mask_seen(scores, sp.csr_matrix(seen))
+        scores[:, ~self.available] = -np.inf
+        idx, val = top_n(scores, n)
+        return {
+            subject: self._to_scored(idx[k], val[k], n, ()) for k, (subject, _) in enumerate(chunk)
+        }
 
     def _recent_matrix(self, recent: np.ndarray) -> sp.csr_matrix:
         return sp.csr_matrix(
@@ -231,7 +273,7 @@ class ArtifactModel:
                 AlgorithmSource(self.core),
             ),
             (
-                0.0 if with_ease else p.get("w_neighbours", 0.0),
+                p.get("w_neighbours_with_ease", 0.0) if with_ease else p.get("w_neighbours", 0.0),
                 ItemItemSource("neighbours", self.similar_rows),
             ),
             (p.get("w_session", 0.0), ItemItemSource("session", self.session_rows, reads="recent")),

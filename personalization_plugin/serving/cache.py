@@ -132,7 +132,8 @@ def precompute(model: Any, subjects: Iterable[str], *, n: int = 0, batch: int = 
 
     size = max(n, MIN_CACHED)
     wanted = list(dict.fromkeys(s for s in subjects if model.knows_subject(s)))
-    wanted = [s for s in wanted if s not in _opted_out(wanted)]
+    denied = _opted_out(wanted)  # once: inside the comprehension it re-ran per subject
+    wanted = [s for s in wanted if s not in denied]
     written = 0
     for lo in range(0, len(wanted), batch):
         chunk = wanted[lo : lo + batch]

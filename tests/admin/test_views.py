@@ -48,7 +48,7 @@ def test_models_page_shows_the_active_version(admin_client_):
         metrics={"ndcg@10": 0.1234},
     )
     html = admin_client_.get("/admin/personalization/models/").content.decode()
-    assert "v-test-1" in html and "2.5 s" in html and "0.1234" in html
+    assert "v-test-1" in html and "2.5 s" in html and "0.123" in html
     assert "Train now" in html
 
 

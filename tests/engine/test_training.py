@@ -61,7 +61,7 @@ def test_nothing_to_learn_raises_and_keeps_the_current_model(planted_db):
 def test_train_command_reports_the_new_model(planted_db):
     out = StringIO()
     call_command("personalization_train", "--no-progress", stdout=out)
-    assert "is active" in out.getvalue()
+    assert "activated: no model was active" in out.getvalue()
     assert ModelVersion.objects.filter(is_active=True).count() == 1
 
 
@@ -138,4 +138,6 @@ def test_tune_writes_the_best_settings(events_csv, tmp_path):
 
 def test_holdout_can_be_skipped(db):
     store_events(planted_rows(n_users=20))
-    assert train(holdout=False).metrics == {}
+    metrics = train(holdout=False).metrics
+    assert "ndcg@10" not in metrics and "selection" not in metrics
+    assert metrics["gate"]["reason"] == "first_model"

@@ -6,11 +6,11 @@ from typing import Any
 
 from personalization_plugin.engine.algorithms.base import Recommender, top_n
 from personalization_plugin.engine.algorithms.factors import ALS, BPR
-from personalization_plugin.engine.algorithms.neighbours import BM25KNN, EASE, ItemKNN
+from personalization_plugin.engine.algorithms.neighbours import BM25KNN, EASE, ItemKNN, RP3beta
 from personalization_plugin.engine.algorithms.popularity import Popularity
 
 ALGORITHMS: dict[str, type[Recommender]] = {
-    cls.name: cls for cls in (ALS, BPR, ItemKNN, BM25KNN, EASE, Popularity)
+    cls.name: cls for cls in (ALS, BPR, ItemKNN, BM25KNN, EASE, RP3beta, Popularity)
 }
 
 

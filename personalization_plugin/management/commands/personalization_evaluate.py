@@ -51,6 +51,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output", help="With --tune: write the best settings to this JSON file."
         )
+        parser.add_argument(
+            "--seeds",
+            type=int,
+            default=1,
+            help="Repeat the per-store selection with N different validation cuts and "
+            "print the spread of the selected recipe's figure (default 1).",
+        )
+        parser.add_argument(
+            "--no-search",
+            action="store_true",
+            help="Compare only the fixed recipe and the baselines (no per-store selection).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from personalization_plugin.core.conf import plugin_settings
@@ -72,11 +84,47 @@ class Command(BaseCommand):
             raise CommandError(
                 "The test part has no usable cases (no test subject with an item seen in training)."
             )
+        if options["seeds"] < 1:
+            raise CommandError("--seeds must be at least 1.")
         results = compare(cases, params, k=options["k"], item_categories=categories)
+        selection = None
+        if not options["no_search"]:
+            selection = self._selection(split, params, weights, half_life, options["seeds"])
+            results["selected"] = selection.pop("metrics")
         if options["json"]:
-            self.stdout.write(json.dumps({"cases": len(cases), "results": results}, indent=2))
+            payload = {"cases": len(cases), "results": results, "selection": selection}
+            self.stdout.write(json.dumps(payload, indent=2, default=str))
             return
         self.stdout.write(format_table(results, options["k"]))
+        if selection is not None:
+            self.stdout.write(format_selection(selection, results))
+
+    def _selection(self, split, params, weights, half_life, seeds: int) -> dict[str, Any]:
+        """The selected recipe per validation seed on the test cases, and every
+        candidate alone on the same cases."""
+        from personalization_plugin.core.conf import plugin_settings
+        from personalization_plugin.engine.evaluation import holdout
+        from personalization_plugin.engine.selection import compare_on_test, select, spread
+
+        budget = float(plugin_settings.MODEL_SEARCH_SECONDS)
+        per_seed: list[float] = []
+        chosen: list[str] = []
+        metrics: dict[str, Any] = {}
+        for seed in range(seeds):
+            picked = select(
+                split.train, params, weights, half_life, budget_seconds=budget, seed=seed
+            )
+            measured = holdout(split, picked.params, weights, half_life, max_cases=0).metrics
+            per_seed.append(float(measured.get("ndcg@10", 0.0)))
+            chosen.append(picked.report.get("chosen", ""))
+            metrics = metrics or measured
+        return {
+            "metrics": metrics,
+            "per_seed": per_seed,
+            "spread": spread(per_seed),
+            "chosen": chosen,
+            "candidates": compare_on_test(split, params, weights, half_life, budget_seconds=budget),
+        }
 
     def _split(self, options: dict[str, Any]):
         from personalization_plugin.engine.datasets import read_events_csv, read_item_categories
@@ -115,6 +163,29 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Best {best['metric']} {best['score']:.4f}. Use in settings.py:\n\nPERSONALIZATION = {{\n    **PERSONALIZATION,\n{snippet},\n}}\n"
         )
+
+
+def format_selection(selection: dict[str, Any], results: dict[str, dict[str, Any]]) -> str:
+    """The selection's spread over seeds, whether it beats the fixed recipe beyond the
+    noise, and every candidate alone on the test cases."""
+    spread = selection["spread"]
+    fixed = results["default"]
+    diff = spread["mean"] - float(fixed.get("ndcg@10", 0.0))
+    noise = 2 * max(spread["std"], float(fixed.get("ndcg@10_stderr", 0.0)))
+    seeds = len(selection["per_seed"])
+    verdict = "inside the noise" if abs(diff) <= noise else ("better" if diff > 0 else "worse")
+    lines = [
+        "",
+        f"Selected recipe over {seeds} validation cut(s): ndcg@10 {spread['mean']:.4f}"
+        f" +- {spread['std']:.4f} (chosen: {', '.join(selection['chosen'])})",
+        f'Against the fixed recipe ("default", {fixed.get("ndcg@10", 0.0):.4f} +- '
+        f"{fixed.get('ndcg@10_stderr', 0.0):.4f} over cases): {diff:+.4f}, {verdict} "
+        f"(noise: twice the larger spread, {noise:.4f}).",
+        "Every candidate alone on the same test cases (ndcg@10, top-50 candidate union):",
+    ]
+    for name, value in sorted(selection["candidates"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {name:36s} {value:.4f}")
+    return "\n".join(lines)
 
 
 def format_table(results: dict[str, dict[str, Any]], k: int) -> str:

@@ -23,6 +23,16 @@ class Command(BaseCommand):
             action="store_true",
             help="Fit from scratch instead of warm starting from the active ALS/BPR model.",
         )
+        parser.add_argument(
+            "--no-search",
+            action="store_true",
+            help="Keep the fixed recipe: no per-store model selection (much faster).",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Activate the new model even if its holdout metric is worse than the active one's.",
+        )
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
         parser.add_argument(
             "--no-holdout",
@@ -40,29 +50,46 @@ class Command(BaseCommand):
                 progress=not options["no_progress"],
                 holdout=not options["no_holdout"],
                 full=options["full"],
+                search=False if options["no_search"] else None,
+                force=options["force"],
             )
         except NotEnoughData as exc:
             raise CommandError(str(exc)) from None
-        metrics = ", ".join(f"{k} {v:.4f}" for k, v in mv.metrics.items() if isinstance(v, float))
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Model {mv.version} ({mv.algorithm}) is active: {mv.n_users} shoppers, "
-                f"{mv.n_items} products, {mv.n_interactions} interactions, "
-                f"trained in {mv.training_seconds:.1f} s"
-                + (
-                    f" (warm start from {mv.params['warm_start_from']})."
-                    if mv.params.get("warm_start")
-                    else "."
-                )
-            )
-        )
-        from personalization_plugin.serving.cache import precompute_after_training
+        from personalization_plugin.engine.gate import GateDecision
 
-        written = precompute_after_training()
-        if written:
-            self.stdout.write(f"Cached {written} personal lists for recently active shoppers.")
+        decision = GateDecision(**mv.metrics["gate"])
+        summary = (
+            f"Model {mv.version} ({mv.algorithm}): {mv.n_users} shoppers, "
+            f"{mv.n_items} products, {mv.n_interactions} interactions, "
+            f"trained in {mv.training_seconds:.1f} s"
+            + (
+                f" (warm start from {mv.params['warm_start_from']})"
+                if mv.params.get("warm_start")
+                else ""
+            )
+            + f"; {decision.describe()}."
+        )
+        style = self.style.SUCCESS if decision.activate else self.style.WARNING
+        self.stdout.write(style(summary))
+        selection = mv.metrics.get("selection")
+        if selection:
+            self.stdout.write(
+                f"Chosen on validation: {selection['chosen']} "
+                f"({len(selection['candidates'])} candidates in {selection['seconds']:.1f} s)."
+            )
+        if decision.activate:
+            from personalization_plugin.serving.cache import precompute_after_training
+
+            written = precompute_after_training()
+            if written:
+                self.stdout.write(f"Cached {written} personal lists for recently active shoppers.")
+        metrics = ", ".join(
+            f"{k} {v:.4f}"
+            for k, v in mv.metrics.items()
+            if isinstance(v, float) and not k.endswith("_stderr")
+        )
         self.stdout.write(
-            f"Holdout (last 10% of time): {metrics}"
+            f"Holdout (last 10% of time, {mv.metrics.get('cases', 0)} cases): {metrics}"
             if metrics
             else "Too few events for a holdout evaluation yet."
         )
