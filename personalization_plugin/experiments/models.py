@@ -21,6 +21,16 @@ EXPERIMENT_PLACEMENTS: tuple[Placement, ...] = (
 )
 
 
+class Metric(models.TextChoices):
+    """What an experiment can be judged on; every one is measured per person."""
+
+    CONVERSION_RATE = "conversion_rate", _("Conversion rate (share of visitors who order)")
+    REVENUE_PER_VISITOR = "revenue_per_visitor", _("Revenue per visitor")
+    ADD_TO_CART_RATE = "add_to_cart_rate", _("Add-to-cart rate (share of visitors)")
+    CTR = "ctr", _("Click-through rate on the placement")
+    AVERAGE_ORDER_VALUE = "average_order_value", _("Average order value")
+
+
 class Experiment(models.Model):
     """An A/B test on one placement with a holdout.
 
@@ -72,6 +82,38 @@ class Experiment(models.Model):
             "recommended item the shopper clicked at most this many days before."
         ),
     )
+    primary_metric = models.CharField(
+        max_length=24,
+        choices=Metric.choices,
+        default=Metric.CONVERSION_RATE,
+        help_text=_(
+            "The one metric that decides the experiment, chosen before it starts. The "
+            "others are shown too, corrected for testing several at once."
+        ),
+    )
+    minimum_detectable_effect = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "The smallest relative change of the primary metric (in %) worth detecting. "
+            "Smaller effects need more visitors before the result is shown."
+        ),
+    )
+    baseline_rate = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0001), MaxValueValidator(0.9999)],
+        help_text=_(
+            "Optional: the primary rate you expect without the change (e.g. 0.03 for 3 %), "
+            "used to plan the sample size when there is no history before the start."
+        ),
+    )
+    planned_visitors = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Visitors (both arms) needed before the result is shown; set at start."),
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
     winner = models.CharField(max_length=16, blank=True, help_text=_('"control" or "treatment"'))
     started_at = models.DateTimeField(null=True, blank=True)
@@ -115,3 +157,24 @@ class Experiment(models.Model):
                 raise ValidationError(
                     {"placement": f"{clash.first()} already runs on this placement; stop it first."}
                 )
+
+
+class Enrollment(models.Model):
+    """A signed-in customer's arm, pinned when they signed in.
+
+    Anonymous visitors are bucketed by visitor id, signed-in customers by customer id.
+    When a visitor signs in, the arm they were already served is pinned to the customer,
+    so the person keeps it on every device. `person` is a keyed digest of the customer
+    subject (`core.subjects.digest`), never the id itself.
+    """
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    person = models.CharField(max_length=32)
+    arm = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "personalization_experiment_enrollment"
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "person"], name="sp_enrollment_once")
+        ]
