@@ -17,7 +17,6 @@ import pyarrow as pa
 import pytest
 import tea_tasting as tt
 from django.utils import timezone
-from scipy import stats
 
 from personalization_plugin.experiments import statistics
 from personalization_plugin.experiments.metrics import analyse
