@@ -1,4 +1,5 @@
-"""Admin views that are not plain model CRUD: dashboard, model page, experiment results.
+"""Admin views that are not plain model CRUD: dashboard and model page (the experiment
+page and its actions are in `experiment_views`).
 
 Every view checks its permission (403 otherwise); every action is POST-only, CSRF
 protected by Django's middleware, and reports its outcome as a Wagtail message.
@@ -11,9 +12,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -22,14 +22,10 @@ from wagtail.log_actions import log
 from personalization_plugin.admin import charts
 from personalization_plugin.core.exceptions import PersonalizationError
 from personalization_plugin.core.permissions import (
-    CHANGE_EXPERIMENTS,
     MANAGE_MODELS,
-    VIEW_EXPERIMENTS,
     VIEW_REPORTS,
     require,
 )
-from personalization_plugin.experiments.bucketing import CONTROL, TREATMENT
-from personalization_plugin.experiments.metrics import analyse
 from personalization_plugin.experiments.models import Experiment
 from personalization_plugin.models import ModelVersion
 from personalization_plugin.reports import dashboard as reports
@@ -202,121 +198,3 @@ def _task_outcome(result: Any, done: Any, queued: str) -> str:
         reason = last.split(": ", 1)[-1] if ": " in last else "see the worker log"
         raise PersonalizationError(f"{result.task.name} failed: {reason}")
     return queued
-
-
-def experiment_results(request: HttpRequest, pk: int) -> HttpResponse:
-    require(request.user, VIEW_EXPERIMENTS, CHANGE_EXPERIMENTS, VIEW_REPORTS)
-    experiment = get_object_or_404(Experiment, pk=pk)
-    result = analyse(experiment)
-    rows = _result_rows(result)
-    context = {
-        "page_title": gettext("Experiment: %(name)s") % {"name": experiment.name},
-        "header_icon": "resubmit",
-        "experiment": experiment,
-        "result": result,
-        "rows": rows,
-        "can_change": request.user.has_perm(CHANGE_EXPERIMENTS),
-        "winner_choices": [
-            (CONTROL, experiment.control_strategy),
-            (TREATMENT, experiment.treatment_strategy),
-        ],
-    }
-    return TemplateResponse(
-        request, "personalization_plugin/admin/experiment_results.html", context
-    )
-
-
-def _result_rows(result: Any) -> list[dict[str, Any]]:
-    c, t, tests = result.control, result.treatment, result.comparisons
-    pct, money = charts.percent, charts.money
-    return [
-        {"label": gettext("Visitors"), "control": c.visitors, "treatment": t.visitors},
-        {"label": gettext("Impressions"), "control": c.impressions, "treatment": t.impressions},
-        {
-            "label": gettext("Click-through rate"),
-            "control": pct(c.ctr),
-            "treatment": pct(t.ctr),
-            "test": tests["ctr"],
-        },
-        {
-            "label": gettext("Add-to-cart rate"),
-            "control": pct(c.add_to_cart_rate),
-            "treatment": pct(t.add_to_cart_rate),
-            "test": tests["add_to_cart_rate"],
-        },
-        {
-            "label": gettext("Conversion rate"),
-            "control": pct(c.conversion_rate),
-            "treatment": pct(t.conversion_rate),
-            "test": tests["conversion_rate"],
-        },
-        {
-            "label": gettext("Revenue per visitor"),
-            "control": money(c.revenue_per_visitor),
-            "treatment": money(t.revenue_per_visitor),
-            "test": tests["revenue_per_visitor"],
-        },
-        {
-            "label": gettext("Average order value"),
-            "control": money(c.average_order_value),
-            "treatment": money(t.average_order_value),
-        },
-        {"label": gettext("Revenue"), "control": money(c.revenue), "treatment": money(t.revenue)},
-        {
-            "label": gettext("Revenue after a recommendation click"),
-            "control": money(c.attributed_revenue),
-            "treatment": money(t.attributed_revenue),
-        },
-    ]
-
-
-@require_POST
-def experiment_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Start, stop or ship the winner of an experiment (POST, change_experiment)."""
-    require(request.user, CHANGE_EXPERIMENTS)
-    experiment = get_object_or_404(Experiment, pk=pk)
-    now = timezone.now()
-    if action == "start" and experiment.status == Experiment.Status.DRAFT:
-        experiment.status, experiment.started_at = Experiment.Status.RUNNING, now
-        clash = Experiment.objects.filter(
-            placement=experiment.placement,
-            status__in=[Experiment.Status.RUNNING, Experiment.Status.SHIPPED],
-        ).exclude(pk=experiment.pk)
-        if clash.exists():
-            messages.error(
-                request,
-                gettext("%(experiment)s already runs on this placement; stop it first.")
-                % {"experiment": clash.first()},
-            )
-            return redirect("personalization_admin:experiment_results", pk=pk)
-    elif action == "stop" and experiment.status in (
-        Experiment.Status.RUNNING,
-        Experiment.Status.SHIPPED,
-    ):
-        experiment.status = Experiment.Status.STOPPED
-        experiment.ended_at = experiment.ended_at or now
-    elif action == "ship" and experiment.status in (
-        Experiment.Status.RUNNING,
-        Experiment.Status.STOPPED,
-    ):
-        winner = request.POST.get("winner", "")
-        if winner not in (CONTROL, TREATMENT):
-            messages.error(request, gettext('Choose the winner to ship: "control" or "treatment".'))
-            return redirect("personalization_admin:experiment_results", pk=pk)
-        experiment.status, experiment.winner = Experiment.Status.SHIPPED, winner
-        experiment.ended_at = experiment.ended_at or now
-    else:
-        messages.error(
-            request,
-            gettext("Cannot %(action)s an experiment that is %(status)s.")
-            % {"action": action, "status": experiment.get_status_display().lower()},
-        )
-        return redirect("personalization_admin:experiment_results", pk=pk)
-    experiment.save()
-    log(instance=experiment, action=f"personalization.experiment.{action}", user=request.user)
-    messages.success(
-        request,
-        gettext("%(name)s: %(status)s.")
-        % {"name": experiment.name, "status": experiment.get_status_display().lower()},
-    )
-    return redirect("personalization_admin:experiment_results", pk=pk)
