@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from personalization_plugin.experiments.metrics import analyse
 from personalization_plugin.experiments.models import Experiment
 
 pytestmark = pytest.mark.browser
@@ -44,9 +45,15 @@ def test_dashboard_and_experiment_results_render_with_demo_data(
     page.screenshot(path=str(artifacts / "admin-dashboard.png"), full_page=True)
 
     page.goto(base + f"/admin/personalization/experiments/{experiment.pk}/results/")
-    rows = page.locator("#sp-results tbody tr")
-    assert rows.count() == 9
-    assert "n = " in page.locator("#sp-results").inner_text()
+    # The page's decision is the statistics' decision, in words, and no p-value shows
+    # before the planned sample is in.
+    result = analyse(experiment)
+    decision = page.locator("#sp-decision")
+    assert decision.get_attribute("data-decision") == result.decision
+    if result.decision == "collecting":
+        assert f"{result.people:,} of {result.planned_visitors:,} visitors" in decision.inner_text()
+    assert page.locator("#sp-results tbody tr").count() == 7  # five metrics, two revenues
+    assert "e-" not in page.locator("#sp-results").inner_text()
     page.screenshot(path=str(artifacts / "admin-experiment.png"), full_page=True)
 
     page.goto(base + "/admin/personalization/rules/new/")
