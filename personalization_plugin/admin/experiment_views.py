@@ -187,6 +187,7 @@ def experiment_results(request: HttpRequest, pk: int) -> HttpResponse:
             if result.planned_visitors
             else None
         ),
+        "planned": f"{result.planned_visitors:,}" if result.planned_visitors else "",
         "can_change": request.user.has_perm(CHANGE_EXPERIMENTS),
         "winner_choices": [
             (CONTROL, experiment.get_control_strategy_display()),
