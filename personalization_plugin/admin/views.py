@@ -26,6 +26,7 @@ from personalization_plugin.core.permissions import (
     VIEW_REPORTS,
     require,
 )
+from personalization_plugin.experiments.metrics import store_currency
 from personalization_plugin.experiments.models import Experiment
 from personalization_plugin.models import ModelVersion
 from personalization_plugin.reports import dashboard as reports
@@ -51,10 +52,13 @@ def _period(request: HttpRequest) -> int:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Every figure on the page covers the same chosen period (one roll-up read)."""
     require(request.user, VIEW_REPORTS)
     days = _period(request)
-    day_list = reports.day_range(days)
-    per_type = reports.events_per_day(days)
+    figures = reports.rollups.period(days)
+    currency = store_currency()
+    day_list = figures.days
+    per_type = reports.events_per_day(days, figures)
     events_chart = charts.line_chart(
         [charts.Series(str(EVENT_LABELS[t]), per_type.get(t, {})) for t in reports.TRACKED_TYPES],
         day_list,
@@ -63,14 +67,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         % {"days": days},
     )
-    placements = reports.ctr_by_placement(days)
+    placements = reports.ctr_by_placement(days, figures)
     ctr_chart = charts.bar_chart(
         [(p.placement.replace("_", " "), p.ctr) for p in placements],
         title=gettext("Click-through rate by placement"),
         value_format=charts.percent,
         empty_message=gettext("No recommendation impressions recorded yet."),
     )
-    revenue = reports.revenue_per_day(days)
+    revenue = reports.revenue_per_day(days, figures)
     revenue_chart = charts.line_chart(
         [
             charts.Series(gettext("All orders"), {r.day: r.revenue for r in revenue}),
@@ -80,7 +84,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
         day_list,
         title=gettext("Revenue per day"),
-        value_format=charts.money,
+        value_format=lambda v: charts.money(v, currency),
     )
     segments = reports.segment_sizes(days)
     segment_chart = charts.bar_chart(
@@ -92,7 +96,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             else gettext("Segments are not installed.")
         ),
     )
-    health = reports.data_health()
+    health = reports.data_health(days, figures)
     consent = reports.consent()
     consent_chart = charts.bar_chart(
         [(gettext("Granted"), consent.granted), (gettext("Declined"), consent.denied)]
@@ -101,8 +105,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         title=gettext("Consent choices"),
         empty_message=gettext("No consent choices recorded yet."),
     )
-    total_revenue = sum(r.revenue for r in revenue)
-    attributed = sum(r.attributed for r in revenue)
+    total_revenue = figures.total_revenue
+    attributed = figures.attributed_revenue
     context = {
         "page_title": gettext("Personalization dashboard"),
         "header_icon": "view",
@@ -116,9 +120,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "placements": placements,
         "health": health,
         "consent": consent,
-        "total_revenue": total_revenue,
-        "attributed_revenue": attributed,
-        "attributed_share": attributed / total_revenue if total_revenue else None,
+        "total_revenue": charts.money(total_revenue, currency),
+        "attributed_revenue": charts.money(attributed, currency),
+        "attributed_share": charts.percent(attributed / total_revenue) if total_revenue else None,
+        "attribution_days": reports.rollups.ATTRIBUTION_DAYS,
+        "missing_days": len(figures.missing_days),
         "model": reports.active_model(),
         "experiments": Experiment.objects.filter(status=Experiment.Status.RUNNING),
     }

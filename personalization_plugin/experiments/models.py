@@ -178,3 +178,71 @@ class Enrollment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["experiment", "person"], name="sp_enrollment_once")
         ]
+
+
+# Daily roll-ups of the stored events, read by the dashboard and the admin home instead
+# of scanning events on every page load. They live in this app because it owns all
+# measurement storage; `reports.rollups` writes and reads them.
+
+
+class RollupDay(models.Model):
+    """A day whose roll-up rows are complete, and when they were computed."""
+
+    day = models.DateField(primary_key=True)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "personalization_rollup_day"
+
+
+class DailyRollup(models.Model):
+    """Events of one type (and placement, for impressions and clicks) on one day.
+
+    For purchases: `revenue` is the sum of line totals, `attributed_revenue` the part
+    that followed a recommendation click on the same product by the same person at
+    most ATTRIBUTION_DAYS before (the one definition every report page uses).
+    """
+
+    day = models.DateField(db_index=True)
+    type = models.CharField(max_length=16)
+    placement = models.CharField(max_length=32, blank=True)
+    events = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    attributed_revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        db_table = "personalization_rollup"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "type", "placement"], name="sp_rollup_day_type_placement"
+            )
+        ]
+
+
+class DailyActivity(models.Model):
+    """One row per person active on a day, so distinct visitors over any period can be
+    counted without the events table. `person` is a keyed digest, never the id."""
+
+    day = models.DateField()
+    person = models.CharField(max_length=24)
+
+    class Meta:
+        db_table = "personalization_rollup_activity"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "person"], name="sp_rollup_activity_once")
+        ]
+
+
+class DailyShown(models.Model):
+    """Recommendation impressions per product and day (catalog coverage over a period)."""
+
+    day = models.DateField()
+    product_id = models.CharField(max_length=128)
+    impressions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "personalization_rollup_shown"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "product_id"], name="sp_rollup_shown_once")
+        ]

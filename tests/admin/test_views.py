@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
@@ -25,6 +27,7 @@ def test_dashboard_renders_charts_from_events(admin_client_):
         + [event("click", "a", placement="for_you", at=now - timedelta(days=1))]
         + [event("view", "b", at=now - timedelta(days=2))]
     )
+    call_command("personalization_rollup", stdout=io.StringIO())
     html = admin_client_.get("/admin/personalization/?days=7").content.decode()
     assert html.count("<svg") >= 4
     assert "Events per day, last 7 days" in html

@@ -46,10 +46,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from personalization_plugin.engine.training import train
+        from personalization_plugin.reports import rollups
         from personalization_plugin.serving import clear_caches
 
         if opts["if_none"] and Experiment.objects.exists():
             self.stdout.write("An experiment exists already: nothing simulated.")
+            rollups.refresh()
             return
         if not Event.objects.filter(type="view").exists():
             raise CommandError("No stored product views: run `manage.py seed_demo` first.")
@@ -71,6 +73,7 @@ class Command(BaseCommand):
         )
         self._plan(experiment)
         counts = self._simulate(experiment, opts, now)
+        rollups.refresh()  # the report pages read the roll-ups
         self.stdout.write(
             f"Experiment {experiment.pk} running on {experiment.placement}: "
             + ", ".join(f"{v} {k}" for k, v in counts.items())
