@@ -26,7 +26,7 @@ from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
 from personalization_plugin.core import subjects
-from personalization_plugin.experiments.attribution import LINE_TOTAL, attributed_purchases
+from personalization_plugin.experiments.attribution import LINE_TOTAL, attributed_by_person
 from personalization_plugin.experiments.models import (
     DailyActivity,
     DailyRollup,
@@ -83,14 +83,14 @@ def compute(day: date) -> DayFigures:
     purchases = events.filter(type="purchase").aggregate(
         orders=Count("order_id", distinct=True), revenue=Sum(LINE_TOTAL)
     )
-    attributed = attributed_purchases(
-        window_days=ATTRIBUTION_DAYS, since=start, until=end
-    ).aggregate(revenue=Sum(LINE_TOTAL))["revenue"]
+    attributed = sum(
+        attributed_by_person(window_days=ATTRIBUTION_DAYS, since=start, until=end).values()
+    )
     if ("purchase", "") in by_key:
         rollup = by_key[("purchase", "")]
         rollup.orders = purchases["orders"] or 0
         rollup.revenue = purchases["revenue"] or ZERO
-        rollup.attributed_revenue = attributed or ZERO
+        rollup.attributed_revenue = Decimal(str(round(attributed, 2)))
     figures.rows = list(by_key.values())
     figures.people = {
         person_digest(v, c)
