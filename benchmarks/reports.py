@@ -61,9 +61,7 @@ def insert_events(n: int, visitors: int, days: int, rng: np.random.Generator, *,
         ago = rng.uniform(0, days * 86400, n)
         at = [now - timedelta(seconds=float(s)) for s in ago]
     else:
-        start = timezone.make_aware(
-            timezone.datetime.combine(day, timezone.datetime.min.time())
-        )
+        start = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
         at = [start + timedelta(seconds=float(s)) for s in rng.uniform(0, 86399, n)]
     products = rng.integers(0, 2000, n)
     prices = np.round(rng.lognormal(3.0, 0.8, n), 2)
@@ -195,7 +193,9 @@ def main() -> None:
     base = results["baseline COUNT(*)"][1]
     print(f"{'page':<22}{'p50 ms':>9}{'p95 ms':>9}{'CPU ms':>9}{'x baseline':>12}")
     for name, (p50, p95_, cpu) in results.items():
-        print(f"{name:<22}{p50 * 1000:>9.0f}{p95_ * 1000:>9.0f}{cpu * 1000:>9.0f}{p95_ / base:>12.1f}")
+        print(
+            f"{name:<22}{p50 * 1000:>9.0f}{p95_ * 1000:>9.0f}{cpu * 1000:>9.0f}{p95_ / base:>12.1f}"
+        )
     print(json.dumps({k: round(v[1] * 1000) for k, v in results.items()}))
 
 

@@ -33,14 +33,14 @@ from personalization_plugin.experiments.metrics import METRIC_ORDER, ExperimentR
 from personalization_plugin.experiments.models import Experiment, Metric
 from personalization_plugin.experiments.planning import plan
 
-METRIC_LABELS = {
+METRIC_LABELS: dict[str, Any] = {
     Metric.CONVERSION_RATE: _("Conversion rate"),
     Metric.REVENUE_PER_VISITOR: _("Revenue per visitor"),
     Metric.ADD_TO_CART_RATE: _("Add-to-cart rate"),
     Metric.CTR: _("Click-through rate"),
     Metric.AVERAGE_ORDER_VALUE: _("Average order value"),
 }
-METRIC_HELP = {
+METRIC_HELP: dict[str, Any] = {
     Metric.CONVERSION_RATE: _("Share of people who saw the placement and placed an order."),
     Metric.REVENUE_PER_VISITOR: _(
         "All order revenue of those people divided by their number (non-buyers count as 0)."

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -203,29 +204,18 @@ def period(days: int) -> PeriodFigures:
     revenue: dict[date, tuple[float, float]] = {d: (0.0, 0.0) for d in day_list}
     orders = 0
 
-    def add(rows: list[DailyRollup] | list[dict]) -> None:
+    def add(rows: Iterable[DailyRollup]) -> None:
         nonlocal orders
         for r in rows:
-            get = r.get if isinstance(r, dict) else lambda k, r=r: getattr(r, k)
-            day, type_, n = get("day"), get("type"), int(get("events"))
-            events[type_][day] = events[type_].get(day, 0) + n
-            if type_ in ("impression", "click") and get("placement"):
-                placements[get("placement")][0 if type_ == "impression" else 1] += n
-            if type_ == "purchase":
-                orders += int(get("orders"))
-                rev, attr = revenue[day]
-                revenue[day] = (
-                    rev + float(get("revenue")),
-                    attr + float(get("attributed_revenue")),
-                )
+            events[r.type][r.day] = events[r.type].get(r.day, 0) + r.events
+            if r.type in ("impression", "click") and r.placement:
+                placements[r.placement][0 if r.type == "impression" else 1] += r.events
+            if r.type == "purchase":
+                orders += r.orders
+                rev, attr = revenue[r.day]
+                revenue[r.day] = (rev + float(r.revenue), attr + float(r.attributed_revenue))
 
-    add(
-        list(
-            DailyRollup.objects.filter(day__gte=first, day__lt=now_day).values(
-                "day", "type", "placement", "events", "orders", "revenue", "attributed_revenue"
-            )
-        )
-    )
+    add(DailyRollup.objects.filter(day__gte=first, day__lt=now_day))
     live = compute(now_day)
     add(live.rows)
     people = set(
