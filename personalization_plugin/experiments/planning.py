@@ -91,10 +91,14 @@ def plan(experiment: Experiment, start: datetime | None = None) -> int | None:
 
 
 def planned_visitors(experiment: Experiment) -> int | None:
-    """The stored plan, else one computed now from the data before the start (the same
-    answer every time, since that data no longer changes)."""
+    """The stored plan, else (an experiment started before plans existed) one computed
+    from the data before its start and stored, so it is computed once, not per page."""
     if experiment.planned_visitors:
         return experiment.planned_visitors
     if experiment.status == Experiment.Status.DRAFT:
         return None
-    return plan(experiment)
+    planned = plan(experiment)
+    if planned is not None and experiment.pk:
+        Experiment.objects.filter(pk=experiment.pk).update(planned_visitors=planned)
+        experiment.planned_visitors = planned
+    return planned
