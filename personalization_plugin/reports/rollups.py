@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.utils import timezone
 
 from personalization_plugin.core import subjects
@@ -169,6 +169,19 @@ def forget(days: list[date] | None = None) -> None:
         rows.delete()
 
 
+def _distinct_union(past: QuerySet, column: str, today: set[str]) -> int:
+    """|distinct values of `column` in `past` ∪ today|, counted in the database: the past
+    distinct count plus today's values that the past does not have (no id list is
+    fetched whole; today's are checked in chunks that fit any database's parameter limit)."""
+    count = past.values(column).distinct().count()
+    seen = 0
+    values = list(today)
+    for k in range(0, len(values), 900):
+        chunk = values[k : k + 900]
+        seen += past.filter(**{f"{column}__in": chunk}).values(column).distinct().count()
+    return count + len(values) - seen
+
+
 @dataclass
 class PeriodFigures:
     """Everything the report pages show for the last `days` days (today included)."""
@@ -218,16 +231,8 @@ def period(days: int) -> PeriodFigures:
     add(DailyRollup.objects.filter(day__gte=first, day__lt=now_day))
     live = compute(now_day)
     add(live.rows)
-    people = set(
-        DailyActivity.objects.filter(day__gte=first, day__lt=now_day)
-        .values_list("person", flat=True)
-        .distinct()
-    )
-    shown = set(
-        DailyShown.objects.filter(day__gte=first, day__lt=now_day)
-        .values_list("product_id", flat=True)
-        .distinct()
-    )
+    past_people = DailyActivity.objects.filter(day__gte=first, day__lt=now_day)
+    past_shown = DailyShown.objects.filter(day__gte=first, day__lt=now_day)
     done = set(
         RollupDay.objects.filter(day__gte=first, day__lt=now_day).values_list("day", flat=True)
     )
@@ -240,7 +245,7 @@ def period(days: int) -> PeriodFigures:
         placements={p: (v[0], v[1]) for p, v in sorted(placements.items())},
         revenue=revenue,
         orders=orders,
-        people=len(people | live.people),
-        products_shown=len(shown | set(live.shown)),
+        people=_distinct_union(past_people, "person", live.people),
+        products_shown=_distinct_union(past_shown, "product_id", set(live.shown)),
         missing_days=missing,
     )
