@@ -243,9 +243,7 @@ def experiment_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     ):
         winner = request.POST.get("winner", "")
         if winner not in (CONTROL, TREATMENT):
-            messages.error(
-                request, gettext("Choose which arm to ship to everyone: control or treatment.")
-            )
+            messages.error(request, gettext('Choose the winner to ship: "control" or "treatment".'))
             return back
         experiment.status, experiment.winner = Experiment.Status.SHIPPED, winner
         experiment.ended_at = experiment.ended_at or now

@@ -110,7 +110,7 @@ def test_shipping_has_no_default_choice_and_needs_one(admin_client_):
     response = admin_client_.post(
         f"/admin/personalization/experiments/{experiment.pk}/ship/", follow=True
     )
-    assert "Choose which arm to ship" in response.content.decode()
+    assert "Choose the winner to ship" in response.content.decode()
     experiment.refresh_from_db()
     assert experiment.status == "running"
 
