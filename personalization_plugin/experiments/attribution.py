@@ -87,31 +87,46 @@ def attributed_by_person(
     placement: str | None = None,
     people: set[str] | None = None,
 ) -> dict[str, float]:
-    """Attributed revenue of order lines in [since, until), per person key."""
+    """Attributed revenue of order lines in [since, until), per person key.
+
+    The order lines of the window are read first; only their buyers' clicks are read
+    next (by visitor id and by customer id, both indexed), so the cost follows the
+    number of orders, not the number of clicks in the store.
+    """
     window = timedelta(days=window_days)
+    lines = [
+        line
+        for line in Event.objects.filter(
+            type="purchase", occurred_at__gte=since, occurred_at__lt=until
+        )
+        .annotate(person=person_expression(), total=LINE_TOTAL)
+        .values_list("person", "visitor_id", "customer_id", "product_id", "occurred_at", "total")
+        .order_by()
+        if people is None or line[0] in people
+    ]
+    if not lines:
+        return {}
     clicks = Event.objects.filter(
         type="click", occurred_at__gte=since - window, occurred_at__lt=until
     )
     if placement:
         clicks = clicks.filter(placement=placement)
     clicked: dict[tuple[str, str], list[datetime]] = {}
-    for person, product, at in (
-        clicks.annotate(person=person_expression())
-        .values_list("person", "product_id", "occurred_at")
-        .order_by()
+    for field, ids in (
+        ("visitor_id", sorted({line[1] for line in lines})),
+        ("customer_id", sorted({line[2] for line in lines if line[2]})),
     ):
-        if people is None or person in people:
-            clicked.setdefault((person, product), []).append(at)
+        for k in range(0, len(ids), 500):
+            rows = (
+                clicks.filter(**{f"{field}__in": ids[k : k + 500]})
+                .annotate(person=person_expression())
+                .values_list("person", "product_id", "occurred_at")
+                .order_by()
+            )
+            for person, product, at in rows:  # a click found twice changes nothing
+                clicked.setdefault((person, product), []).append(at)
     revenue: dict[str, float] = {}
-    if not clicked:
-        return revenue
-    lines = (
-        Event.objects.filter(type="purchase", occurred_at__gte=since, occurred_at__lt=until)
-        .annotate(person=person_expression(), total=LINE_TOTAL)
-        .values_list("person", "product_id", "occurred_at", "total")
-        .order_by()
-    )
-    for person, product, at, total in lines:
+    for person, _, _, product, at, total in lines:
         times = clicked.get((person, product))
         if times and any(at - window <= t <= at for t in times):
             revenue[person] = revenue.get(person, 0.0) + float(total or 0)

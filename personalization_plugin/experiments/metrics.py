@@ -343,16 +343,15 @@ def evaluate(people: People, in_control: np.ndarray, design: Design) -> Experime
 
 
 def store_currency() -> str:
-    """The currency orders are recorded in (the most frequent one; "" when unknown)."""
-    row = (
+    """The currency of the newest order ("" when none is known): one indexed read."""
+    currency = (
         Event.objects.filter(type="purchase")
         .exclude(currency="")
-        .values("currency")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
+        .order_by("-occurred_at")
+        .values_list("currency", flat=True)
         .first()
     )
-    return row["currency"] if row else ""
+    return currency or ""
 
 
 def analyse(experiment: Experiment) -> ExperimentResult:

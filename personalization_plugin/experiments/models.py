@@ -232,6 +232,8 @@ class DailyActivity(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["day", "person"], name="sp_rollup_activity_once")
         ]
+        # "was this person active earlier in the period?" for today's people
+        indexes = [models.Index(fields=["person", "day"], name="sp_rollup_activity_person")]
 
 
 class DailyShown(models.Model):

@@ -169,11 +169,21 @@ def forget(days: list[date] | None = None) -> None:
         rows.delete()
 
 
-def _distinct_union(past: QuerySet, column: str, today: set[str]) -> int:
+# Distinct counts over closed days change only when a roll-up is refreshed: cached per
+# process by (model, first day, last closed day, newest refresh).
+_past_counts: dict[tuple, int] = {}
+
+
+def _distinct_union(past: QuerySet, column: str, today: set[str], key: tuple) -> int:
     """|distinct values of `column` in `past` ∪ today|, counted in the database: the past
-    distinct count plus today's values that the past does not have (no id list is
-    fetched whole; today's are checked in chunks that fit any database's parameter limit)."""
-    count = past.values(column).distinct().count()
+    distinct count (cached until the next refresh) plus today's values that the past does
+    not have (checked through the (person, day) index in chunks that fit any database's
+    parameter limit; no id list is fetched whole)."""
+    if key not in _past_counts:
+        if len(_past_counts) > 64:
+            _past_counts.clear()
+        _past_counts[key] = past.values(column).distinct().count()
+    count = _past_counts[key]
     seen = 0
     values = list(today)
     for k in range(0, len(values), 900):
@@ -231,6 +241,7 @@ def period(days: int) -> PeriodFigures:
     add(DailyRollup.objects.filter(day__gte=first, day__lt=now_day))
     live = compute(now_day)
     add(live.rows)
+    version = (first, now_day, RollupDay.objects.aggregate(w=Max("refreshed_at"))["w"])
     past_people = DailyActivity.objects.filter(day__gte=first, day__lt=now_day)
     past_shown = DailyShown.objects.filter(day__gte=first, day__lt=now_day)
     done = set(
@@ -245,7 +256,9 @@ def period(days: int) -> PeriodFigures:
         placements={p: (v[0], v[1]) for p, v in sorted(placements.items())},
         revenue=revenue,
         orders=orders,
-        people=_distinct_union(past_people, "person", live.people),
-        products_shown=_distinct_union(past_shown, "product_id", set(live.shown)),
+        people=_distinct_union(past_people, "person", live.people, ("people", *version)),
+        products_shown=_distinct_union(
+            past_shown, "product_id", set(live.shown), ("shown", *version)
+        ),
         missing_days=missing,
     )
