@@ -89,11 +89,14 @@ def attributed_by_person(
 ) -> dict[str, float]:
     """Attributed revenue of order lines in [since, until), per person key.
 
-    The order lines of the window are read first; only their buyers' clicks are read
-    next (by visitor id and by customer id, both indexed), so the cost follows the
-    number of orders, not the number of clicks in the store.
+    Store-wide (no placement), the order lines of the window are read first and only
+    their buyers' clicks next (by visitor id and by customer id, both indexed), so the
+    cost follows the number of orders. For one placement its clicks are few: they are
+    read first and the lines matched against them.
     """
     window = timedelta(days=window_days)
+    if placement:
+        return _by_placement_clicks(window, since, until, placement, people)
     lines = [
         line
         for line in Event.objects.filter(
@@ -130,4 +133,44 @@ def attributed_by_person(
         times = clicked.get((person, product))
         if times and any(at - window <= t <= at for t in times):
             revenue[person] = revenue.get(person, 0.0) + float(total or 0)
+    return revenue
+
+
+def _by_placement_clicks(
+    window: timedelta, since: datetime, until: datetime, placement: str, people: set[str] | None
+) -> dict[str, float]:
+    clicked: dict[tuple[str, str], list[datetime]] = {}
+    for person, product, at in (
+        Event.objects.filter(
+            type="click",
+            placement=placement,
+            occurred_at__gte=since - window,
+            occurred_at__lt=until,
+        )
+        .annotate(person=person_expression())
+        .values_list("person", "product_id", "occurred_at")
+        .order_by()
+    ):
+        if people is None or person in people:
+            clicked.setdefault((person, product), []).append(at)
+    revenue: dict[str, float] = {}
+    if not clicked:
+        return revenue
+    products = sorted({product for _, product in clicked})
+    for k in range(0, len(products), 500):
+        lines = (
+            Event.objects.filter(
+                type="purchase",
+                occurred_at__gte=since,
+                occurred_at__lt=until,
+                product_id__in=products[k : k + 500],
+            )
+            .annotate(person=person_expression(), total=LINE_TOTAL)
+            .values_list("person", "product_id", "occurred_at", "total")
+            .order_by()
+        )
+        for person, product, at, total in lines:
+            times = clicked.get((person, product))
+            if times and any(at - window <= t <= at for t in times):
+                revenue[person] = revenue.get(person, 0.0) + float(total or 0)
     return revenue
