@@ -194,5 +194,35 @@ def percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def money(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
+def money(value: float, currency: str = "") -> str:
+    """An amount as the owner reads it: with the store's currency in the active language
+    ("€1,234.50"), or a plain number when the currency is unknown."""
+    code = (currency or "").strip().upper()
+    if len(code) == 3 and code.isalpha():
+        from babel.numbers import UnknownCurrencyError, format_currency, is_currency
+        from django.conf import settings
+        from django.utils.translation import get_language, to_locale
+
+        locale = to_locale(get_language() or settings.LANGUAGE_CODE)
+        try:
+            if is_currency(code):
+                return format_currency(round(value, 2), code, locale=locale)
+        except (UnknownCurrencyError, ValueError, TypeError):
+            pass
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+    return f"{text} {code}".strip()
+
+
+def signed_percent(value: float) -> str:
+    """A relative change as "+12.3%" / "-4.0%" (the sign always shown)."""
+    return f"{value * 100:+.1f}%"
+
+
+def p_value(value: float) -> str:
+    """A p-value an owner can read: "< 0.001" for tiny ones, else two or three decimals
+    (never 3.3088535776867584e-221)."""
+    if value < 0.001:
+        return "< 0.001"
+    if value < 0.01:
+        return f"{value:.3f}"
+    return f"{value:.2f}"

@@ -77,6 +77,9 @@ class ExperimentForm(WagtailAdminModelForm):
             "treatment_strategy",
             "challenger_version",
             "holdout_percent",
+            "primary_metric",
+            "minimum_detectable_effect",
+            "baseline_rate",
             "attribution_days",
             "note",
         ]
@@ -88,6 +91,8 @@ class ExperimentForm(WagtailAdminModelForm):
         "treatment_strategy",
         "challenger_version",
         "holdout_percent",
+        "primary_metric",  # chosen before the start, or the test is no longer honest
+        "minimum_detectable_effect",
     )
 
     def clean(self) -> dict:

@@ -16,9 +16,12 @@ class SummaryPanel(Component):
     template_name = "personalization_plugin/admin/home_panel.html"
 
     def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
+        from personalization_plugin.experiments.metrics import store_currency
+
         summary = reports.summary()
         return {
             "summary": summary,
-            "ctr": charts.percent(summary.ctr_7d),
-            "attributed": charts.money(summary.attributed_revenue_7d),
+            "ctr": charts.percent(summary.ctr),
+            "attributed": charts.money(summary.attributed_revenue, store_currency()),
+            "attribution_days": reports.rollups.ATTRIBUTION_DAYS,
         }

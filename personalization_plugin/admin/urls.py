@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from django.urls import path
 
-from personalization_plugin.admin import views
+from personalization_plugin.admin import experiment_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("models/", views.models_page, name="models"),
     path("models/<str:action>/", views.model_action, name="model_action"),
-    path("experiments/<int:pk>/results/", views.experiment_results, name="experiment_results"),
-    path("experiments/<int:pk>/<str:action>/", views.experiment_action, name="experiment_action"),
+    path(
+        "experiments/<int:pk>/results/",
+        experiment_views.experiment_results,
+        name="experiment_results",
+    ),
+    path(
+        "experiments/<int:pk>/<str:action>/",
+        experiment_views.experiment_action,
+        name="experiment_action",
+    ),
 ]

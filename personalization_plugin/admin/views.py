@@ -1,4 +1,5 @@
-"""Admin views that are not plain model CRUD: dashboard, model page, experiment results.
+"""Admin views that are not plain model CRUD: dashboard and model page (the experiment
+page and its actions are in `experiment_views`).
 
 Every view checks its permission (403 otherwise); every action is POST-only, CSRF
 protected by Django's middleware, and reports its outcome as a Wagtail message.
@@ -11,9 +12,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -22,14 +22,11 @@ from wagtail.log_actions import log
 from personalization_plugin.admin import charts
 from personalization_plugin.core.exceptions import PersonalizationError
 from personalization_plugin.core.permissions import (
-    CHANGE_EXPERIMENTS,
     MANAGE_MODELS,
-    VIEW_EXPERIMENTS,
     VIEW_REPORTS,
     require,
 )
-from personalization_plugin.experiments.bucketing import CONTROL, TREATMENT
-from personalization_plugin.experiments.metrics import analyse
+from personalization_plugin.experiments.metrics import store_currency
 from personalization_plugin.experiments.models import Experiment
 from personalization_plugin.models import ModelVersion
 from personalization_plugin.reports import dashboard as reports
@@ -55,10 +52,13 @@ def _period(request: HttpRequest) -> int:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Every figure on the page covers the same chosen period (one roll-up read)."""
     require(request.user, VIEW_REPORTS)
     days = _period(request)
-    day_list = reports.day_range(days)
-    per_type = reports.events_per_day(days)
+    figures = reports.rollups.period(days)
+    currency = store_currency()
+    day_list = figures.days
+    per_type = reports.events_per_day(days, figures)
     events_chart = charts.line_chart(
         [charts.Series(str(EVENT_LABELS[t]), per_type.get(t, {})) for t in reports.TRACKED_TYPES],
         day_list,
@@ -67,14 +67,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         % {"days": days},
     )
-    placements = reports.ctr_by_placement(days)
+    placements = reports.ctr_by_placement(days, figures)
     ctr_chart = charts.bar_chart(
         [(p.placement.replace("_", " "), p.ctr) for p in placements],
         title=gettext("Click-through rate by placement"),
         value_format=charts.percent,
         empty_message=gettext("No recommendation impressions recorded yet."),
     )
-    revenue = reports.revenue_per_day(days)
+    revenue = reports.revenue_per_day(days, figures)
     revenue_chart = charts.line_chart(
         [
             charts.Series(gettext("All orders"), {r.day: r.revenue for r in revenue}),
@@ -84,7 +84,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
         day_list,
         title=gettext("Revenue per day"),
-        value_format=charts.money,
+        value_format=lambda v: charts.money(v, currency),
     )
     segments = reports.segment_sizes(days)
     segment_chart = charts.bar_chart(
@@ -96,7 +96,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             else gettext("Segments are not installed.")
         ),
     )
-    health = reports.data_health()
+    health = reports.data_health(days, figures)
     consent = reports.consent()
     consent_chart = charts.bar_chart(
         [(gettext("Granted"), consent.granted), (gettext("Declined"), consent.denied)]
@@ -105,8 +105,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         title=gettext("Consent choices"),
         empty_message=gettext("No consent choices recorded yet."),
     )
-    total_revenue = sum(r.revenue for r in revenue)
-    attributed = sum(r.attributed for r in revenue)
+    total_revenue = figures.total_revenue
+    attributed = figures.attributed_revenue
     context = {
         "page_title": gettext("Personalization dashboard"),
         "header_icon": "view",
@@ -120,9 +120,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "placements": placements,
         "health": health,
         "consent": consent,
-        "total_revenue": total_revenue,
-        "attributed_revenue": attributed,
-        "attributed_share": attributed / total_revenue if total_revenue else None,
+        "total_revenue": charts.money(total_revenue, currency),
+        "attributed_revenue": charts.money(attributed, currency),
+        "attributed_share": charts.percent(attributed / total_revenue) if total_revenue else None,
+        "attribution_days": reports.rollups.ATTRIBUTION_DAYS,
+        "missing_days": len(figures.missing_days),
         "model": reports.active_model(),
         "experiments": Experiment.objects.filter(status=Experiment.Status.RUNNING),
     }
@@ -222,121 +224,3 @@ def _task_outcome(result: Any, done: Any, queued: str) -> str:
         reason = last.split(": ", 1)[-1] if ": " in last else "see the worker log"
         raise PersonalizationError(f"{result.task.name} failed: {reason}")
     return queued
-
-
-def experiment_results(request: HttpRequest, pk: int) -> HttpResponse:
-    require(request.user, VIEW_EXPERIMENTS, CHANGE_EXPERIMENTS, VIEW_REPORTS)
-    experiment = get_object_or_404(Experiment, pk=pk)
-    result = analyse(experiment)
-    rows = _result_rows(result)
-    context = {
-        "page_title": gettext("Experiment: %(name)s") % {"name": experiment.name},
-        "header_icon": "resubmit",
-        "experiment": experiment,
-        "result": result,
-        "rows": rows,
-        "can_change": request.user.has_perm(CHANGE_EXPERIMENTS),
-        "winner_choices": [
-            (CONTROL, experiment.control_strategy),
-            (TREATMENT, experiment.treatment_strategy),
-        ],
-    }
-    return TemplateResponse(
-        request, "personalization_plugin/admin/experiment_results.html", context
-    )
-
-
-def _result_rows(result: Any) -> list[dict[str, Any]]:
-    c, t, tests = result.control, result.treatment, result.comparisons
-    pct, money = charts.percent, charts.money
-    return [
-        {"label": gettext("Visitors"), "control": c.visitors, "treatment": t.visitors},
-        {"label": gettext("Impressions"), "control": c.impressions, "treatment": t.impressions},
-        {
-            "label": gettext("Click-through rate"),
-            "control": pct(c.ctr),
-            "treatment": pct(t.ctr),
-            "test": tests["ctr"],
-        },
-        {
-            "label": gettext("Add-to-cart rate"),
-            "control": pct(c.add_to_cart_rate),
-            "treatment": pct(t.add_to_cart_rate),
-            "test": tests["add_to_cart_rate"],
-        },
-        {
-            "label": gettext("Conversion rate"),
-            "control": pct(c.conversion_rate),
-            "treatment": pct(t.conversion_rate),
-            "test": tests["conversion_rate"],
-        },
-        {
-            "label": gettext("Revenue per visitor"),
-            "control": money(c.revenue_per_visitor),
-            "treatment": money(t.revenue_per_visitor),
-            "test": tests["revenue_per_visitor"],
-        },
-        {
-            "label": gettext("Average order value"),
-            "control": money(c.average_order_value),
-            "treatment": money(t.average_order_value),
-        },
-        {"label": gettext("Revenue"), "control": money(c.revenue), "treatment": money(t.revenue)},
-        {
-            "label": gettext("Revenue after a recommendation click"),
-            "control": money(c.attributed_revenue),
-            "treatment": money(t.attributed_revenue),
-        },
-    ]
-
-
-@require_POST
-def experiment_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Start, stop or ship the winner of an experiment (POST, change_experiment)."""
-    require(request.user, CHANGE_EXPERIMENTS)
-    experiment = get_object_or_404(Experiment, pk=pk)
-    now = timezone.now()
-    if action == "start" and experiment.status == Experiment.Status.DRAFT:
-        experiment.status, experiment.started_at = Experiment.Status.RUNNING, now
-        clash = Experiment.objects.filter(
-            placement=experiment.placement,
-            status__in=[Experiment.Status.RUNNING, Experiment.Status.SHIPPED],
-        ).exclude(pk=experiment.pk)
-        if clash.exists():
-            messages.error(
-                request,
-                gettext("%(experiment)s already runs on this placement; stop it first.")
-                % {"experiment": clash.first()},
-            )
-            return redirect("personalization_admin:experiment_results", pk=pk)
-    elif action == "stop" and experiment.status in (
-        Experiment.Status.RUNNING,
-        Experiment.Status.SHIPPED,
-    ):
-        experiment.status = Experiment.Status.STOPPED
-        experiment.ended_at = experiment.ended_at or now
-    elif action == "ship" and experiment.status in (
-        Experiment.Status.RUNNING,
-        Experiment.Status.STOPPED,
-    ):
-        winner = request.POST.get("winner", "")
-        if winner not in (CONTROL, TREATMENT):
-            messages.error(request, gettext('Choose the winner to ship: "control" or "treatment".'))
-            return redirect("personalization_admin:experiment_results", pk=pk)
-        experiment.status, experiment.winner = Experiment.Status.SHIPPED, winner
-        experiment.ended_at = experiment.ended_at or now
-    else:
-        messages.error(
-            request,
-            gettext("Cannot %(action)s an experiment that is %(status)s.")
-            % {"action": action, "status": experiment.get_status_display().lower()},
-        )
-        return redirect("personalization_admin:experiment_results", pk=pk)
-    experiment.save()
-    log(instance=experiment, action=f"personalization.experiment.{action}", user=request.user)
-    messages.success(
-        request,
-        gettext("%(name)s: %(status)s.")
-        % {"name": experiment.name, "status": experiment.get_status_display().lower()},
-    )
-    return redirect("personalization_admin:experiment_results", pk=pk)

@@ -1,8 +1,12 @@
-"""Which arm a visitor is in: a hash of experiment id and visitor id, nothing stored.
+"""Which arm a person is in: a hash of experiment id and person, plus pins at sign-in.
 
-The same visitor always lands in the same arm of an experiment (sticky across requests,
-processes and servers), different experiments split independently, and analysis can
-re-derive every visitor's arm from the stored events alone.
+The unit is the person: a signed-in customer is bucketed by customer id (so every
+device agrees), an anonymous visitor by visitor id. When a visitor signs in, the arm
+they were already served is pinned to the customer (`Enrollment`, keyed by a digest of
+the customer), so the switch from anonymous to signed-in never changes a person's arm.
+The same person always lands in the same arm (sticky across requests, processes and
+servers), different experiments split independently, and analysis re-derives every
+person's arm from the stored events and the pins alone (`arms_for`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from personalization_plugin.core import subjects
 from personalization_plugin.core.reloading import Reloaded
-from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.experiments.models import Enrollment, Experiment
 from personalization_plugin.tracking.identity import Visitor
 
 CONTROL = "control"
@@ -77,10 +82,75 @@ def arm_name(experiment_id: int, visitor_id: str, holdout_percent: float) -> str
 
 
 def arms_of(experiment_id: int, visitor_ids: Iterable[str], holdout_percent: float) -> np.ndarray:
-    """Boolean array: True where the visitor is in the control arm (for analysis)."""
+    """Boolean array: True where the key is in the control arm by its hash (no pins)."""
     ids = list(visitor_ids)
     buckets = np.fromiter((bucket(experiment_id, v) for v in ids), dtype=float, count=len(ids))
     return buckets < holdout_percent / 100.0
+
+
+def person_key(visitor_id: str, customer_id: str = "") -> str:
+    """What a person is bucketed by: "c:<customer id>" when signed in, else the visitor id.
+
+    Visitor ids are 32 hex characters and never start with "c:", so the two cannot clash.
+    """
+    return subjects.customer(customer_id) if customer_id else visitor_id
+
+
+def pin_digest(customer_id: str) -> str:
+    """The stored name of a customer in `Enrollment` (a keyed digest, not the id)."""
+    return subjects.digest(subjects.customer(customer_id), purpose="experiment")
+
+
+def pins(experiment_id: int) -> dict[str, str]:
+    """Pinned arms of an experiment: digest of the customer -> arm."""
+    return dict(Enrollment.objects.filter(experiment_id=experiment_id).values_list("person", "arm"))
+
+
+def arms_for(experiment_id: int, keys: Iterable[str], holdout_percent: float) -> np.ndarray:
+    """Boolean array over person keys (`person_key`): True where the person is in control.
+
+    Customers with a pin get the pinned arm, everyone else the hash of their key, which
+    is exactly what `assign` served them.
+    """
+    ids = list(keys)
+    in_control = arms_of(experiment_id, ids, holdout_percent)
+    pinned = pins(experiment_id)
+    if pinned:
+        prefix = subjects.customer("")
+        for i, key in enumerate(ids):
+            if key.startswith(prefix):
+                arm = pinned.get(pin_digest(key[len(prefix) :]))
+                if arm is not None:
+                    in_control[i] = arm == CONTROL
+    return in_control
+
+
+def carry_over(visitor_id: str, customer_id: str) -> int:
+    """On sign-in: pin the arm the anonymous visitor had to the customer, for every
+    running experiment where the customer has no pin yet (the first device wins, so a
+    second device does not move the person). Returns how many pins were written."""
+    if not visitor_id or not customer_id:
+        return 0
+    person = pin_digest(customer_id)
+    written = 0
+    for live in live_experiments().values():
+        if live.shipped_arm:
+            continue
+        _, created = Enrollment.objects.get_or_create(
+            experiment_id=live.id,
+            person=person,
+            defaults={"arm": arm_name(live.id, visitor_id, live.holdout)},
+        )
+        written += int(created)
+    return written
+
+
+def _pinned_arm(experiment_id: int, customer_id: str) -> str | None:
+    return (
+        Enrollment.objects.filter(experiment_id=experiment_id, person=pin_digest(customer_id))
+        .values_list("arm", flat=True)
+        .first()
+    )
 
 
 def _load() -> dict[str, _Live]:
@@ -128,7 +198,8 @@ def assign(visitor: Visitor | None, placement: str) -> Arm | None:
 
     Only visitors whose history may be used take part: the others get the
     non-personalized list anyway and are never tracked, so they could not be measured.
-    After an experiment is shipped everyone gets the winning arm.
+    After an experiment is shipped everyone gets the winning arm. A signed-in
+    customer gets their pinned arm (one indexed read), else the hash of the customer id.
     """
     live = live_experiments().get(placement)
     if live is None:
@@ -137,5 +208,9 @@ def assign(visitor: Visitor | None, placement: str) -> Arm | None:
         return live.arm(live.shipped_arm)
     if visitor is None or not visitor.visitor_id or not visitor.can_personalize:
         return None
-    visitor_id = visitor.visitor_id
-    return live.arm(arm_name(live.id, visitor_id, live.holdout))
+    if visitor.customer_id:
+        pinned = _pinned_arm(live.id, visitor.customer_id)
+        if pinned in (CONTROL, TREATMENT):
+            return live.arm(pinned)
+    key = person_key(visitor.visitor_id, visitor.customer_id)
+    return live.arm(arm_name(live.id, key, live.holdout))

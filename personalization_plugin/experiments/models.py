@@ -21,6 +21,16 @@ EXPERIMENT_PLACEMENTS: tuple[Placement, ...] = (
 )
 
 
+class Metric(models.TextChoices):
+    """What an experiment can be judged on; every one is measured per person."""
+
+    CONVERSION_RATE = "conversion_rate", _("Conversion rate (share of visitors who order)")
+    REVENUE_PER_VISITOR = "revenue_per_visitor", _("Revenue per visitor")
+    ADD_TO_CART_RATE = "add_to_cart_rate", _("Add-to-cart rate (share of visitors)")
+    CTR = "ctr", _("Click-through rate on the placement")
+    AVERAGE_ORDER_VALUE = "average_order_value", _("Average order value")
+
+
 class Experiment(models.Model):
     """An A/B test on one placement with a holdout.
 
@@ -72,6 +82,38 @@ class Experiment(models.Model):
             "recommended item the shopper clicked at most this many days before."
         ),
     )
+    primary_metric = models.CharField(
+        max_length=24,
+        choices=Metric.choices,
+        default=Metric.CONVERSION_RATE,
+        help_text=_(
+            "The one metric that decides the experiment, chosen before it starts. The "
+            "others are shown too, corrected for testing several at once."
+        ),
+    )
+    minimum_detectable_effect = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "The smallest relative change of the primary metric (in %) worth detecting. "
+            "Smaller effects need more visitors before the result is shown."
+        ),
+    )
+    baseline_rate = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0001), MaxValueValidator(0.9999)],
+        help_text=_(
+            "Optional: the primary rate you expect without the change (e.g. 0.03 for 3 %), "
+            "used to plan the sample size when there is no history before the start."
+        ),
+    )
+    planned_visitors = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Visitors (both arms) needed before the result is shown; set at start."),
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
     winner = models.CharField(max_length=16, blank=True, help_text=_('"control" or "treatment"'))
     started_at = models.DateTimeField(null=True, blank=True)
@@ -115,3 +157,94 @@ class Experiment(models.Model):
                 raise ValidationError(
                     {"placement": f"{clash.first()} already runs on this placement; stop it first."}
                 )
+
+
+class Enrollment(models.Model):
+    """A signed-in customer's arm, pinned when they signed in.
+
+    Anonymous visitors are bucketed by visitor id, signed-in customers by customer id.
+    When a visitor signs in, the arm they were already served is pinned to the customer,
+    so the person keeps it on every device. `person` is a keyed digest of the customer
+    subject (`core.subjects.digest`), never the id itself.
+    """
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    person = models.CharField(max_length=32)
+    arm = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "personalization_experiment_enrollment"
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "person"], name="sp_enrollment_once")
+        ]
+
+
+# Daily roll-ups of the stored events, read by the dashboard and the admin home instead
+# of scanning events on every page load. They live in this app because it owns all
+# measurement storage; `reports.rollups` writes and reads them.
+
+
+class RollupDay(models.Model):
+    """A day whose roll-up rows are complete, and when they were computed."""
+
+    day = models.DateField(primary_key=True)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "personalization_rollup_day"
+
+
+class DailyRollup(models.Model):
+    """Events of one type (and placement, for impressions and clicks) on one day.
+
+    For purchases: `revenue` is the sum of line totals, `attributed_revenue` the part
+    that followed a recommendation click on the same product by the same person at
+    most ATTRIBUTION_DAYS before (the one definition every report page uses).
+    """
+
+    day = models.DateField(db_index=True)
+    type = models.CharField(max_length=16)
+    placement = models.CharField(max_length=32, blank=True)
+    events = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    attributed_revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        db_table = "personalization_rollup"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "type", "placement"], name="sp_rollup_day_type_placement"
+            )
+        ]
+
+
+class DailyActivity(models.Model):
+    """One row per person active on a day, so distinct visitors over any period can be
+    counted without the events table. `person` is a keyed digest, never the id."""
+
+    day = models.DateField()
+    person = models.CharField(max_length=24)
+
+    class Meta:
+        db_table = "personalization_rollup_activity"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "person"], name="sp_rollup_activity_once")
+        ]
+        # "was this person active earlier in the period?" for today's people
+        indexes = [models.Index(fields=["person", "day"], name="sp_rollup_activity_person")]
+
+
+class DailyShown(models.Model):
+    """Recommendation impressions per product and day (catalog coverage over a period)."""
+
+    day = models.DateField()
+    product_id = models.CharField(max_length=128)
+    impressions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "personalization_rollup_shown"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "product_id"], name="sp_rollup_shown_once")
+        ]

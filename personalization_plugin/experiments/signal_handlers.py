@@ -1,4 +1,5 @@
-"""Wired in `ExperimentsConfig.ready()`: a saved or deleted experiment is re-read at once."""
+"""Wired in `ExperimentsConfig.ready()`: a saved or deleted experiment is re-read at once,
+and a visitor who signs in keeps their arm."""
 
 from __future__ import annotations
 
@@ -13,8 +14,17 @@ def forget_experiments(**kwargs: Any) -> None:
     forget()
 
 
+def carry_over_arms(visitor_id: str = "", customer_id: str = "", **kwargs: Any) -> None:
+    """On sign-in the customer keeps the arm their anonymous visit was served."""
+    from personalization_plugin.experiments.bucketing import carry_over
+
+    carry_over(visitor_id, customer_id)
+
+
 def connect() -> None:
+    from personalization_plugin import signals
     from personalization_plugin.experiments.models import Experiment
 
     post_save.connect(forget_experiments, sender=Experiment, dispatch_uid="sp-experiments-save")
     post_delete.connect(forget_experiments, sender=Experiment, dispatch_uid="sp-experiments-del")
+    signals.visitor_merged.connect(carry_over_arms, dispatch_uid="sp-experiments-carry-over")

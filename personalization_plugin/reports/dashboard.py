@@ -1,7 +1,8 @@
-"""Dashboard figures: each function is one or two grouped queries over `Event`.
+"""Dashboard and admin-home figures, all read from the daily roll-ups (`rollups`).
 
-Dates are bucketed in the database (`TruncDate`), so the queries are the same on
-SQLite and PostgreSQL and never pull individual events into Python.
+Every figure of a page comes from one `rollups.period(days)` call, so they all cover
+the same calendar days (the last `days`, today included) and "revenue after a
+recommendation click" has one definition everywhere (`rollups.ATTRIBUTION_DAYS`).
 """
 
 from __future__ import annotations
@@ -12,41 +13,28 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from personalization_plugin.experiments.attribution import LINE_TOTAL, attributed_purchases
 from personalization_plugin.models import Event, ModelVersion, PrivacyChoice
 from personalization_plugin.tracking import dead_letters, drops
+from personalization_plugin.reports import rollups
 
 logger = logging.getLogger("personalization_plugin.reports")
 
 TRACKED_TYPES = ("view", "cart_add", "purchase", "impression", "click")
 
 
-def _since(days: int):
-    return timezone.now() - timedelta(days=days)
-
-
 def day_range(days: int) -> list[date]:
-    today = timezone.now().date()
+    today = rollups.today()
     return [today - timedelta(days=k) for k in range(days - 1, -1, -1)]
 
 
-def events_per_day(days: int = 30) -> dict[str, dict[date, int]]:
+def events_per_day(
+    days: int = 30, figures: rollups.PeriodFigures | None = None
+) -> dict[str, dict[date, int]]:
     """Stored events per type and day."""
-    rows = (
-        Event.objects.filter(occurred_at__gte=_since(days))
-        .annotate(day=TruncDate("occurred_at"))
-        .values("type", "day")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    series: dict[str, dict[date, int]] = {}
-    for row in rows:
-        series.setdefault(row["type"], {})[row["day"]] = row["n"]
-    return series
+    return (figures or rollups.period(days)).events
 
 
 @dataclass
@@ -64,18 +52,11 @@ class PlacementStats:
         return f"{self.ctr * 100:.1f}%"
 
 
-def ctr_by_placement(days: int = 30) -> list[PlacementStats]:
-    rows = (
-        Event.objects.filter(occurred_at__gte=_since(days), type__in=("impression", "click"))
-        .exclude(placement="")
-        .values("placement")
-        .annotate(
-            impressions=Count("pk", filter=Q(type="impression")),
-            clicks=Count("pk", filter=Q(type="click")),
-        )
-        .order_by("placement")
-    )
-    return [PlacementStats(r["placement"], r["impressions"], r["clicks"]) for r in rows]
+def ctr_by_placement(
+    days: int = 30, figures: rollups.PeriodFigures | None = None
+) -> list[PlacementStats]:
+    placements = (figures or rollups.period(days)).placements
+    return [PlacementStats(p, imps, clicks) for p, (imps, clicks) in placements.items()]
 
 
 @dataclass
@@ -85,29 +66,12 @@ class RevenueDay:
     attributed: float
 
 
-def revenue_per_day(days: int = 30, window_days: int = 7) -> list[RevenueDay]:
-    """All order revenue and the part attributed to recommendation clicks, per day."""
-    since = _since(days)
-    total = (
-        Event.objects.filter(type="purchase", occurred_at__gte=since)
-        .annotate(day=TruncDate("occurred_at"))
-        .values("day")
-        .annotate(revenue=Sum(LINE_TOTAL))
-        .order_by()
-    )
-    attributed = (
-        attributed_purchases(window_days=window_days, since=since)
-        .annotate(day=TruncDate("occurred_at"))
-        .values("day")
-        .annotate(revenue=Sum(LINE_TOTAL))
-        .order_by()
-    )
-    by_day = {r["day"]: float(r["revenue"] or 0) for r in total}
-    attributed_by_day = {r["day"]: float(r["revenue"] or 0) for r in attributed}
-    return [
-        RevenueDay(day, by_day.get(day, 0.0), attributed_by_day.get(day, 0.0))
-        for day in day_range(days)
-    ]
+def revenue_per_day(
+    days: int = 30, figures: rollups.PeriodFigures | None = None
+) -> list[RevenueDay]:
+    """All order revenue and the part after a recommendation click, per day."""
+    figures = figures or rollups.period(days)
+    return [RevenueDay(day, *figures.revenue[day]) for day in figures.days]
 
 
 @dataclass
@@ -132,10 +96,13 @@ def consent() -> ConsentStats:
 
 @dataclass
 class DataHealth:
+    """Whether data flows, over the chosen period (the same days as every other figure)."""
+
+    days: int
     events_today: int
-    events_7d: int
-    visitors_7d: int
-    recommended_products: int  # distinct products shown in recommendations, last 30 days
+    events: int  # in the period
+    visitors: int  # distinct people active in the period
+    recommended_products: int  # distinct products shown in recommendations in the period
     catalog_size: int | None  # None when the adapter could not be read
     last_event_at: Any = None
     dead_letters: int = 0  # events the database refused, kept aside (tracking.dead_letters)
@@ -177,26 +144,16 @@ def forget() -> None:
     _catalog_count = (float("-inf"), None)
 
 
-def data_health() -> DataHealth:
-    now = timezone.now()
-    week = Event.objects.filter(occurred_at__gte=now - timedelta(days=7))
-    counts = week.aggregate(
-        events=Count("pk"),
-        today=Count("pk", filter=Q(occurred_at__gte=now - timedelta(days=1))),
-        visitors=Count("visitor_id", distinct=True),
-    )
-    shown = (
-        Event.objects.filter(type="impression", occurred_at__gte=now - timedelta(days=30))
-        .values("product_id")
-        .distinct()
-        .count()
-    )
+def data_health(days: int = 7, figures: rollups.PeriodFigures | None = None) -> DataHealth:
+    figures = figures or rollups.period(days)
+    today = figures.days[-1]
     last = Event.objects.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
     return DataHealth(
-        events_today=counts["today"],
-        events_7d=counts["events"],
-        visitors_7d=counts["visitors"],
-        recommended_products=shown,
+        days=len(figures.days),
+        events_today=sum(per_day.get(today, 0) for per_day in figures.events.values()),
+        events=sum(sum(per_day.values()) for per_day in figures.events.values()),
+        visitors=figures.people,
+        recommended_products=figures.products_shown,
         catalog_size=_catalog_size(),
         last_event_at=last,
         dead_letters=dead_letters.count(),
@@ -235,41 +192,38 @@ def active_model() -> ModelVersion | None:
     return ModelVersion.objects.filter(is_active=True).first()
 
 
+SUMMARY_DAYS = 7
+
+
 @dataclass
 class Summary:
-    """The few numbers on the admin home page panel."""
+    """The few numbers on the admin home page panel (the last SUMMARY_DAYS days)."""
 
-    events_7d: int
-    impressions_7d: int
-    clicks_7d: int
-    attributed_revenue_7d: float
+    days: int
+    events: int
+    impressions: int
+    clicks: int
+    attributed_revenue: float
     model: ModelVersion | None
     running_experiments: int
+    missing_days: list[date] = field(default_factory=list)
 
     @property
-    def ctr_7d(self) -> float:
-        return (
-            min(self.clicks_7d, self.impressions_7d) / self.impressions_7d
-            if self.impressions_7d
-            else 0.0
-        )
+    def ctr(self) -> float:
+        return min(self.clicks, self.impressions) / self.impressions if self.impressions else 0.0
 
 
-def summary() -> Summary:
+def summary(days: int = SUMMARY_DAYS) -> Summary:
     from personalization_plugin.experiments.models import Experiment
 
-    since = _since(7)
-    counts = Event.objects.filter(occurred_at__gte=since).aggregate(
-        events=Count("pk"),
-        impressions=Count("pk", filter=Q(type="impression")),
-        clicks=Count("pk", filter=Q(type="click")),
-    )
-    attributed = attributed_purchases(window_days=7, since=since).aggregate(r=Sum(LINE_TOTAL))["r"]
+    figures = rollups.period(days)
     return Summary(
-        events_7d=counts["events"],
-        impressions_7d=counts["impressions"],
-        clicks_7d=counts["clicks"],
-        attributed_revenue_7d=float(attributed or 0),
+        days=days,
+        events=sum(sum(per_day.values()) for per_day in figures.events.values()),
+        impressions=figures.total("impression"),
+        clicks=figures.total("click"),
+        attributed_revenue=figures.attributed_revenue,
         model=active_model(),
         running_experiments=Experiment.objects.filter(status=Experiment.Status.RUNNING).count(),
+        missing_days=figures.missing_days,
     )

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from personalization_plugin.models import Event, PrivacyChoice
 from personalization_plugin.reports import dashboard as reports
+from personalization_plugin.reports import rollups
 from tests.experiments.factories import event
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,7 @@ def test_events_per_day_counts_each_type_on_its_day():
         + [event("purchase", "a", price="5", order_id="o", at=now)]
         + [event("view", "old", at=now - timedelta(days=40))]
     )
+    rollups.refresh()
     series = reports.events_per_day(30)
     assert sum(series["view"].values()) == 4
     assert series["view"][yesterday.date()] == 3
@@ -49,6 +51,7 @@ def test_revenue_per_day_splits_out_attributed_revenue():
             event("purchase", "b", product_id="B", price="15", order_id="o2", at=now),
         ]
     )
+    rollups.refresh()
     today = reports.revenue_per_day(7)[-1]
     assert today.day == now.date()
     assert (today.revenue, today.attributed) == (75.0, 60.0)
@@ -78,9 +81,13 @@ def test_data_health_counts_recent_events_and_recommended_products(personalizati
         [event("impression", "a", product_id=str(i), placement="for_you") for i in (1, 2, 2, 3)]
         + [event("view", "b", at=now - timedelta(days=3))]
     )
-    health = reports.data_health()
-    assert health.events_7d == 5 and health.events_today == 4
-    assert health.visitors_7d == 2
+    for row in Event.objects.filter(type="impression"):
+        row.occurred_at = now
+        row.save()
+    rollups.refresh()
+    health = reports.data_health(7)
+    assert health.events == 5 and health.events_today == 4
+    assert health.visitors == 2
     assert (health.recommended_products, health.catalog_size) == (3, 10)
     assert health.coverage == pytest.approx(0.3)
 
@@ -110,5 +117,5 @@ def test_summary_for_the_home_panel():
         + [event("click", "a", placement="for_you")]
     )
     summary = reports.summary()
-    assert summary.events_7d == 5 and summary.ctr_7d == 0.25
+    assert summary.events == 5 and summary.ctr == 0.25
     assert summary.model is None and summary.running_experiments == 0

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from personalization_plugin.core.conf import plugin_settings
-from personalization_plugin.experiments.models import Experiment
 from personalization_plugin.models import Event, MerchandisingRule, ModelVersion
-from tests.experiments.factories import event, running_experiment, visitors_in
+from tests.experiments.factories import event, running_experiment
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,7 @@ def test_dashboard_renders_charts_from_events(admin_client_):
         + [event("click", "a", placement="for_you", at=now - timedelta(days=1))]
         + [event("view", "b", at=now - timedelta(days=2))]
     )
+    call_command("personalization_rollup", stdout=io.StringIO())
     html = admin_client_.get("/admin/personalization/?days=7").content.decode()
     assert html.count("<svg") >= 4
     assert "Events per day, last 7 days" in html
@@ -134,87 +136,7 @@ def test_rules_list_filters_by_action(admin_client_):
     assert "bbb-boosted" in html and "aaa-excluded" not in html
 
 
-def test_creating_an_experiment_starts_it_as_a_draft(admin_client_):
-    response = admin_client_.post(
-        "/admin/personalization/experiments/new/",
-        {
-            "name": "Home for you",
-            "placement": "for_you",
-            "control_strategy": "baseline",
-            "treatment_strategy": "personalized",
-            "holdout_percent": 20,
-            "attribution_days": 7,
-        },
-    )
-    assert response.status_code == 302
-    assert Experiment.objects.get().status == "draft"
-
-
-def test_an_experiment_needs_two_different_arms(admin_client_):
-    response = admin_client_.post(
-        "/admin/personalization/experiments/new/",
-        {
-            "name": "Same",
-            "placement": "for_you",
-            "control_strategy": "baseline",
-            "treatment_strategy": "baseline",
-            "holdout_percent": 20,
-            "attribution_days": 7,
-        },
-    )
-    assert "Pick a different strategy" in response.content.decode()
-
-
-def test_start_stop_and_ship_the_winner(admin_client_):
-    experiment = Experiment.objects.create(name="x", placement="for_you")
-    base = f"/admin/personalization/experiments/{experiment.pk}"
-    admin_client_.post(f"{base}/start/")
-    experiment.refresh_from_db()
-    assert experiment.status == "running" and experiment.started_at is not None
-    admin_client_.post(f"{base}/ship/", {"winner": "treatment"})
-    experiment.refresh_from_db()
-    assert (experiment.status, experiment.winner) == ("shipped", "treatment")
-    assert experiment.ended_at is not None
-    actions = set(ModelLogEntry.objects.values_list("action", flat=True))
-    assert {"personalization.experiment.start", "personalization.experiment.ship"} <= actions
-
-
-def test_shipping_needs_a_winner(admin_client_):
-    experiment = running_experiment()
-    response = admin_client_.post(
-        f"/admin/personalization/experiments/{experiment.pk}/ship/", follow=True
-    )
-    assert "Choose the winner" in response.content.decode()
-    experiment.refresh_from_db()
-    assert experiment.status == "running"
-
-
-def test_a_second_experiment_cannot_start_on_a_busy_placement(admin_client_):
-    running_experiment()
-    second = Experiment.objects.create(name="second", placement="for_you")
-    response = admin_client_.post(
-        f"/admin/personalization/experiments/{second.pk}/start/", follow=True
-    )
-    assert "already runs on this placement" in response.content.decode()
-    second.refresh_from_db()
-    assert second.status == "draft"
-
-
-def test_results_page_shows_per_arm_numbers_and_the_test(admin_client_):
-    experiment = running_experiment()
-    control = visitors_in(experiment, "control", 1)[0]
-    treatment = visitors_in(experiment, "treatment", 1)[0]
-    rows = [event("impression", control, placement="for_you") for _ in range(20)]
-    rows += [event("impression", treatment, placement="for_you") for _ in range(20)]
-    rows += [event("click", treatment, placement="for_you") for _ in range(5)]
-    Event.objects.bulk_create(rows)
-    html = admin_client_.get(
-        f"/admin/personalization/experiments/{experiment.pk}/results/"
-    ).content.decode()
-    assert "Click-through rate" in html
-    assert "25.0%" in html and "0.0%" in html  # treatment 5/20, control 0/20
-    assert "n = 20 / 20" in html
-    assert "Stop and ship" in html
+# The experiment page and its actions: tests/admin/test_experiment_page.py
 
 
 def test_saving_settings_overrides_personalization_at_once(admin_client_):

@@ -12,11 +12,13 @@ from personalization_plugin.experiments.bucketing import (
     CONTROL,
     TREATMENT,
     arm_name,
+    arms_for,
     arms_of,
     assign,
     bucket,
+    person_key,
 )
-from personalization_plugin.experiments.models import Experiment
+from personalization_plugin.experiments.models import Enrollment, Experiment
 from personalization_plugin.tracking.identity import Visitor
 
 from .factories import running_experiment
@@ -109,3 +111,47 @@ def test_stopping_an_experiment_takes_effect_at_once():
     experiment.status = Experiment.Status.STOPPED
     experiment.save()
     assert assign(visitor, "for_you") is None
+
+
+@pytest.mark.django_db
+def test_a_signed_in_customer_gets_one_arm_on_every_device():
+    experiment = running_experiment(holdout_percent=50)
+    for customer in (f"cust-{i}" for i in range(40)):
+        phone = Visitor(visitor_id=f"{customer}-phone", customer_id=customer)
+        laptop = Visitor(visitor_id=f"{customer}-laptop", customer_id=customer)
+        arm = assign(phone, "for_you")
+        assert arm == assign(laptop, "for_you")
+        assert arm.name == arm_name(experiment.pk, person_key("", customer), 50)
+
+
+@pytest.mark.django_db
+def test_an_anonymous_visitor_who_signs_in_keeps_their_arm_on_every_device():
+    from personalization_plugin.tracking.identity import merge_visitor
+
+    experiment = running_experiment(holdout_percent=50)
+    # Anonymous visitors whose own arm differs from what their customer id would hash
+    # to, so keeping the arm needs the carry-over, not luck.
+    moved = [
+        (f"anon-{i}", f"buyer-{i}")
+        for i in range(200)
+        if arm_name(experiment.pk, f"anon-{i}", 50)
+        != arm_name(experiment.pk, person_key("", f"buyer-{i}"), 50)
+    ][:10]
+    assert len(moved) == 10
+    for visitor_id, customer_id in moved:
+        before = assign(Visitor(visitor_id=visitor_id), "for_you")
+        merge_visitor(visitor_id, customer_id)  # the login
+        after = assign(Visitor(visitor_id=visitor_id, customer_id=customer_id), "for_you")
+        other_device = assign(Visitor(visitor_id="tablet", customer_id=customer_id), "for_you")
+        assert before.name == after.name == other_device.name
+        # Signing in again from the tablet does not move the person either.
+        merge_visitor("tablet", customer_id)
+        assert assign(Visitor(visitor_id="x", customer_id=customer_id), "for_you") == after
+    # Analysis re-derives the same arms from the pins, and the pin names no customer.
+    keys = [person_key("", c) for _, c in moved]
+    in_control = arms_for(experiment.pk, keys, 50)
+    assert [CONTROL if c else TREATMENT for c in in_control] == [
+        assign(Visitor(visitor_id=v), "for_you").name for v, _ in moved
+    ]
+    stored = set(Enrollment.objects.values_list("person", flat=True))
+    assert not any(c in p for _, c in moved for p in stored)

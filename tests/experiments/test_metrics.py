@@ -12,10 +12,13 @@ import math
 import statistics as pystats
 from datetime import timedelta
 
+import numpy as np
+import pyarrow as pa
 import pytest
+import tea_tasting as tt
 from django.utils import timezone
-from scipy import stats
 
+from personalization_plugin.experiments import statistics
 from personalization_plugin.experiments.metrics import analyse
 from personalization_plugin.models import Event
 
@@ -112,44 +115,91 @@ def test_attributed_revenue_needs_a_click_on_the_product_within_the_window(resul
     assert result.treatment.attributed_revenue == pytest.approx(30.0 + 60.0)
 
 
-def test_ctr_lift_and_two_proportion_z_test_match_the_formula(result):
-    ctr = result.comparisons["ctr"]
-    pooled = (10 + 24) / (200 + 200)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / 200 + 1 / 200))
-    z = (24 / 200 - 10 / 200) / se
-    p = math.erfc(abs(z) / math.sqrt(2))
-    assert ctr.lift == pytest.approx((0.12 - 0.05) / 0.05)
-    assert ctr.statistic == pytest.approx(z)
-    assert ctr.p_value == pytest.approx(p)
-    assert ctr.significant  # z = 2.49, p = 0.013
-    assert (ctr.n_control, ctr.n_treatment) == (200, 200)
+def test_every_metric_is_tested_per_person_not_per_impression(result):
+    # 200 impressions per arm but 4 and 5 people: the unit is the person.
+    for metric, estimate in result.estimates.items():
+        assert (estimate.n_control, estimate.n_treatment) in ((4, 5), (1, 3)), metric
+    ctr = result.estimates["ctr"]
+    assert ctr.method == "ratio"
+    assert ctr.control == pytest.approx(10 / 200) and ctr.treatment == pytest.approx(24 / 200)
 
 
-def test_conversion_with_four_and_five_visitors_is_not_significant(result):
-    conv = result.comparisons["conversion_rate"]
-    pooled = (1 + 3) / (4 + 5)
-    z = (3 / 5 - 1 / 4) / math.sqrt(pooled * (1 - pooled) * (1 / 4 + 1 / 5))
-    assert conv.statistic == pytest.approx(z)
-    assert conv.p_value == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
+def test_ctr_with_four_and_five_people_is_not_significant(result):
+    # Counted per impression (the old, wrong test) this was z = 2.49, p = 0.013; with
+    # the clicks of one person correlated, nine people prove nothing.
+    ctr = result.estimates["ctr"]
+    assert ctr.p_value is not None and ctr.p_value > 0.05
+    assert not result.horizon_reached
+
+
+def test_conversion_is_a_per_person_welch_test_with_cuped(result):
+    # c3 ordered 30 days before the start: a pre-period covariate, so CUPED applies.
+    table = pa.table(
+        {
+            "arm": [0, 0, 0, 0, 1, 1, 1, 1, 1],
+            "converted": [1.0, 0, 0, 0, 1.0, 1.0, 1.0, 0, 0],
+            "before": [0.0, 0, 0, 1.0, 0, 0, 0, 0, 0],
+        }
+    )
+    expected = tt.Experiment(
+        variant="arm", metrics={"conv": tt.Mean("converted", covariate="before")}
+    ).analyze(table, control=0)["conv"]
+    conv = result.estimates["conversion_rate"]
+    assert conv.cuped
+    assert conv.p_value == pytest.approx(expected.pvalue)
+    assert conv.lift == pytest.approx(expected.rel_effect_size)
     assert not conv.significant
 
 
-def test_revenue_per_visitor_uses_welch_t(result):
-    control, treatment = [40.0, 0, 0, 0], [50.0, 60.0, 10.0, 0, 0]
-    vc = pystats.variance(control) / 4
-    vt = pystats.variance(treatment) / 5
-    t = (pystats.mean(treatment) - pystats.mean(control)) / math.sqrt(vc + vt)
-    dof = (vc + vt) ** 2 / (vc**2 / 3 + vt**2 / 4)
-    p = 2 * stats.t.sf(abs(t), dof)
-    rpv = result.comparisons["revenue_per_visitor"]
-    assert rpv.test == "welch"
-    assert rpv.statistic == pytest.approx(t)
-    assert rpv.p_value == pytest.approx(p)
-    assert rpv.lift == pytest.approx((24 - 10) / 10)
+def test_revenue_per_visitor_is_cuped_welch_and_holm_adjusted(result):
+    table = pa.table(
+        {
+            "arm": [0, 0, 0, 0, 1, 1, 1, 1, 1],
+            "revenue": [40.0, 0, 0, 0, 50.0, 60.0, 10.0, 0, 0],
+            "before": [0.0, 0, 0, 500.0, 0, 0, 0, 0, 0],
+        }
+    )
+    expected = tt.Experiment(
+        variant="arm", metrics={"rpv": tt.Mean("revenue", covariate="before")}
+    ).analyze(table, control=0)["rpv"]
+    rpv = result.estimates["revenue_per_visitor"]
+    assert rpv.cuped
+    assert rpv.statistic == pytest.approx(expected.statistic)
+    assert rpv.p_value == pytest.approx(expected.pvalue)
+    # a secondary metric: its p-value is Holm-adjusted, never below the raw one
+    assert rpv.adjusted_p >= rpv.p_value
+    # without the covariate it is Welch's t-test on the raw values
+    plain = statistics.mean_metric("rpv", np.array([40.0, 0, 0, 0]), np.array([50.0, 60, 10, 0, 0]))
+    vc, vt = pystats.variance([40.0, 0, 0, 0]) / 4, pystats.variance([50.0, 60, 10, 0, 0]) / 5
+    assert plain.statistic == pytest.approx((24 - 10) / math.sqrt(vc + vt))
+
+
+def test_average_order_value_is_a_ratio_over_people_with_orders(result):
+    aov = result.estimates["average_order_value"]
+    assert aov.method == "ratio"
+    assert (aov.n_control, aov.n_treatment) == (1, 3)
+    assert aov.control == pytest.approx(40.0) and aov.treatment == pytest.approx(40.0)
 
 
 def test_an_experiment_without_traffic_has_zero_rates_and_no_test():
     result = analyse(running_experiment())
     assert result.control.visitors == 0 and result.treatment.ctr == 0.0
-    assert result.comparisons["ctr"].p_value is None
-    assert result.comparisons["revenue_per_visitor"].p_value is None
+    assert result.estimates["ctr"].p_value is None
+    assert result.estimates["revenue_per_visitor"].p_value is None
+    assert result.decision == "empty"
+
+
+def test_a_signed_in_customer_is_one_person_across_visitor_ids():
+    experiment = running_experiment(holdout_percent=50)
+    seen = timezone.now() - 2 * DAY
+    rows = [
+        event("impression", "phone", placement="for_you", at=seen),
+        event("impression", "laptop", placement="for_you", at=seen),
+        event("purchase", "laptop", price="10.00", order_id="o1"),
+    ]
+    for row in rows:
+        row.customer_id = "42"
+    Event.objects.bulk_create(rows)
+    result = analyse(experiment)
+    assert result.people == 1
+    assert result.control.revenue + result.treatment.revenue == pytest.approx(10.0)

@@ -46,10 +46,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from personalization_plugin.engine.training import train
+        from personalization_plugin.reports import rollups
         from personalization_plugin.serving import clear_caches
 
         if opts["if_none"] and Experiment.objects.exists():
             self.stdout.write("An experiment exists already: nothing simulated.")
+            rollups.refresh()
             return
         if not Event.objects.filter(type="view").exists():
             raise CommandError("No stored product views: run `manage.py seed_demo` first.")
@@ -69,11 +71,28 @@ class Command(BaseCommand):
             started_at=now - timedelta(days=opts["days"], hours=1),
             note="Simulated traffic from personalization_demo_experiment.",
         )
+        self._plan(experiment)
         counts = self._simulate(experiment, opts, now)
+        rollups.refresh()  # the report pages read the roll-ups
         self.stdout.write(
             f"Experiment {experiment.pk} running on {experiment.placement}: "
             + ", ".join(f"{v} {k}" for k, v in counts.items())
+            + f"; the result shows after {experiment.planned_visitors:,} visitors."
         )
+
+    def _plan(self, experiment: Experiment) -> None:
+        """The fixed horizon, as the Start button would set it: from the history before
+        the start, else (a small demo store) from its conversion rate over all history."""
+        from personalization_plugin.experiments.planning import plan
+
+        planned = plan(experiment)
+        if planned is None:
+            people = Event.objects.values("visitor_id").distinct().count()
+            buyers = Event.objects.filter(type="purchase").values("visitor_id").distinct().count()
+            experiment.baseline_rate = min(0.9999, max(0.0001, buyers / people if people else 0.03))
+            planned = plan(experiment)
+        experiment.planned_visitors = planned
+        experiment.save(update_fields=["baseline_rate", "planned_visitors"])
 
     def _simulate(self, experiment: Experiment, opts: dict[str, Any], now: Any) -> dict[str, int]:
         from personalization_plugin.adapters import get_adapter

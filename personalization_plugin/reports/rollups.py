@@ -1,0 +1,264 @@
+"""Daily roll-ups: the report pages read a few hundred summary rows, not the events.
+
+Every closed day (before today, in the site's time zone) is summarised once into
+`DailyRollup` (events per type and placement, orders, revenue, revenue after a
+recommendation click), `DailyActivity` (one digest per active person) and `DailyShown`
+(impressions per product). `refresh()` recomputes only the days that changed since the
+last run: days with events stored after it, plus the ATTRIBUTION_DAYS after each (a late
+click changes what later orders count as attributed). It is run by
+`manage.py personalization_rollup` (hourly from cron, or after imports).
+
+Today is never rolled up: `compute(today)` runs the very same aggregation live on
+today's events only, so a page is current to the minute and still cheap. A page that
+finds closed days not rolled up yet says so instead of showing zeros silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.utils import timezone
+
+from personalization_plugin.core import subjects
+from personalization_plugin.experiments.attribution import LINE_TOTAL, attributed_by_person
+from personalization_plugin.experiments.models import (
+    DailyActivity,
+    DailyRollup,
+    DailyShown,
+    RollupDay,
+)
+from personalization_plugin.models import Event
+
+logger = logging.getLogger("personalization_plugin.reports")
+
+ATTRIBUTION_DAYS = 7  # "revenue after a recommendation click": the click at most 7 days before
+ZERO = Decimal("0")
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def bounds(day: date) -> tuple[datetime, datetime]:
+    """The first instant of `day` and of the next day, in the site's time zone."""
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(day, time.min), tz)
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), tz)
+
+
+def person_digest(visitor_id: str, customer_id: str) -> str:
+    return subjects.digest(subjects.of(customer_id, visitor_id), purpose="rollup")
+
+
+@dataclass
+class DayFigures:
+    """One day's summary rows (unsaved) and the sets that distinct counts need."""
+
+    day: date
+    rows: list[DailyRollup] = field(default_factory=list)
+    people: set[str] = field(default_factory=set)
+    shown: dict[str, int] = field(default_factory=dict)
+
+
+def compute(day: date) -> DayFigures:
+    """Aggregate one day's events (grouped queries; no event reaches Python one by one
+    except the distinct person ids, which are digested at once)."""
+    start, end = bounds(day)
+    events = Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    figures = DayFigures(day)
+    counts = events.values("type", "placement").annotate(n=Count("pk")).order_by()
+    by_key: dict[tuple[str, str], DailyRollup] = {}
+    for row in counts:
+        # Placements matter for recommendation events only; the rest are store-wide.
+        placement = row["placement"] if row["type"] in ("impression", "click") else ""
+        key = (row["type"], placement)
+        rollup = by_key.setdefault(key, DailyRollup(day=day, type=key[0], placement=key[1]))
+        rollup.events += row["n"]
+    purchases = events.filter(type="purchase").aggregate(
+        orders=Count("order_id", distinct=True), revenue=Sum(LINE_TOTAL)
+    )
+    attributed = sum(
+        attributed_by_person(window_days=ATTRIBUTION_DAYS, since=start, until=end).values()
+    )
+    if ("purchase", "") in by_key:
+        rollup = by_key[("purchase", "")]
+        rollup.orders = purchases["orders"] or 0
+        rollup.revenue = purchases["revenue"] or ZERO
+        rollup.attributed_revenue = Decimal(str(round(attributed, 2)))
+    figures.rows = list(by_key.values())
+    figures.people = {
+        person_digest(v, c)
+        for v, c in events.values_list("visitor_id", "customer_id").distinct().order_by()
+    }
+    figures.shown = dict(
+        events.filter(type="impression")
+        .values("product_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("product_id", "n")
+    )
+    return figures
+
+
+def refresh_day(day: date, started: datetime | None = None) -> None:
+    """Replace the roll-up rows of one closed day (atomic: readers see old or new)."""
+    figures = compute(day)
+    with transaction.atomic():
+        DailyRollup.objects.filter(day=day).delete()
+        DailyActivity.objects.filter(day=day).delete()
+        DailyShown.objects.filter(day=day).delete()
+        DailyRollup.objects.bulk_create(figures.rows)
+        DailyActivity.objects.bulk_create(
+            [DailyActivity(day=day, person=p) for p in figures.people], batch_size=5000
+        )
+        DailyShown.objects.bulk_create(
+            [DailyShown(day=day, product_id=p, impressions=n) for p, n in figures.shown.items()],
+            batch_size=5000,
+        )
+        RollupDay.objects.update_or_create(
+            day=day, defaults={"refreshed_at": started or timezone.now()}
+        )
+
+
+def stale_days(now: datetime | None = None) -> list[date]:
+    """Closed days whose roll-up is missing or older than events stored for them."""
+    now = now or timezone.now()
+    last_closed = timezone.localdate(now) - timedelta(days=1)
+    first = Event.objects.aggregate(first=Min("occurred_at"))["first"]
+    if first is None:
+        return []
+    done = set(RollupDay.objects.values_list("day", flat=True))
+    day, wanted = timezone.localdate(first), set()
+    while day <= last_closed:
+        if day not in done:
+            wanted.add(day)
+        day += timedelta(days=1)
+    watermark = RollupDay.objects.aggregate(w=Max("refreshed_at"))["w"]
+    if watermark is not None:
+        changed = Event.objects.filter(stored_at__gte=watermark).dates("occurred_at", "day")
+        for touched in changed:
+            for k in range(ATTRIBUTION_DAYS + 1):
+                if touched + timedelta(days=k) <= last_closed:
+                    wanted.add(touched + timedelta(days=k))
+    return sorted(wanted)
+
+
+def refresh(now: datetime | None = None) -> list[date]:
+    """Roll up every stale closed day; returns the days refreshed. Safe to run often."""
+    started = timezone.now()
+    days = stale_days(now)
+    for day in days:
+        refresh_day(day, started)
+    if days:
+        logger.info("Rolled up %d day(s), %s to %s.", len(days), days[0], days[-1])
+    return days
+
+
+def forget(days: list[date] | None = None) -> None:
+    """Drop roll-ups (of `days`, or all) so the next refresh recomputes them, e.g.
+    after events were erased or re-imported."""
+    for model in (RollupDay, DailyRollup, DailyActivity, DailyShown):
+        rows = model.objects.all() if days is None else model.objects.filter(day__in=days)
+        rows.delete()
+
+
+# Distinct counts over closed days change only when a roll-up is refreshed: cached per
+# process by (model, first day, last closed day, newest refresh).
+_past_counts: dict[tuple, int] = {}
+
+
+def _distinct_union(past: QuerySet, column: str, today: set[str], key: tuple) -> int:
+    """|distinct values of `column` in `past` ∪ today|, counted in the database: the past
+    distinct count (cached until the next refresh) plus today's values that the past does
+    not have (checked through the (person, day) index in chunks that fit any database's
+    parameter limit; no id list is fetched whole)."""
+    if key not in _past_counts:
+        if len(_past_counts) > 64:
+            _past_counts.clear()
+        _past_counts[key] = past.values(column).distinct().count()
+    count = _past_counts[key]
+    seen = 0
+    values = list(today)
+    for k in range(0, len(values), 900):
+        chunk = values[k : k + 900]
+        seen += past.filter(**{f"{column}__in": chunk}).values(column).distinct().count()
+    return count + len(values) - seen
+
+
+@dataclass
+class PeriodFigures:
+    """Everything the report pages show for the last `days` days (today included)."""
+
+    days: list[date]
+    events: dict[str, dict[date, int]]  # type -> day -> count
+    placements: dict[str, tuple[int, int]]  # placement -> (impressions, clicks)
+    revenue: dict[date, tuple[float, float]]  # day -> (all, after a recommendation click)
+    orders: int
+    people: int  # distinct persons active in the period
+    products_shown: int  # distinct products recommended in the period
+    missing_days: list[date]  # closed days not rolled up yet (their figures are absent)
+
+    def total(self, type: str) -> int:
+        return sum(self.events.get(type, {}).values())
+
+    @property
+    def total_revenue(self) -> float:
+        return sum(r for r, _ in self.revenue.values())
+
+    @property
+    def attributed_revenue(self) -> float:
+        return sum(a for _, a in self.revenue.values())
+
+
+def period(days: int) -> PeriodFigures:
+    """The last `days` calendar days: closed days from the roll-ups, today live."""
+    now_day = today()
+    day_list = [now_day - timedelta(days=k) for k in range(days - 1, -1, -1)]
+    first = day_list[0]
+    events: dict[str, dict[date, int]] = defaultdict(dict)
+    placements: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    revenue: dict[date, tuple[float, float]] = {d: (0.0, 0.0) for d in day_list}
+    orders = 0
+
+    def add(rows: Iterable[DailyRollup]) -> None:
+        nonlocal orders
+        for r in rows:
+            events[r.type][r.day] = events[r.type].get(r.day, 0) + r.events
+            if r.type in ("impression", "click") and r.placement:
+                placements[r.placement][0 if r.type == "impression" else 1] += r.events
+            if r.type == "purchase":
+                orders += r.orders
+                rev, attr = revenue[r.day]
+                revenue[r.day] = (rev + float(r.revenue), attr + float(r.attributed_revenue))
+
+    add(DailyRollup.objects.filter(day__gte=first, day__lt=now_day))
+    live = compute(now_day)
+    add(live.rows)
+    version = (first, now_day, RollupDay.objects.aggregate(w=Max("refreshed_at"))["w"])
+    past_people = DailyActivity.objects.filter(day__gte=first, day__lt=now_day)
+    past_shown = DailyShown.objects.filter(day__gte=first, day__lt=now_day)
+    done = set(
+        RollupDay.objects.filter(day__gte=first, day__lt=now_day).values_list("day", flat=True)
+    )
+    first_event = Event.objects.aggregate(first=Min("occurred_at"))["first"]
+    since = timezone.localdate(first_event) if first_event else now_day
+    missing = [d for d in day_list[:-1] if d >= since and d not in done]
+    return PeriodFigures(
+        days=day_list,
+        events=dict(events),
+        placements={p: (v[0], v[1]) for p, v in sorted(placements.items())},
+        revenue=revenue,
+        orders=orders,
+        people=_distinct_union(past_people, "person", live.people, ("people", *version)),
+        products_shown=_distinct_union(
+            past_shown, "product_id", set(live.shown), ("shown", *version)
+        ),
+        missing_days=missing,
+    )
