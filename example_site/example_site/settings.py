@@ -129,6 +129,8 @@ PERSONALIZATION = {
     "ADAPTER": "shop.adapter.ShopAdapter",
     "REDIS_URL": os.environ.get("REDIS_URL") or None,
     "CONSENT_MODE": os.environ.get("PERSONALIZATION_CONSENT_MODE", "implied"),
+    # Its own secret, so rotating SECRET_KEY never forgets who was erased (check W020).
+    "HASH_KEY": os.environ.get("PERSONALIZATION_HASH_KEY", "demo-only-hash-key-change-me"),
 }
 
 LOGGING = {
