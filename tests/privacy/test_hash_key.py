@@ -89,6 +89,4 @@ def test_check_is_quiet_with_a_dedicated_key_or_in_debug(settings) -> None:
 def test_check_rejects_malformed_keys(settings) -> None:
     settings.DEBUG = True
     assert [m.id for m in check_hash_key({"HASH_KEY": 5})] == ["personalization.E020"]
-    assert [m.id for m in check_hash_key({"HASH_KEY_FALLBACKS": "old"})] == [
-        "personalization.E020"
-    ]
+    assert [m.id for m in check_hash_key({"HASH_KEY_FALLBACKS": "old"})] == ["personalization.E020"]
