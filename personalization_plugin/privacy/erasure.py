@@ -207,6 +207,9 @@ def erase(
         name = _eraser_name(func)
         try:
             report[name] = int(func(set(subjects)))
+        except ErasureIncomplete as exc:  # the eraser says what is left and what to do
+            failed.append(f"{name}: {exc}")
+            logger.error("Eraser %s did not finish: %s", name, exc)
         except Exception as exc:
             failed.append(name)
             logger.error("Eraser %s failed: %s: %s", name, type(exc).__name__, exc)
@@ -220,8 +223,8 @@ def erase(
         failed.append(str(exc))
     if failed:
         raise ErasureIncomplete(
-            f"Erasure done except in {', '.join(failed)}; fix the error logged above and "
-            "run the erasure again."
+            f"Erasure done except in {'; '.join(failed)}. Fix what is named (the error is "
+            "logged) and run the erasure again."
         )
     logger.info("Erased %d subject(s): %s", len(subjects), report)
     return report
