@@ -54,9 +54,9 @@ def stored_queries() -> set[str]:
     return set(Event.objects.filter(type="search").values_list("query", flat=True))
 
 
-def share_one_browser(customers: tuple[Any, Any]) -> Client:
+def share_one_browser(customers: tuple[Any, Any], browser: Client | None = None) -> Client:
     """A signs in, searches, signs out; B signs in on the same browser and searches."""
-    browser = Client()
+    browser = browser or Client()
     search(browser, "anonymous before ada")
     sign_in(browser, "ada")
     search(browser, "ada private search")
