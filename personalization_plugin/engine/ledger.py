@@ -23,8 +23,9 @@ from personalization_plugin.engine.algorithms.base import sparse_from_arrays, sp
 from personalization_plugin.models import ErasedShopper
 
 PER_USER_ARRAYS = ("core_user_factors",)
-# Ledger rows come from other processes' clocks: look this far before the cut too.
-CLOCK_SKEW = timedelta(minutes=10)
+# Ledger rows carry other machines' clocks: look this far before the cut too (NTP keeps
+# skew to milliseconds; a wide margin only makes loads re-hash for longer after an erasure).
+CLOCK_SKEW = timedelta(minutes=2)
 # Manifest fields: when the events were read, and when the ledger was last applied.
 CUT_FIELD = "data_cut"
 APPLIED_FIELD = "ledger_applied_at"
