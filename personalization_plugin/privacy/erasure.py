@@ -138,6 +138,20 @@ def _verify_redis_state(subjects: set[str]) -> None:
         )
 
 
+def _unlink_visitor_ids(visitor_ids: set[str]) -> int:
+    """Give the events left under erased visitor ids (another customer's, signed in on the
+    same browser; or a customer's own when only the browser asked to be forgotten) a fresh
+    random visitor id: they stay with the customer they belong to, and the erased device id
+    is stored nowhere. Returns how many events were relabelled."""
+    from personalization_plugin.models import Event
+    from personalization_plugin.tracking.identity import new_visitor_id
+
+    return sum(
+        Event.objects.filter(visitor_id=v).update(visitor_id=new_visitor_id())
+        for v in sorted(visitor_ids)
+    )
+
+
 def _record_in_ledger(subjects: set[str]) -> None:
     """Write (or move forward) each subject's ledger row: a second erasure after the
     shopper came back must reach artifacts trained in between."""
@@ -196,6 +210,7 @@ def erase(
     report = {"buffered": backend.scrub(subjects)}
     owned = owned_events(visitor_id, customer_id, for_erasure=True)
     report["events"] = Event.objects.filter(owned).delete()[0]
+    report["unlinked_events"] = _unlink_visitor_ids(subject_keys.visitor_ids(subjects))
     realtime = get_realtime()
     report["realtime"] = sum(realtime.forget(subject) for subject in sorted(subjects))
     report["rate_limits"] = ratelimit.forget(subjects)

@@ -137,3 +137,20 @@ def test_a_login_on_another_customers_visitor_id_rotates_it_and_takes_only_what_
     assert owners["ada private search"] == ada
     assert owners["before ada"] == ""  # recorded before ada: not bob's
     assert owners["after ada left"] == bob and owners["bob private search"] == bob
+
+
+def test_a_customers_erasure_keeps_the_other_customers_events_without_the_shared_visitor_id(
+    customers,
+) -> None:
+    from personalization_plugin import track
+    from personalization_plugin.privacy.erasure import erase
+
+    ada, bob = (str(u.pk) for u in customers)
+    shared = "6" * 32
+    track("search", visitor_id=shared, customer_id=ada, query="ada private search")
+    track("search", visitor_id=shared, customer_id=bob, query="bob private search")
+    get_backend().flush()
+    erase(customer_id=ada)
+    [(query, customer, visitor)] = Event.objects.values_list("query", "customer_id", "visitor_id")
+    assert (query, customer) == ("bob private search", bob)
+    assert visitor != shared and len(visitor) == 32  # a fresh pseudonym, not the erased id
