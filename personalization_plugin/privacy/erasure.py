@@ -4,7 +4,13 @@ Other parts of the plugin (the engine's model factors, serving's cached lists) k
 their own per-shopper data; they `core.registry.register_eraser(func)` in their app's
 `ready()` so that `erase()` reaches them.
 A func takes the set of subjects ("v:<visitor id>", "c:<customer id>") and returns how
-many things it removed.
+many things it removed, or raises (ErasureIncomplete with what is left) when it could not.
+
+The erasure ledger (`ErasedShopper`, keyed hashes only) is written first: imports, training
+and model loading honour it, so nothing a slower or overlapping step misses can bring the
+shopper back. Events are erased by what belongs to the shopper (`owned_events`), never
+by another customer's events under a visitor id they once shared, and `erase()` either
+completes or raises ErasureIncomplete: it never reports a success it did not achieve.
 """
 
 from __future__ import annotations
