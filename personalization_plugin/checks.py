@@ -10,6 +10,7 @@ E005 CONSENT_MODE not "implied"/"required"        E010 EVENT_WEIGHTS malformed
 W001 VisitorMiddleware not installed              W002 ADAPTER not set
 W003 VisitorMiddleware before AuthenticationMiddleware (customers are not recognised)
 W004 several web processes without REDIS_URL (rate limits are counted per process)
+E020 HASH_KEY / HASH_KEY_FALLBACKS malformed     W020 HASH_KEY missing or = SECRET_KEY (production)
 """
 
 from __future__ import annotations
@@ -366,6 +367,54 @@ def check_feature_apps() -> list[Error]:
     ]
 
 
+HASH_KEY_HINT = (
+    'Set PERSONALIZATION["HASH_KEY"] to a long random string of its own, for example from '
+    "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`, kept as secret as "
+    "SECRET_KEY. Old digests stay valid: SECRET_KEY is honoured on lookup, and after a "
+    'later rotation list the old value in PERSONALIZATION["HASH_KEY_FALLBACKS"].'
+)
+
+
+def check_hash_key(user: dict[str, Any]) -> list[Error | Warning]:
+    """The key of `core.subjects.digest` (key names, the erasure ledger): its own secret,
+    so that rotating SECRET_KEY does not make erased shoppers importable again."""
+    key = user.get("HASH_KEY")
+    fallbacks = user.get("HASH_KEY_FALLBACKS", [])
+    problems: list[Error | Warning] = []
+    if key is not None and (not isinstance(key, str) or not key):
+        problems.append(
+            Error(
+                f"{_setting('HASH_KEY')} must be a non-empty string or None, got {type(key).__name__}.",
+                hint=HASH_KEY_HINT,
+                id="personalization.E020",
+            )
+        )
+    if not isinstance(fallbacks, list | tuple) or not all(
+        isinstance(k, str) and k for k in fallbacks
+    ):
+        problems.append(
+            Error(
+                f"{_setting('HASH_KEY_FALLBACKS')} must be a list of non-empty strings (older "
+                "hash keys, newest first).",
+                hint='For example PERSONALIZATION["HASH_KEY_FALLBACKS"] = [OLD_HASH_KEY].',
+                id="personalization.E020",
+            )
+        )
+    if not settings.DEBUG and (not key or key == settings.SECRET_KEY):
+        problems.append(
+            Warning(
+                f"{_setting('HASH_KEY')} is "
+                + ("not set" if not key else "the same as SECRET_KEY")
+                + ": shopper digests (Redis key names, the erased-shopper ledger) then depend "
+                "on SECRET_KEY, and rotating it without SECRET_KEY_FALLBACKS lets a "
+                "re-import bring erased shoppers back.",
+                hint=HASH_KEY_HINT,
+                id="personalization.W020",
+            )
+        )
+    return problems
+
+
 @register(Tags.compatibility)
 def check_personalization_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     user = getattr(settings, "PERSONALIZATION", {})
@@ -386,6 +435,7 @@ def check_personalization_settings(app_configs: Any = None, **kwargs: Any) -> li
         *check_adapter(user),
         *check_redis(user),
         *check_shared_limits(user),
+        *check_hash_key(user),
         *check_middleware(),
         *check_feature_apps(),
     ]

@@ -6,6 +6,8 @@ experiments) keep their own models in their own apps.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -84,17 +86,38 @@ class PrivacyChoice(models.Model):
         return f"{self.subject}: {self.consent}"
 
 
-class ErasedShopper(models.Model):
-    """A keyed hash of an erased subject, so imports of past orders cannot bring them back.
+class ErasedShopperQuerySet(models.QuerySet["ErasedShopper"]):
+    """Lookups of the erasure ledger by subject, honouring every hash key (rotations)."""
 
-    Only the HMAC (keyed with SECRET_KEY) is kept, never the id itself. The intake also
-    drops events that carry an erased *visitor* id (`tracking.screening`), which only a
-    replayed cookie can: forget-me drops the cookie, so a returning shopper who consents is
-    tracked under a new visitor id, and a signed-in customer under their account as usual.
+    def matching(self, wanted: Iterable[str]) -> set[str]:
+        """Which of these subjects have a ledger row (under the current or an older key)."""
+        by_digest = subjects.digest_map(wanted, "erased", 64)
+        if not by_digest:
+            return set()
+        found: set[str] = set()
+        digests = list(by_digest)
+        for lo in range(0, len(digests), 500):  # SQLite's bound-variable limit
+            chunk = digests[lo : lo + 500]
+            found.update(self.filter(digest__in=chunk).values_list("digest", flat=True))
+        return {by_digest[d] for d in found}
+
+
+class ErasedShopper(models.Model):
+    """The erasure ledger: a keyed hash of each erased subject and when it was erased.
+
+    Imports of past orders skip these subjects, training leaves them out, and a model
+    artifact trained before `erased_at` drops their rows when it is loaded, so neither a
+    re-import nor an artifact rewritten by an overlapping erasure brings anyone back.
+    Only the HMAC (`core.subjects.digest`, keyed with HASH_KEY) is kept, never the id.
+    The intake drops events that carry an erased *visitor* id (`tracking.screening`), which
+    only a replayed cookie can: forget-me drops the cookie, so a returning shopper who
+    consents is tracked under a new visitor id, and a signed-in customer as usual.
     """
 
     digest = models.CharField(max_length=64, unique=True)
     erased_at = models.DateTimeField(default=timezone.now)
+
+    objects = ErasedShopperQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"erased {self.digest[:12]}…"

@@ -6,7 +6,7 @@ import pytest
 
 from personalization_plugin.checks import check_personalization_settings
 
-VALID = {"ADAPTER": "tests.tracking.adapter.CatalogAdapter"}
+VALID = {"ADAPTER": "tests.tracking.adapter.CatalogAdapter", "HASH_KEY": "test-hash-key"}
 
 
 def run(settings, **values) -> list:
@@ -98,7 +98,7 @@ def test_adapter_without_protocol_methods(settings) -> None:
 
 
 def test_missing_adapter_is_a_warning(settings) -> None:
-    settings.PERSONALIZATION = {}
+    settings.PERSONALIZATION = {"HASH_KEY": "test-hash-key"}
     assert ids(check_personalization_settings()) == ["personalization.W002"]
 
 

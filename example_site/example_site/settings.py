@@ -140,6 +140,8 @@ PERSONALIZATION: dict[str, Any] = {
         "plant-care",
         "bird-wildlife",
     ],
+    # Its own secret, so rotating SECRET_KEY never forgets who was erased (check W020).
+    "HASH_KEY": os.environ.get("PERSONALIZATION_HASH_KEY", "demo-only-hash-key-change-me"),
 }
 
 LOGGING = {

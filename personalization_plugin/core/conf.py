@@ -21,6 +21,12 @@ DEFAULTS: dict[str, Any] = {
     "ADAPTER": None,
     # Redis connection URL. None selects the embedded, in-process backends.
     "REDIS_URL": None,
+    # The key of the keyed hash that names shoppers outside the database (Redis keys, the
+    # erased-shopper ledger, rate limits); None uses SECRET_KEY. Keep it apart from
+    # SECRET_KEY so rotating that does not forget who was erased. Older hash keys go in
+    # HASH_KEY_FALLBACKS (newest first), honoured on lookup like SECRET_KEY_FALLBACKS.
+    "HASH_KEY": None,
+    "HASH_KEY_FALLBACKS": [],
     # Prefix for every Redis key the plugin writes, so one Redis can serve several stores.
     "KEY_PREFIX": "sp",
     # "auto" picks "redis" when REDIS_URL is set, "local" otherwise.

@@ -3,15 +3,28 @@
 A subject is a signed-in customer ("c:<customer id>") or an anonymous visitor
 ("v:<visitor id>"). This module is the only place the key format is built or parsed.
 Raw ids belong only in the database rows that need them: anything that names a shopper
-elsewhere (Redis key names, cache keys, logs) uses `digest(subject)`, an HMAC keyed with
-SECRET_KEY, so an id cannot be read back from a key name.
+elsewhere (Redis key names, cache keys, logs, the erased-shopper ledger) uses
+`digest(subject)`, an HMAC keyed with PERSONALIZATION["HASH_KEY"], so an id cannot be
+read back from a key name.
+
+The hash key is dedicated, not SECRET_KEY: rotating SECRET_KEY (sessions, signed cookies)
+must not change the digests, or the erased-shopper ledger would match nobody and a
+re-import would bring erased shoppers back. Without HASH_KEY, SECRET_KEY is used (and a
+system check warns). Lookups honour every older key (`digests()`): HASH_KEY_FALLBACKS,
+then SECRET_KEY and SECRET_KEY_FALLBACKS, so introducing or rotating HASH_KEY keeps old
+tombstones matching, the way Django's SECRET_KEY_FALLBACKS keeps old signatures valid.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.utils.crypto import salted_hmac
+
+from personalization_plugin.core.conf import plugin_settings
 
 CUSTOMER = "c"
 VISITOR = "v"
@@ -72,8 +85,54 @@ def customer_ids(subjects: Iterable[str]) -> set[str]:
     return {ident(s) for s in subjects if is_customer(s)}
 
 
+def hash_key() -> str:
+    """The key new digests are made with: HASH_KEY, or SECRET_KEY when it is not set."""
+    return str(plugin_settings.HASH_KEY or settings.SECRET_KEY)
+
+
+def hash_keys() -> list[str]:
+    """The current hash key first, then every older key a lookup must still match
+    (HASH_KEY_FALLBACKS, SECRET_KEY, SECRET_KEY_FALLBACKS), without repeats."""
+    keys = [
+        hash_key(),
+        *(plugin_settings.HASH_KEY_FALLBACKS or ()),
+        settings.SECRET_KEY,
+        *getattr(settings, "SECRET_KEY_FALLBACKS", ()),
+    ]
+    return list(dict.fromkeys(str(k) for k in keys if k))
+
+
+def _hmac(value: str, purpose: str, key: str) -> str:
+    return salted_hmac(f"personalization_plugin.{purpose}", value, secret=key).hexdigest()
+
+
 def digest(subject: str, purpose: str = "key", length: int = 24) -> str:
-    """A keyed, stable hash of a subject for names that leave the database (Redis keys).
+    """A keyed, stable hash of a subject for names that leave the database (Redis keys,
+    ledger rows, rate-limit counters), made with the current hash key.
 
     `purpose` separates uses so a digest from one place cannot be matched in another."""
-    return salted_hmac(f"personalization_plugin.{purpose}", subject).hexdigest()[:length]
+    return _hmac(subject, purpose, hash_key())[:length]
+
+
+def digests(subject: str, purpose: str = "key", length: int = 24) -> list[str]:
+    """`digest(subject)` under the current key and every fallback key (current first):
+    what a lookup of something written before a key rotation must try."""
+    return [_hmac(subject, purpose, k)[:length] for k in hash_keys()]
+
+
+def digest_map(values: Iterable[str], purpose: str = "key", length: int = 24) -> dict[str, str]:
+    """digest -> value for many values under every hash key (what `digests()` gives one
+    value), for matching a whole artifact's subjects against the erased-shopper ledger.
+
+    The HMAC key is derived once per hash key rather than once per value (as
+    `salted_hmac` does): about a fifth less CPU (`benchmarks/erasure_ledger.py`)."""
+    found: dict[str, str] = {}
+    ordered = list(values)
+    for secret in reversed(hash_keys()):  # the current key last: it wins a collision
+        derived = hashlib.sha1(f"personalization_plugin.{purpose}{secret}".encode()).digest()
+        base = hmac.new(derived, digestmod=hashlib.sha1)
+        for value in ordered:
+            mac = base.copy()
+            mac.update(value.encode())
+            found[mac.hexdigest()[:length]] = value
+    return found

@@ -4,6 +4,11 @@ No pickle: every array is a plain numpy array (strings as fixed-width unicode) l
 with `allow_pickle=False`. The manifest records a SHA-256 of the npz, so a truncated or
 tampered file is refused rather than served. Writes go to a temporary directory that is
 fsynced and renamed into place, so a reader never sees half an artifact.
+
+An artifact erasure could not edit (unreadable, failed checksum) is quarantined: a
+QUARANTINED file with the reason goes next to it and it is never read again, so a
+shopper erasure could not reach is never served. Loading applies the erasure ledger
+(`engine.ledger`): shoppers erased after the artifact's training cut are dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from personalization_plugin.core.exceptions import ModelNotAvailable
 FORMAT_VERSION = 1
 ARRAYS_FILE = "model.npz"
 MANIFEST_FILE = "manifest.json"
+QUARANTINE_FILE = "QUARANTINED"
 
 
 class ArtifactError(ModelNotAvailable):
@@ -107,7 +113,36 @@ def rewrite_artifact(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def quarantine(path: str | Path, reason: str) -> bool:
+    """Mark an artifact as never to be read again, recording why; False when the
+    directory is gone (nothing left to quarantine)."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    tmp = path / f".{QUARANTINE_FILE}.tmp"
+    tmp.write_text(reason + "\n")
+    os.replace(tmp, path / QUARANTINE_FILE)
+    _fsync_dir(path)
+    return True
+
+
+def quarantine_reason(path: str | Path) -> str | None:
+    """Why the artifact was quarantined, or None when it is not."""
+    try:
+        return (Path(path) / QUARANTINE_FILE).read_text().strip() or "no reason recorded"
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"quarantine file unreadable ({exc})"
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
+    reason = quarantine_reason(path)
+    if reason is not None:
+        raise ArtifactError(
+            f"Model artifact {path} is quarantined ({reason}); it is never served. "
+            "Retrain with `manage.py personalization_train` and delete the directory."
+        )
     man = Path(path) / MANIFEST_FILE
     try:
         manifest = json.loads(man.read_text())
@@ -154,10 +189,13 @@ def read_artifact(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, An
 
 
 def load_model(path: str | Path):
-    """The `ArtifactModel` stored at `path`; raises ArtifactError when it cannot be served."""
+    """The `ArtifactModel` stored at `path`, without anyone the erasure ledger recorded
+    since its training cut; raises ArtifactError when it cannot be served."""
+    from personalization_plugin.engine.ledger import apply_ledger
     from personalization_plugin.engine.serving_model import ArtifactModel
 
     arrays, manifest = read_artifact(path)
+    apply_ledger(arrays, manifest)
     try:
         return ArtifactModel(arrays, manifest)
     except (KeyError, ValueError, IndexError) as exc:

@@ -1,56 +1,121 @@
 """Erasure: drop erased subjects' learned factors and history rows from every artifact.
 
-Registered with `privacy.erasure.register_eraser` when the app is ready. Every stored
+Registered with `core.registry.register_eraser` when the app is ready. Every stored
 version is rewritten (not only the active one), so a later rollback cannot bring an
 erased shopper's factors back. Processes reload the rewritten artifact because the
 registry watches the manifest's modification time.
+
+Overlapping erasures cannot lose each other's work: each rewrite holds a lock on the
+version's `ModelVersion` row (SELECT ... FOR UPDATE on PostgreSQL, which works across
+processes and machines; on SQLite a write in the same transaction, which takes the
+database's write lock at once like BEGIN IMMEDIATE), and each rewrite applies the whole
+erasure ledger since the artifact's cut, not only its own subjects.
+
+An artifact that cannot be read is quarantined (never served again; the active one is
+deactivated, so serving falls back) and the erasure raises `ErasureIncomplete`: the
+shopper is still in a file on disk until the next training deletes it (`registry.prune`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-import numpy as np
-import scipy.sparse as sp
+from django.db import connection, transaction
+from django.db.models import F
 
+from personalization_plugin.core.exceptions import ErasureIncomplete
 from personalization_plugin.engine import registry
-from personalization_plugin.engine.algorithms.base import sparse_from_arrays, sparse_to_arrays
-from personalization_plugin.engine.artifacts import ArtifactError, read_artifact, rewrite_artifact
+from personalization_plugin.engine.artifacts import (
+    ArtifactError,
+    quarantine,
+    quarantine_reason,
+    read_artifact,
+    rewrite_artifact,
+)
+from personalization_plugin.engine.ledger import (
+    APPLIED_FIELD,
+    drop_subjects,
+    erased_in,
+    ledger_since,
+    now_iso,
+)
 from personalization_plugin.models import ModelVersion
 
 logger = logging.getLogger(__name__)
-PER_USER_ARRAYS = ("core_user_factors",)
+
+
+@contextmanager
+def locked_version(pk: int) -> Iterator[ModelVersion | None]:
+    """Hold the rewrite lock of one model version for the block; yields its row, or None
+    when the version was deleted meanwhile (pruned: nothing left to erase)."""
+    with transaction.atomic():
+        if connection.vendor == "sqlite":
+            # SQLite ignores FOR UPDATE; a write takes the database's write lock now.
+            ModelVersion.objects.filter(pk=pk).update(path=F("path"))
+        yield ModelVersion.objects.select_for_update().filter(pk=pk).first()
 
 
 def erase_subjects(subjects: set[str]) -> int:
-    """Remove `subjects` from every model artifact; returns how many rows were removed."""
+    """Remove `subjects` (and everyone else the ledger recorded since each artifact's
+    cut) from every model artifact; returns how many of `subjects`' rows were removed.
+
+    Raises ErasureIncomplete, after trying every artifact, when one could not be read:
+    it is quarantined (and deactivated if it was active), so it is never served."""
     if not subjects:
         return 0
-    wanted = np.asarray(sorted(subjects), dtype=str)
     removed = 0
-    for path in ModelVersion.objects.values_list("path", flat=True):
-        try:
-            removed += _erase_from(path, wanted)
-        except ArtifactError as exc:
-            logger.warning("Erasure skipped an unreadable model artifact: %s", exc)
-    if removed:
+    failed: list[str] = []
+    changed = False
+    for pk in ModelVersion.objects.order_by("pk").values_list("pk", flat=True):
+        with locked_version(pk) as mv:
+            if mv is None:
+                continue
+            try:
+                count, rewritten = _erase_from(mv.path, subjects)
+            except ArtifactError as exc:
+                failed.append(mv.version)
+                changed |= _quarantine(mv, str(exc))
+                continue
+        removed += count
+        changed |= rewritten
+    if changed:
         registry.invalidate()
+    if failed:
+        raise ErasureIncomplete(
+            f"Model version(s) {', '.join(failed)} could not be read, so the shopper's "
+            "factors could not be removed from them; they are quarantined and never served. "
+            "Retrain (`manage.py personalization_train`, which deletes quarantined versions) "
+            "and run the erasure again."
+        )
     return removed
 
 
-def _erase_from(path: str, wanted: np.ndarray) -> int:
+def _erase_from(path: str, subjects: set[str]) -> tuple[int, bool]:
+    """(rows of `subjects` removed, whether the file was rewritten); call under the lock."""
+    if not Path(path).is_dir() and quarantine_reason(path) is None:
+        return 0, False  # pruned between the query and the lock: no file holds anyone
     arrays, manifest = read_artifact(path)
-    drop = np.isin(arrays["subject_ids"], wanted)
-    count = int(drop.sum())
-    if not count:
-        return 0
-    keep = ~drop
-    arrays["subject_ids"] = arrays["subject_ids"][keep]
-    for name in PER_USER_ARRAYS:
-        if name in arrays:
-            arrays[name] = arrays[name][keep]
-    history: sp.csr_matrix = sparse_from_arrays("history", arrays)[keep]
-    arrays.update(sparse_to_arrays("history", history))
-    manifest["n_users"] = int(arrays["subject_ids"].shape[0])
+    applied_at = now_iso()  # before reading the ledger: later rows are applied on load
+    mine = drop_subjects(arrays, manifest, subjects)
+    others = drop_subjects(
+        arrays, manifest, erased_in(arrays["subject_ids"], ledger_since(manifest))
+    )
+    if not mine and not others:
+        return 0, False
+    manifest[APPLIED_FIELD] = applied_at
     rewrite_artifact(path, arrays, manifest)
-    return count
+    return mine, True
+
+
+def _quarantine(mv: ModelVersion, reason: str) -> bool:
+    """Quarantine (once) and deactivate an unreadable version; True if it was active."""
+    if quarantine_reason(mv.path) is None:
+        logger.error("Quarantined model %s, which erasure could not read: %s", mv.version, reason)
+        quarantine(mv.path, f"erasure could not read it: {reason}")
+    if mv.is_active:
+        ModelVersion.objects.filter(pk=mv.pk).update(is_active=False)
+        return True
+    return False

@@ -19,7 +19,12 @@ from pathlib import Path
 from django.db import transaction
 
 from personalization_plugin.core.exceptions import ModelNotAvailable
-from personalization_plugin.engine.artifacts import MANIFEST_FILE, ArtifactError, load_model
+from personalization_plugin.engine.artifacts import (
+    MANIFEST_FILE,
+    ArtifactError,
+    load_model,
+    quarantine_reason,
+)
 from personalization_plugin.engine.base import ServingModel
 from personalization_plugin.models import ModelVersion
 
@@ -156,13 +161,16 @@ def rollback() -> ModelVersion:
 
 
 def prune(keep: int = 5) -> int:
-    """Delete all but the newest `keep` versions (never the active one), with their
-    artifact directories, so retraining does not fill the disk. Returns how many went."""
+    """Delete all but the newest `keep` versions (never the active one), and every
+    quarantined one, with their artifact directories, so retraining does not fill the
+    disk and clears what erasure could not edit. Returns how many went."""
     import shutil
 
-    stale = ModelVersion.objects.filter(is_active=False).order_by("-created_at", "-pk")[keep:]
+    inactive = list(ModelVersion.objects.filter(is_active=False).order_by("-created_at", "-pk"))
+    # Quarantined versions (unreadable, so erasure could not edit them) go at once.
+    stale = [mv for k, mv in enumerate(inactive) if k >= keep or quarantine_reason(mv.path)]
     removed = 0
-    for mv in list(stale):
+    for mv in stale:
         shutil.rmtree(mv.path, ignore_errors=True)
         mv.delete()
         removed += 1

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import NotEnoughData
-from personalization_plugin.engine import gate, registry
+from personalization_plugin.engine import gate, ledger, registry
 from personalization_plugin.engine.algorithms.factors import WarmStart
 from personalization_plugin.engine.artifacts import ArtifactError, read_artifact, write_artifact
 from personalization_plugin.engine.builder import BuildParams, build_arrays
@@ -68,6 +68,7 @@ def train(
     params = BuildParams.from_settings(algorithm, **overrides)
     stages = _Stages(progress)
     stages.next("reading events")
+    data_cut = timezone.now()  # erasures from here on are applied when writing and loading
     log = load_events()
     stages.next("reading the catalog")
     snapshot = snapshot_catalog()
@@ -128,7 +129,10 @@ def train(
         "n_items": data.n_items,
         "n_interactions": int(data.matrix.nnz),
         "trained_at": timezone.now().isoformat(),
+        ledger.CUT_FIELD: data_cut.isoformat(),
     }
+    manifest[ledger.APPLIED_FIELD] = ledger.now_iso()
+    ledger.apply_ledger(arrays, manifest)  # shoppers erased while training ran
     path = write_artifact(plugin_settings.model_dir, version, arrays, manifest)
     del arrays
     mv = ModelVersion.objects.create(
@@ -146,7 +150,7 @@ def train(
             "stages": stages.timings(),
         },
         metrics=metrics,
-        n_users=data.n_users,
+        n_users=manifest["n_users"],
         n_items=data.n_items,
         n_interactions=int(data.matrix.nnz),
         training_seconds=round(seconds, 3),

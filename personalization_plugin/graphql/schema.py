@@ -16,11 +16,13 @@ from typing import Any
 
 import graphene
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from graphene.utils.str_converters import to_camel_case
 from graphql import GraphQLError
 
 from personalization_plugin.core.events import STOREFRONT_FIELDS
 from personalization_plugin.core.exceptions import (
+    ErasureIncomplete,
     InvalidRecommendationRequest,
     PersonalizationError,
     RateLimited,
@@ -334,6 +336,20 @@ class SetConsent(graphene.Mutation):
         carrier = HttpResponse()
         try:
             set_consent(request, carrier, granted)
+        except ErasureIncomplete as exc:  # the opt-out is recorded; the erasure must be retried
+            logger.error("setConsent: the erasure did not finish: %s", exc)
+            return SetConsentPayload(
+                consent="denied",
+                errors=[
+                    _error(
+                        gettext(
+                            "Your opt-out is recorded, but erasing your data could not finish "
+                            "because a service is unavailable. Please try again in a minute."
+                        ),
+                        "ERASURE_INCOMPLETE",
+                    )
+                ],
+            )
         except Exception:
             logger.exception("setConsent failed; the choice was not recorded.")
             return SetConsentPayload(

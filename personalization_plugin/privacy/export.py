@@ -30,7 +30,8 @@ EVENT_FIELDS = (
 
 
 def export_subject(visitor_id: str | None = None, customer_id: str | None = None) -> dict[str, Any]:
-    """All data held about a visitor and/or customer.
+    """All data held about a visitor and/or customer: the customer's events and the
+    visitor's anonymous ones (never another customer's under the same visitor id).
 
     Buffered events are flushed first so that they are included. Returns a dict with
     "subjects", "generated_at", "events" (oldest first), "realtime" (per subject:
@@ -38,7 +39,7 @@ def export_subject(visitor_id: str | None = None, customer_id: str | None = None
     Raises ValueError without any id.
     """
     from personalization_plugin.models import Event, PrivacyChoice
-    from personalization_plugin.privacy.erasure import subjects_for
+    from personalization_plugin.privacy.erasure import owned_events
     from personalization_plugin.tracking.backends import get_backend
     from personalization_plugin.tracking.dead_letters import export_dead_letters
     from personalization_plugin.tracking.realtime import get_realtime
@@ -46,11 +47,12 @@ def export_subject(visitor_id: str | None = None, customer_id: str | None = None
     if not visitor_id and not customer_id:
         raise ValueError("export_subject() needs visitor_id or customer_id.")
     get_backend().flush()
-    subjects = subjects_for(visitor_id, customer_id)
-    visitor_ids = subject_keys.visitor_ids(subjects)
-    events = Event.objects.filter(visitor_id__in=visitor_ids)
+    # Only what provably belongs to the requester: never the events or state of another
+    # customer who used the same browser (and so the same visitor id) before.
+    subjects = subject_keys.keys_of(visitor_id, customer_id) if visitor_id else set()
     if customer_id:
-        events = events | Event.objects.filter(customer_id=customer_id)
+        subjects.add(subject_keys.customer(customer_id))
+    events = Event.objects.filter(owned_events(visitor_id, customer_id, for_erasure=False))
     rows = [_event_row(row) for row in events.order_by("occurred_at", "id").values(*EVENT_FIELDS)]
     realtime = get_realtime()
     choices = PrivacyChoice.objects.filter(subject__in=subjects).order_by("subject")

@@ -6,7 +6,7 @@ by every web process), in an in-process LRU otherwise. The key holds a digest of
 shopper's newest recent items, so a new view, cart add or purchase (which the
 real-time store records synchronously) selects a fresh key on the very next request:
 no stale list survives a new event. An eraser registered with the privacy module
-deletes a shopper's cached lists on request.
+deletes a shopper's cached lists on request, and raises when Redis cannot be reached.
 
 Redis goes through `core.redis`, the one client and circuit breaker the plugin has: if
 it cannot be reached the outage is logged once and the local LRU is used until the
@@ -23,7 +23,8 @@ from typing import Any
 
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
-from personalization_plugin.core.redis import REDIS_ERRORS, available, mark_down
+from personalization_plugin.core.exceptions import ErasureIncomplete
+from personalization_plugin.core.redis import REDIS_ERRORS, available, get_redis, mark_down
 from personalization_plugin.core.ttl_cache import TTLCache
 from personalization_plugin.serving import realtime
 from personalization_plugin.serving.realtime import RECENT_ITEMS
@@ -200,18 +201,26 @@ def active_subjects(days: int) -> list[str]:
 
 
 def erase_subjects(subjects: set[str]) -> int:
-    """Delete every cached list for these subjects ("v:.." / "c:.."); returns how many."""
+    """Delete every cached list for these subjects ("v:.." / "c:.."); returns how many.
+
+    Unlike serving, erasure never settles for the local copy: with REDIS_URL set, Redis
+    is asked even while the breaker is open, and when it cannot be reached this raises
+    ErasureIncomplete (the lists are still there) instead of reporting a local count."""
     removed = _local.delete_where(lambda key: key[1] in subjects)
-    client = available()
-    if client is None:
+    if not plugin_settings.REDIS_URL:
         return removed
+    client = get_redis()
     try:
-        for subject in subjects:
+        for subject in sorted(subjects):
             keys = list(client.scan_iter(f"{_subject_key(subject)}:*", count=500))
             if keys:
                 removed += int(client.delete(*keys))
     except REDIS_ERRORS as exc:
         mark_down(exc)
+        raise ErasureIncomplete(
+            f"Redis is unreachable ({type(exc).__name__}), so cached recommendation lists "
+            "could not be deleted; run the erasure again when Redis answers."
+        ) from None
     return removed
 
 

@@ -298,6 +298,11 @@ def clear() -> None:
     _purchases.clear()
 
 
+def forget(subjects: set[str]) -> int:
+    """Drop these subjects' cached past purchases (erasure); returns how many entries."""
+    return _purchases.delete_where(lambda key: key[0] in subjects)
+
+
 def _purchased(visitor: Visitor, subject: str, recent: Sequence[str]) -> set[str]:
     """Products this shopper bought, from stored purchase events.
 

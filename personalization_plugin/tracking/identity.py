@@ -4,6 +4,11 @@ The visitor id is a random 128-bit value, carried in a signed cookie so that a
 shopper cannot pose as another by editing it. It says nothing about the person;
 a signed-in customer is known by `customer_id`, and on login the anonymous
 history is merged into the account (`merge_visitor`).
+
+A browser may be shared. So the visitor id is rotated (a new one issued, the old
+cookie replaced) when a customer signs out, and when a customer signs in on a visitor
+id another customer used: one visitor id never spans two customers, and nothing one of
+them did is exported to, erased with, or recommended from the other.
 """
 
 from __future__ import annotations
@@ -63,7 +68,9 @@ class Visitor:
 
     `consent` is the shopper's explicit choice ("granted", "denied" or "unknown");
     `gpc` is whether the browser sent `Sec-GPC: 1`. `is_new` marks an id issued on
-    this request (the middleware then sets the cookie, when allowed).
+    this request (the middleware then sets the cookie, when allowed); `rotated` marks
+    one issued to replace the cookie's (on logout, or a login of another customer), so
+    the middleware replaces or, when the new visitor may not be tracked, deletes it.
     """
 
     visitor_id: str = field(default_factory=new_visitor_id)
@@ -71,6 +78,7 @@ class Visitor:
     consent: str = CONSENT_UNKNOWN
     gpc: bool = False
     is_new: bool = False
+    rotated: bool = False  # replaced the request's visitor id: the old cookie must go
 
     @property
     def subject(self) -> str:
@@ -164,6 +172,36 @@ def get_visitor(request: HttpRequest) -> Visitor:
     visitor = visitor_from_request(request)
     request.visitor = visitor  # type: ignore[attr-defined]
     return visitor
+
+
+def rotated_visitor(request: HttpRequest, customer_id: str = "") -> Visitor:
+    """A fresh visitor id for this browser, replacing the cookie's; the consent choice
+    is read again for `customer_id` (the browser's cookie choice when anonymous)."""
+    visitor = Visitor(customer_id=customer_id, gpc=_gpc(request), is_new=True, rotated=True)
+    visitor.consent = consent_for(request, customer_id)
+    return visitor
+
+
+def on_logout(request: HttpRequest | None) -> None:
+    """Rotate the visitor id when a customer signs out (`user_logged_out`): whoever uses
+    the browser next starts a new, anonymous history."""
+    if request is not None:
+        request.visitor = rotated_visitor(request)  # type: ignore[attr-defined]
+
+
+def on_login(request: HttpRequest, visitor: Visitor, customer_id: str) -> Visitor:
+    """The visitor a sign-in continues with (`user_logged_in`), after merging into the
+    customer the anonymous history recorded on this browser since anyone else used it.
+
+    When the visitor id carries another customer's history, the merge takes only what
+    was recorded after that customer's last event and the id is rotated."""
+    from personalization_plugin.tracking.merge import used_by_another_customer
+
+    if not visitor.is_new and visitor.consent != CONSENT_DENIED:
+        merge_visitor(visitor.visitor_id, customer_id)
+    if not visitor.is_new and used_by_another_customer(visitor.visitor_id, customer_id):
+        return rotated_visitor(request, customer_id)
+    return visitor.with_customer(customer_id)
 
 
 def merge_visitor(visitor_id: str, customer_id: str) -> int:

@@ -120,9 +120,13 @@ def is_html_page(response: HttpResponseBase) -> bool:
 
 
 def keep_cookie(request: HttpRequest, response: HttpResponseBase, visitor: Visitor) -> None:
-    """Set the cookie for a new visitor who may be tracked (builds a lazy visitor)."""
+    """Set the cookie for a new visitor who may be tracked (builds a lazy visitor); a
+    rotated visitor (logout, another customer's login) who may not be tracked loses the
+    old cookie instead of keeping it."""
     if visitor.is_new and visitor.can_track:
         set_visitor_cookie(request, response, visitor.visitor_id)
+    elif visitor.rotated:
+        delete_visitor_cookie(response)
 
 
 def set_visitor_cookie(request: HttpRequest, response: HttpResponseBase, visitor_id: str) -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
-from django.utils.crypto import salted_hmac
-
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.redis import REDIS_ERRORS, get_redis, is_down, key, mark_down
 
@@ -20,14 +19,14 @@ _counts: dict[tuple[int, str], int] = {}
 
 
 def ip_key(ip: str) -> str:
-    return "ip:" + salted_hmac("personalization_plugin.ratelimit", ip).hexdigest()[:20]
+    return "ip:" + subject_keys.digest(ip, purpose="ratelimit", length=20)
 
 
 def counter_name(name: str) -> str:
     """The counter's key name: a keyed hash, so no visitor id or address is stored in clear."""
     if name.startswith("ip:"):
         return name
-    return "h:" + salted_hmac("personalization_plugin.ratelimit", name).hexdigest()[:20]
+    return "h:" + subject_keys.digest(name, purpose="ratelimit", length=20)
 
 
 def allow(keys: list[str], amount: int, limit: int | None = None) -> bool:

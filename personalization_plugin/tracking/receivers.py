@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 
 from personalization_plugin import signals
 from personalization_plugin.core import subjects as subject_keys
@@ -74,8 +74,9 @@ def on_order_placed(**kwargs: Any) -> None:
 
 @_never_raises("login merge")
 def on_user_logged_in(request: Any = None, user: Any = None, **kwargs: Any) -> None:
-    """Merge the anonymous visitor's history into the customer who just signed in."""
-    from personalization_plugin.tracking.identity import Visitor, customer_id_for, merge_visitor
+    """Merge the anonymous visitor's history into the customer who just signed in
+    (rotating the visitor id if another customer used it)."""
+    from personalization_plugin.tracking.identity import Visitor, customer_id_for, on_login
 
     if request is None:
         return
@@ -83,10 +84,16 @@ def on_user_logged_in(request: Any = None, user: Any = None, **kwargs: Any) -> N
     customer_id = customer_id_for(user)
     if not isinstance(visitor, Visitor) or not customer_id:
         return
-    if not visitor.is_new and visitor.consent != "denied":
-        merge_visitor(visitor.visitor_id, customer_id)
-    request.visitor = visitor.with_customer(customer_id)
+    request.visitor = on_login(request, visitor, customer_id)
     _remember_choice_for_customer(visitor, customer_id)
+
+
+@_never_raises("logout rotation")
+def on_user_logged_out(request: Any = None, **kwargs: Any) -> None:
+    """A new visitor id for whoever uses the browser next (a shared browser)."""
+    from personalization_plugin.tracking.identity import on_logout
+
+    on_logout(request)
 
 
 def _remember_choice_for_customer(visitor: Any, customer_id: str) -> None:
@@ -135,3 +142,4 @@ def connect() -> None:
     for signal, receiver in RECEIVERS:
         signal.connect(receiver, dispatch_uid=f"personalization.{id(signal)}")
     user_logged_in.connect(on_user_logged_in, dispatch_uid="personalization.login_merge")
+    user_logged_out.connect(on_user_logged_out, dispatch_uid="personalization.logout_rotate")

@@ -115,6 +115,9 @@ def test_redis_down_is_logged_once_and_serving_goes_on(
     assert "127.0.0.1:1" in outage[0].getMessage()
 
 
-def test_erasure_with_redis_down_does_not_raise(catalog, personalization):
+def test_erasure_with_redis_down_raises_instead_of_claiming_success(catalog, personalization):
+    from personalization_plugin.core.exceptions import ErasureIncomplete
+
     personalization(REDIS_URL="redis://127.0.0.1:1/0")
-    assert cache.erase_subjects({"v:alice"}) == 0
+    with pytest.raises(ErasureIncomplete, match="Redis is unreachable"):
+        cache.erase_subjects({"v:alice"})
