@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
+from personalization_plugin.core.db_locks import retry_when_locked
 from personalization_plugin.core.exceptions import ErasureIncomplete
 from personalization_plugin.core.json_body import JsonBodyError, read_json
 from personalization_plugin.core.redis import REDIS_ERRORS
@@ -98,7 +99,7 @@ def consent_view(request: HttpRequest) -> HttpResponse:
         )
     response: HttpResponse = JsonResponse({}) if _wants_json(request) else _back(request, data)
     try:
-        erased = set_consent(request, response, choice == "granted")
+        erased = retry_when_locked(lambda: set_consent(request, response, choice == "granted"))
     except ErasureIncomplete as exc:
         return _erasure_failed(exc)
     if isinstance(response, JsonResponse):
@@ -147,7 +148,7 @@ def forget_me_view(request: HttpRequest) -> HttpResponse:
         return _bad_body(exc)
     response: HttpResponse = JsonResponse({}) if _wants_json(request) else _back(request, data)
     try:
-        report = set_consent(request, response, False)
+        report = retry_when_locked(lambda: set_consent(request, response, False))
     except ErasureIncomplete as exc:
         return _erasure_failed(exc)
     if isinstance(response, JsonResponse):
