@@ -74,6 +74,8 @@ class PersonalizationGraphQLView(GraphQLView):
     """graphene-django's view with the plugin's limits and safe error reporting."""
 
     validation_rules = plugin_validation_rules()
+    # GraphiQL from the plugin's vendored static files, not graphene-django's CDN links.
+    graphiql_template = "personalization_plugin/graphql/graphiql.html"
 
     def __init__(self, schema: Any = None, **kwargs: Any) -> None:
         if schema is None and graphene_settings.SCHEMA is None:
