@@ -120,7 +120,8 @@ def train(
         "Trained personalization model %s in %.1f s (%s).",
         version,
         seconds,
-        metrics or "no holdout",
+        ", ".join(f"{k} {v:.3g}" for k, v in metrics.items() if isinstance(v, float))
+        or "no holdout",
     )
     return mv
 
