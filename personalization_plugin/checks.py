@@ -341,6 +341,46 @@ def check_shared_limits(
             id="personalization.W004",
         )
     ]
+SQLITE_HINT = (
+    'Set DATABASES[...]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE", '
+    '"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"} '
+    '(docs/demo-store.md, "SQLite for concurrent shoppers"), or use PostgreSQL.'
+)
+
+
+def check_sqlite() -> list[Warning]:
+    """A file SQLite database without IMMEDIATE transactions and WAL answers 500
+    "database is locked" when two shoppers choose consent or ask to be forgotten at the
+    same moment: a deferred transaction that reads and then writes cannot wait for the
+    write lock, and without WAL every reader blocks the writer."""
+    warnings: list[Warning] = []
+    for alias, database in (getattr(settings, "DATABASES", {}) or {}).items():
+        name = str(database.get("NAME") or "")
+        if not str(database.get("ENGINE", "")).endswith("sqlite3") or _in_memory(name):
+            continue
+        options = database.get("OPTIONS") or {}
+        missing = []
+        if str(options.get("transaction_mode") or "").upper() != "IMMEDIATE":
+            missing.append('"transaction_mode": "IMMEDIATE"')
+        if "journal_mode=wal" not in str(options.get("init_command") or "").lower().replace(
+            " ", ""
+        ):
+            missing.append('"PRAGMA journal_mode=WAL" in "init_command"')
+        if missing:
+            warnings.append(
+                Warning(
+                    f"DATABASES[{alias!r}] is SQLite without {' and '.join(missing)}: "
+                    "concurrent consent, forget-me and event writes fail with "
+                    '"database is locked".',
+                    hint=SQLITE_HINT,
+                    id="personalization.W030",
+                )
+            )
+    return warnings
+
+
+def _in_memory(name: str) -> bool:
+    return name == ":memory:" or "mode=memory" in name
 
 
 FEATURE_APPS = (
@@ -438,4 +478,5 @@ def check_personalization_settings(app_configs: Any = None, **kwargs: Any) -> li
         *check_hash_key(user),
         *check_middleware(),
         *check_feature_apps(),
+        *check_sqlite(),
     ]

@@ -35,7 +35,15 @@ if os.environ.get("PERSONALIZATION_TEST_DB") == "postgres":
         }
     }
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    # The demo's SQLite options (IMMEDIATE transactions, busy timeout; WAL is a no-op
+    # in memory), so the suite runs SQLite as stores are told to configure it.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": ":memory:",
+            "OPTIONS": SQLITE_OPTIONS,  # noqa: F405
+        }
+    }
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 PERSONALIZATION = {

@@ -80,11 +80,21 @@ TEMPLATES = [
 ]
 WSGI_APPLICATION = "example_site.wsgi.application"
 
+# SQLite for concurrent writers (see docs/deployment.md, "SQLite"): WAL lets readers
+# run beside the one writer, `timeout` is how long a writer waits for the lock, and
+# IMMEDIATE takes the write lock when a transaction begins, so a transaction that reads
+# and then writes (update_or_create) waits its turn instead of failing at once with
+# "database is locked". The system check personalization.W020 asks for these.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+}
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DEMO_DB", str(BASE_DIR / "db.sqlite3")),
-        "OPTIONS": {"timeout": 20},
+        "OPTIONS": SQLITE_OPTIONS,
     }
 }
 if os.environ.get("DATABASE_URL", "").startswith("postgres"):

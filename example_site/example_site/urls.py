@@ -1,10 +1,25 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib import admin
+from django.http import FileResponse, HttpRequest
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
+FAVICON = Path(__file__).resolve().parent.parent / "shop" / "static" / "shop" / "favicon.ico"
+
+
+def favicon(request: HttpRequest) -> FileResponse:
+    """Browsers ask for /favicon.ico on every page; without it each page view logs a 404.
+    Served here, not from STATIC_URL, so it answers with DEBUG off too."""
+    response = FileResponse(FAVICON.open("rb"), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("personalization/", include("personalization_plugin.urls")),

@@ -102,14 +102,16 @@ DEFAULTS: dict[str, Any] = {
     # Intake rate limit per visitor and per IP address (events per minute).
     "RATE_LIMIT_PER_MINUTE": 600,
     # GraphQL API limits (personalization_plugin.graphql.limits): largest `first`, deepest
-    # nesting, most aliases and fields per operation, longest query text; introspection
-    # (and so GraphiQL's docs) can be switched off for production.
+    # nesting, most aliases and fields per operation (introspection included: the standard
+    # introspection query of graphql-core/GraphiQL selects 229), longest query text, largest
+    # response; introspection (and so GraphiQL's docs) is on only under DEBUG unless True.
     "GRAPHQL_MAX_FIRST": 50,
     "GRAPHQL_MAX_DEPTH": 8,
     "GRAPHQL_MAX_ALIASES": 15,
-    "GRAPHQL_MAX_FIELDS": 200,
+    "GRAPHQL_MAX_FIELDS": 300,
     "GRAPHQL_MAX_QUERY_LENGTH": 10_000,
-    "GRAPHQL_INTROSPECTION": True,
+    "GRAPHQL_MAX_RESPONSE_BYTES": 1_000_000,
+    "GRAPHQL_INTROSPECTION": None,
     # Segments (personalization_plugin.segments): seconds a shopper's cached profile lives
     # without activity, and seconds compiled segment definitions are trusted per process.
     "SEGMENT_PROFILE_TTL": 3600,

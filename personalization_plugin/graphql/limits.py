@@ -1,10 +1,10 @@
 """Limits that keep a public GraphQL endpoint cheap to run: depth, aliases, field count,
-query length, page size (`first`) and, for production, no introspection.
+query length, page size (`first`), response size and, for production, no introspection.
 
 Depth, aliases, field count and introspection are graphql-core `ValidationRule`s, so
 graphene-django's own view rejects an abusive query before any resolver runs, with an
 error that says which limit was hit; the query length is checked before parsing and
-`first` by the resolvers. A store serving the mixins from its own view passes
+`first` by the resolvers, the response size by the view. A store serving the mixins from its own view passes
 `validation_rules()`.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from graphql import (
     ASTValidationRule,
     FieldNode,
@@ -58,23 +59,34 @@ def _fields(
     fragments: dict[str, FragmentDefinitionNode],
     depth: int,
     seen: frozenset[str],
+    introspection: bool = False,
 ) -> Iterator[tuple[FieldNode, int]]:
-    """Every field under a selection set with its depth, expanding fragments once per
-    path (cycles are another rule's error; here they just stop the walk)."""
+    """Every field under a selection set with its depth, introspection included (`__schema`
+    and `__type` answer from the schema, and aliasing their subfields multiplies the
+    answer as surely as aliasing a resolver), expanding fragments once per path (cycles
+    are another rule's error; here they just stop the walk).
+
+    Inside introspection an `ofType` adds no depth: it is a chain of single objects (a
+    list of non-null X is three links), which every GraphQL client's standard
+    introspection query follows several links deep, and which cannot fan out."""
     if selection_set is None:
         return
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             yield selection, depth
-            if not selection.name.value.startswith("__"):
-                yield from _fields(selection.selection_set, fragments, depth + 1, seen)
+            name = selection.name.value
+            inner = introspection or name.startswith("__")
+            step = 0 if introspection and name == "ofType" else 1
+            yield from _fields(selection.selection_set, fragments, depth + step, seen, inner)
         elif isinstance(selection, InlineFragmentNode):
-            yield from _fields(selection.selection_set, fragments, depth, seen)
+            yield from _fields(selection.selection_set, fragments, depth, seen, introspection)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
             if fragment is not None and name not in seen:
-                yield from _fields(fragment.selection_set, fragments, depth, seen | {name})
+                yield from _fields(
+                    fragment.selection_set, fragments, depth, seen | {name}, introspection
+                )
 
 
 class QueryLimitsRule(ASTValidationRule):
@@ -127,13 +139,23 @@ class QueryLimitsRule(ASTValidationRule):
                     return
 
 
+def introspection_enabled() -> bool:
+    """PERSONALIZATION['GRAPHQL_INTROSPECTION'] when True or False; when None (the
+    default), only under DEBUG: a production store does not hand out its schema map
+    unless its owner chooses to."""
+    setting = plugin_settings.GRAPHQL_INTROSPECTION
+    if setting is None:
+        return bool(settings.DEBUG)
+    return bool(setting)
+
+
 class IntrospectionPolicyRule(NoSchemaIntrospectionCustomRule):
-    """Refuses `__schema` and `__type` when PERSONALIZATION['GRAPHQL_INTROSPECTION'] is
-    False. Read on every validation, so the owner's switch needs no restart and the
-    rule list can be built once."""
+    """Refuses `__schema` and `__type` unless `introspection_enabled()`. Read on every
+    validation, so the owner's switch needs no restart and the rule list can be built
+    once."""
 
     def enter_field(self, node: FieldNode, *args: Any) -> None:
-        if not plugin_settings.GRAPHQL_INTROSPECTION:
+        if not introspection_enabled():
             super().enter_field(node, *args)
 
 
@@ -153,4 +175,20 @@ def check_query_length(query: str) -> None:
         raise GraphQLError(
             f"The query is {len(query)} characters long; the limit is {limit}. "
             "Send a shorter query."
+        )
+
+
+class ResponseTooLarge(GraphQLError):
+    """An answer longer than GRAPHQL_MAX_RESPONSE_BYTES."""
+
+
+def check_response_size(size: int) -> None:
+    """Raises ResponseTooLarge when an encoded answer of `size` bytes is over
+    GRAPHQL_MAX_RESPONSE_BYTES: the limits on the query bound the work, this bounds
+    what one request can make the store send."""
+    limit = plugin_settings.GRAPHQL_MAX_RESPONSE_BYTES
+    if size > limit:
+        raise ResponseTooLarge(
+            f"The answer would be {size} bytes; the limit is {limit}. Ask for fewer "
+            "fields or items (PERSONALIZATION['GRAPHQL_MAX_RESPONSE_BYTES'] sets the limit)."
         )

@@ -16,7 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
+from personalization_plugin.core.db_locks import retry_when_locked
 from personalization_plugin.core.exceptions import ErasureIncomplete
+from personalization_plugin.core.json_body import JsonBodyError, read_json
 from personalization_plugin.core.redis import REDIS_ERRORS
 from personalization_plugin.privacy.consent import consent_state, set_consent
 from personalization_plugin.privacy.export import export_subject
@@ -49,14 +51,25 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
+# A consent or forget-me body is a handful of short fields.
+MAX_BODY_BYTES = 16_384
+
+
 def _payload(request: HttpRequest) -> dict[str, Any]:
+    """The form fields, or the JSON object of a JSON body; JsonBodyError when that body
+    is too large, malformed, too deep or not an object (answered by `_bad_body`)."""
     if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
+        data = read_json(request.body, max_bytes=MAX_BODY_BYTES, empty={})
+        if not isinstance(data, dict):
+            raise JsonBodyError(gettext('Send a JSON object, e.g. {"consent": "granted"}.'))
+        return data
     return request.POST.dict()
+
+
+def _bad_body(exc: JsonBodyError) -> JsonResponse:
+    response = JsonResponse({"error": exc.message}, status=exc.status)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _back(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
@@ -71,7 +84,10 @@ def _back(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
 @require_POST
 def consent_view(request: HttpRequest) -> HttpResponse:
     """POST consent=granted|denied (form or JSON; CSRF protected)."""
-    data = _payload(request)
+    try:
+        data = _payload(request)
+    except JsonBodyError as exc:
+        return _bad_body(exc)
     choice = data.get("consent")
     if choice not in ("granted", "denied"):
         return JsonResponse(
@@ -83,7 +99,7 @@ def consent_view(request: HttpRequest) -> HttpResponse:
         )
     response: HttpResponse = JsonResponse({}) if _wants_json(request) else _back(request, data)
     try:
-        erased = set_consent(request, response, choice == "granted")
+        erased = retry_when_locked(lambda: set_consent(request, response, choice == "granted"))
     except ErasureIncomplete as exc:
         return _erasure_failed(exc)
     if isinstance(response, JsonResponse):
@@ -126,10 +142,13 @@ def forget_me_view(request: HttpRequest) -> HttpResponse:
     The same as withdrawing consent: without the recorded opt-out, the next page view
     would start a new history at once under CONSENT_MODE="implied".
     """
-    data = _payload(request)
+    try:
+        data = _payload(request)
+    except JsonBodyError as exc:
+        return _bad_body(exc)
     response: HttpResponse = JsonResponse({}) if _wants_json(request) else _back(request, data)
     try:
-        report = set_consent(request, response, False)
+        report = retry_when_locked(lambda: set_consent(request, response, False))
     except ErasureIncomplete as exc:
         return _erasure_failed(exc)
     if isinstance(response, JsonResponse):

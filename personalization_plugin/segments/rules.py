@@ -16,6 +16,7 @@ Every problem raises InvalidRuleTree naming the path (`all[1].min_views`) and th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -382,7 +383,12 @@ def _clean_param(path: str, name: str, spec: Param, value: Any) -> Any:
     elif spec.kind == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidRuleTree(f"{where} must be a number, got {value!r}.")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an int beyond any float
+            value = math.inf
+        if not math.isfinite(value):  # NaN compares false with everything: no bound holds
+            raise InvalidRuleTree(f"{where} must be a finite number, got {value!r}.")
     elif spec.kind == "bool":
         if not isinstance(value, bool):
             raise InvalidRuleTree(f"{where} must be true or false, got {value!r}.")
@@ -406,10 +412,17 @@ def _clean_param(path: str, name: str, spec: Param, value: Any) -> Any:
         if bad:
             raise InvalidRuleTree(f"{where}: {bad[0]!r} is not one of {', '.join(spec.choices)}.")
     if spec.low is not None and value < spec.low or spec.high is not None and value > spec.high:
-        raise InvalidRuleTree(
-            f"{where} must be between {spec.low:g} and {spec.high:g}, got {value!r}."
-        )
+        raise InvalidRuleTree(f"{where} must be {_bounds_text(spec)}, got {value!r}.")
     return value
+
+
+def _bounds_text(spec: Param) -> str:
+    """ "between 1 and 10000", "at least 0" or "at most 24": a bound may be open (None)."""
+    if spec.low is not None and spec.high is not None:
+        return f"between {spec.low:g} and {spec.high:g}"
+    if spec.low is not None:
+        return f"at least {spec.low:g}"
+    return f"at most {spec.high:g}"
 
 
 def _leaf(path: str, node: dict[str, Any]) -> tuple[Predicate, RuleKind, dict[str, Any]]:

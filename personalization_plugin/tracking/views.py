@@ -11,7 +11,6 @@ never accepted from a browser: orders come from the server (`track_order`).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import InvalidIntakeToken, RateLimited
+from personalization_plugin.core.json_body import JsonBodyError, read_json
 from personalization_plugin.tracking.intake import receive
 
 MAX_EVENTS_PER_REQUEST = 50
@@ -33,12 +33,11 @@ def _error(message: str, status: int, **extra: Any) -> JsonResponse:
 
 def _parse(request: HttpRequest) -> list[Any] | JsonResponse:
     limit = MAX_EVENTS_PER_REQUEST * int(plugin_settings.MAX_EVENT_BYTES) + 4096
-    if len(request.body) > limit:
-        return _error(f"Request body is larger than {limit} bytes.", 413)
     try:
-        data = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        return _error('Body must be JSON: {"token": ..., "events": [...]}.', 400)
+        data = read_json(request.body, max_bytes=limit)
+    except JsonBodyError as exc:
+        hint = ' Send {"token": ..., "events": [...]}.' if exc.status == 400 else ""
+        return _error(exc.message + hint, exc.status)
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         return _error('Body must be a JSON object with an "events" list.', 400)
     events = data["events"]

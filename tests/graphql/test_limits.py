@@ -83,6 +83,7 @@ def test_overlong_query_is_rejected(endpoint: str, catalog: list) -> None:
 
 
 def test_introspection_can_be_disabled(endpoint: str, catalog: list, personalization: Any) -> None:
+    personalization(GRAPHQL_INTROSPECTION=True)
     assert raw_post(endpoint, "{ __schema { queryType { name } } }").status_code == 200
     personalization(GRAPHQL_INTROSPECTION=False)
     response = raw_post(endpoint, "{ __schema { queryType { name } } }")

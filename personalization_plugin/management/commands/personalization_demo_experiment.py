@@ -110,7 +110,11 @@ class Command(BaseCommand):
         liked = self._liked_categories()
         adapter = get_adapter()
         counts = {"impressions": 0, "clicks": 0, "cart adds": 0, "order lines": 0}
-        for visitor_id, customer_id in shoppers:
+        step = max(1, len(shoppers) // 10)
+        for done, (visitor_id, customer_id) in enumerate(shoppers):
+            if done % step == 0:  # a line every 10%: the simulation takes about a minute
+                self.stdout.write(f"Simulating sessions: {done:,} of {len(shoppers):,} shoppers")
+                self.stdout.flush()  # shown as it happens, also through a pipe
             visitor = Visitor(visitor_id=visitor_id, customer_id=customer_id, consent="granted")
             own = liked.get(customer_id or visitor_id, set())
             for _ in range(opts["sessions"]):

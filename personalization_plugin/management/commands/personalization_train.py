@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         try:
             mv = train(
                 algorithm=options["algorithm"],
-                progress=not options["no_progress"],
+                progress=not options["no_progress"] and sys.stderr.isatty(),  # bars: terminals only
                 holdout=not options["no_holdout"],
                 full=options["full"],
                 search=False if options["no_search"] else None,
