@@ -25,9 +25,8 @@ from personalization_plugin.experiments.attribution import (
 )
 from personalization_plugin.experiments.bucketing import CONTROL, TREATMENT, arms_for
 from personalization_plugin.experiments.models import Experiment, Metric
+from personalization_plugin.experiments.planning import PRE_DAYS, planned_visitors
 from personalization_plugin.models import Event
-
-PRE_DAYS = 28  # pre-experiment window for CUPED covariates and sample-size planning
 
 # Mean metrics: the per-person value and its pre-experiment covariate (column names).
 MEAN_METRICS: dict[str, tuple[str, str]] = {
@@ -356,8 +355,6 @@ def store_currency() -> str:
 
 def analyse(experiment: Experiment) -> ExperimentResult:
     """Per-arm metrics and per-person treatment-vs-control tests for `experiment`."""
-    from personalization_plugin.experiments.planning import planned_visitors
-
     since, until = _window(experiment)
     exposed = people(experiment)
     in_control = arms_for(experiment.pk, exposed.keys, experiment.holdout_percent)

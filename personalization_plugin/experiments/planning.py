@@ -18,17 +18,16 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from personalization_plugin.experiments import statistics
-from personalization_plugin.experiments.attribution import LINE_TOTAL
+from personalization_plugin.experiments.attribution import LINE_TOTAL, person_expression
 from personalization_plugin.experiments.models import Experiment, Metric
 from personalization_plugin.models import Event
 
+PRE_DAYS = 28  # pre-experiment window for CUPED covariates and sample-size planning
 MIN_PEOPLE = 100  # fewer people before the start than this: too little to plan from
 RATE_METRICS = (Metric.CONVERSION_RATE, Metric.ADD_TO_CART_RATE, Metric.CTR)
 
 
 def _pre_period(experiment: Experiment, start: datetime) -> dict[str, np.ndarray]:
-    from personalization_plugin.experiments.metrics import PRE_DAYS, person_expression
-
     rows = list(
         Event.objects.filter(
             occurred_at__gte=start - timedelta(days=PRE_DAYS), occurred_at__lt=start
