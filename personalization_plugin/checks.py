@@ -341,6 +341,8 @@ def check_shared_limits(
             id="personalization.W004",
         )
     ]
+
+
 SQLITE_HINT = (
     'Set DATABASES[...]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE", '
     '"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"} '

@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "example_site"))
 from example_site.settings import *  # noqa: E402,F403
 from example_site.settings import INSTALLED_APPS as _DEMO_APPS  # noqa: E402
 from example_site.settings import PERSONALIZATION as _DEMO  # noqa: E402
+from example_site.settings import SQLITE_OPTIONS  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -41,7 +42,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": ":memory:",
-            "OPTIONS": SQLITE_OPTIONS,  # noqa: F405
+            "OPTIONS": SQLITE_OPTIONS,
         }
     }
 

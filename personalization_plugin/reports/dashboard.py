@@ -17,8 +17,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from personalization_plugin.models import Event, ModelVersion, PrivacyChoice
-from personalization_plugin.tracking import dead_letters, drops
 from personalization_plugin.reports import rollups
+from personalization_plugin.tracking import dead_letters, drops
 
 logger = logging.getLogger("personalization_plugin.reports")
 
