@@ -98,6 +98,28 @@ class ErasedShopper(models.Model):
         return f"erased {self.digest[:12]}…"
 
 
+class ShopperPreference(models.Model):
+    """What a shopper asked for in the privacy center, keyed by visitor or customer id.
+
+    Kept apart from `PrivacyChoice` (consent) because it changes what is shown and sent,
+    not whether anything is stored; erasure deletes it with the rest of their data.
+    """
+
+    subject = models.CharField(
+        max_length=140, unique=True, help_text='"v:<visitor id>" or "c:<customer id>"'
+    )
+    muted_categories = models.JSONField(
+        default=list, blank=True, help_text=_("Category ids not to recommend to this shopper")
+    )
+    muted_messages = models.JSONField(
+        default=list, blank=True, help_text=_("Trigger kinds this shopper does not want")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.subject[:10]}…"
+
+
 class ModelVersion(models.Model):
     """A trained model artifact with its metrics. Exactly one is active at a time."""
 
@@ -176,4 +198,5 @@ __all__ = [
     "ModelVersion",
     "PersonalizationSettings",
     "PrivacyChoice",
+    "ShopperPreference",
 ]

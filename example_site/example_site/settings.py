@@ -129,6 +129,7 @@ PERSONALIZATION = {
     "ADAPTER": "shop.adapter.ShopAdapter",
     "REDIS_URL": os.environ.get("REDIS_URL") or None,
     "CONSENT_MODE": os.environ.get("PERSONALIZATION_CONSENT_MODE", "implied"),
+    "PRIVACY_CENTER_URL": "shop:privacy",
 }
 
 LOGGING = {

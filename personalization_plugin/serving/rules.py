@@ -2,7 +2,7 @@
 
 Hard filters (`Filters.allows`): unpublished and out-of-stock products, the cart, past
 purchases (unless the category is in REPURCHASABLE_CATEGORIES), the owner's exclude
-rules, and the caller's price band and category. Then the owner's soft rules: boost and
+rules, the categories the shopper muted, and the caller's price band and category. Then the owner's soft rules: boost and
 bury shift a product's relevance, pins put a product at a fixed position.
 
 Rules are read from the database at most once every RULES_REFRESH_SECONDS per process
@@ -132,6 +132,8 @@ class Filters:
     min_price: Decimal | None = None
     max_price: Decimal | None = None
     rules: Sequence[Rule] = ()
+    # What the shopper asked not to see ("show me less of this category").
+    muted_categories: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.repurchasable = set(plugin_settings.REPURCHASABLE_CATEGORIES or ())
@@ -151,6 +153,9 @@ class Filters:
         if not info.available or info.id in self.excluded_ids or info.id in self.exclude_products:
             return False
         if self.exclude_categories.intersection(info.category_ids):
+            return False
+        # A muted category still shows when the shopper is browsing that very category.
+        if (self.muted_categories - {self.category_id}).intersection(info.category_ids):
             return False
         if info.id in self.purchased and not self.repurchasable.intersection(info.category_ids):
             return False
