@@ -28,6 +28,7 @@ from personalization_plugin.core.exceptions import (
     UnknownProduct,
 )
 from personalization_plugin.graphql.limits import check_first
+from personalization_plugin.graphql.privacy import PrivacyMutation, PrivacyQuery
 from personalization_plugin.graphql.types import (
     MyData,
     MyDataEvent,
@@ -96,7 +97,7 @@ FIRST_DESCRIPTION = (
 )
 
 
-class Query(SegmentsQuery):
+class Query(SegmentsQuery, PrivacyQuery):
     """Mixin: read-only personalization fields for a store's root Query type."""
 
     recommendations = graphene.Field(
@@ -274,6 +275,18 @@ class TrackEvent(graphene.Mutation):
         return TrackEventPayload(recorded=True, event_id=event.event_id, errors=[])
 
 
+def carry_cookies(request: HttpRequest, carrier: HttpResponse) -> None:
+    """Keep the cookies a mutation set on `carrier` for PersonalizationGraphQLView to copy
+    onto the HTTP response (a resolver has no response of its own)."""
+    cookies = getattr(request, RESPONSE_COOKIES_ATTR, None)
+    if cookies is None:
+        cookies = {}
+        setattr(request, RESPONSE_COOKIES_ATTR, cookies)
+    cookies.update(carrier.cookies)
+    if getattr(carrier, "_personalization_cookies_done", False):
+        setattr(request, RESPONSE_COOKIES_DONE_ATTR, True)
+
+
 class SetConsent(graphene.Mutation):
     """Record the current shopper's consent choice (sets the consent cookie)."""
 
@@ -300,17 +313,11 @@ class SetConsent(graphene.Mutation):
                     _error("The choice could not be recorded now; try again later.", "UNAVAILABLE")
                 ],
             )
-        cookies = getattr(request, RESPONSE_COOKIES_ATTR, None)
-        if cookies is None:
-            cookies = {}
-            setattr(request, RESPONSE_COOKIES_ATTR, cookies)
-        cookies.update(carrier.cookies)
-        if getattr(carrier, "_personalization_cookies_done", False):
-            setattr(request, RESPONSE_COOKIES_DONE_ATTR, True)
+        carry_cookies(request, carrier)
         return SetConsentPayload(consent="granted" if granted else "denied", errors=[])
 
 
-class Mutation:
+class Mutation(PrivacyMutation):
     """Mixin: personalization mutations for a store's root Mutation type."""
 
     track_event = TrackEvent.Field(description=TrackEvent.__doc__)
