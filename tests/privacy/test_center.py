@@ -162,3 +162,17 @@ def test_message_switches_are_offered_to_signed_in_customers_only(
 
 def test_the_page_is_not_cached(shopper: Client) -> None:
     assert "no-store" in shopper.get(CENTER)["Cache-Control"]
+
+
+def test_a_german_shopper_reads_the_privacy_center_in_german() -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9")
+    client.cookies["sp_vid"] = sign_visitor_id(VISITOR)
+    _viewed("1", "2")
+    html = client.get(CENTER).content.decode()
+    assert "Dein Datenschutz" in html and "Personalisierung ausschalten" in html
+    assert "Wir speichern 2 Einträge darüber" in html and "2 Produkte angesehen." in html
+
+
+def test_forget_me_opened_in_a_german_browser_is_german() -> None:
+    html = Client(HTTP_ACCEPT_LANGUAGE="de").get(reverse("personalization:forget_me"))
+    assert "Ja, vergiss mich" in html.content.decode()
