@@ -101,7 +101,11 @@ class RuleBuilderWidget(forms.Widget):
             try:
                 tree = json.loads(value) if value.strip() else {}
             except ValueError:
-                tree = None
+                tree = None  # kept as typed, with the JSON view open
+            else:
+                tree = {} if tree is None else tree  # a new segment: "null"
+        elif value is None:
+            tree = {}
         state = rows_from_tree(tree) if tree is not None else None
         notice = (
             gettext("This rule tree is nested deeper than the builder shows; edit it as JSON.")
@@ -123,10 +127,6 @@ class SegmentForm(WagtailAdminModelForm):
     class Meta:
         model = Segment
         fields = ["name", "slug", "description", "enabled", "priority", "rules"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["rules"].help_text = rule_reference()
 
 
 def _latest_size(segment: Segment) -> str:

@@ -51,6 +51,7 @@ def builder_context(field_name: str, tree: Any, state: Any, notice: str = "") ->
     import json
 
     from personalization_plugin.segments import builder
+    from personalization_plugin.segments.admin import rule_reference
     from personalization_plugin.segments.rules import RULES
 
     error = builder.validation_error(tree) if tree else ""
@@ -69,6 +70,7 @@ def builder_context(field_name: str, tree: Any, state: Any, notice: str = "") ->
         "preview": preview,
         "kinds": [(k.name, k.label, k.group) for k in RULES.values()],
         "url": reverse("personalization_segment_builder"),
+        "reference": rule_reference(),
     }
 
 
