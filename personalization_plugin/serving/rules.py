@@ -188,3 +188,30 @@ def adjust_relevance(
 def pins(rules: Iterable[Rule]) -> list[Rule]:
     """Product pins, by position (the first rule wins a contested slot)."""
     return [r for r in rules if r.action == "pin" and r.target_type == "product"]
+
+
+def _overlap(a_start: Any, a_end: Any, b_start: Any, b_end: Any) -> bool:
+    """Whether two date ranges (None: open-ended) share any moment."""
+    return (a_end is None or b_start is None or b_start < a_end) and (
+        b_end is None or a_start is None or a_start < b_end
+    )
+
+
+def conflicting_pins(
+    placement: str,
+    position: int,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    exclude_pk: int | None = None,
+) -> list[MerchandisingRule]:
+    """Enabled pins that would want the same slot at the same time: same position, a shared
+    placement ("" is every placement) and overlapping date ranges. Serving gives a contested
+    slot to the first rule, so the owner is told before saving a second one."""
+    rows = MerchandisingRule.objects.filter(
+        enabled=True, action=MerchandisingRule.Action.PIN, position=position
+    )
+    if placement:
+        rows = rows.filter(placement__in=["", placement])
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return [r for r in rows if _overlap(starts_at, ends_at, r.starts_at, r.ends_at)]
