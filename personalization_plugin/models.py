@@ -146,6 +146,40 @@ class ModelVersion(models.Model):
         return f"{self.version} ({self.algorithm}{', active' if self.is_active else ''})"
 
 
+class TrainingRun(models.Model):
+    """One "Train now" from the admin: queued, running, then succeeded or failed.
+
+    The admin request only creates this row and hands the run to the task backend (or, with
+    django-tasks' ImmediateBackend, to a background thread), so it answers at once; the
+    model page polls the row for the step and the outcome.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    step = models.CharField(max_length=120, blank=True)
+    requested_by = models.CharField(max_length=150, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"training {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
 class MerchandisingRule(models.Model):
     """An owner's rule applied at serving time, without retraining."""
 
@@ -199,4 +233,5 @@ __all__ = [
     "PersonalizationSettings",
     "PrivacyChoice",
     "ShopperPreference",
+    "TrainingRun",
 ]

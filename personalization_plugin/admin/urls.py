@@ -9,6 +9,7 @@ from personalization_plugin.admin import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("models/", views.models_page, name="models"),
+    path("models/training/<int:pk>/", views.training_progress, name="training_progress"),
     path("models/<str:action>/", views.model_action, name="model_action"),
     path("experiments/<int:pk>/results/", views.experiment_results, name="experiment_results"),
     path("experiments/<int:pk>/<str:action>/", views.experiment_action, name="experiment_action"),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
 from personalization_plugin.admin import charts
+from personalization_plugin.admin.training import current_run
 from personalization_plugin.core.exceptions import PersonalizationError
 from personalization_plugin.core.permissions import (
     CHANGE_EXPERIMENTS,
@@ -31,9 +32,10 @@ from personalization_plugin.core.permissions import (
 from personalization_plugin.experiments.bucketing import CONTROL, TREATMENT
 from personalization_plugin.experiments.metrics import analyse
 from personalization_plugin.experiments.models import Experiment
-from personalization_plugin.models import ModelVersion
+from personalization_plugin.models import ModelVersion, TrainingRun
 from personalization_plugin.reports import dashboard as reports
 
+TRAINING_PROGRESS = "personalization_plugin/admin/training_progress.html"
 logger = logging.getLogger("personalization_plugin.admin")
 
 PERIODS = (7, 30, 90)
@@ -138,8 +140,18 @@ def models_page(request: HttpRequest) -> HttpResponse:
         "active": next((v for v in versions if v.is_active), None),
         "versions": versions,
         "can_manage": request.user.has_perm(MANAGE_MODELS),
+        "training_run": current_run(),
     }
     return TemplateResponse(request, "personalization_plugin/admin/models.html", context)
+
+
+def training_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress of one "Train now" run, polled by the model page (htmx) while it runs."""
+    require(request.user, VIEW_REPORTS, MANAGE_MODELS)
+    run = get_object_or_404(TrainingRun, pk=pk)
+    response = TemplateResponse(request, TRAINING_PROGRESS, {"training_run": run, "polled": True})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST
@@ -161,16 +173,12 @@ def _run_model_action(request: HttpRequest, action: str) -> str:
     from personalization_plugin.engine import registry
 
     if action == "train":
-        from personalization_plugin.tasks import train_model
+        from personalization_plugin.admin.training import start_training
 
-        result = train_model.enqueue()
-        return _task_outcome(
-            result,
-            lambda value: (
-                gettext("Trained and activated %(version)s.") % {"version": value["version"]}
-            ),
-            gettext("Training queued; the new model becomes active when the worker finishes it."),
-        )
+        _run, started = start_training(request.user)
+        if not started:
+            return gettext("Training is already under way; its progress is shown below.")
+        return gettext("Training started in the background; its progress is shown below.")
     if action == "evaluate":
         from personalization_plugin.admin.tasks import evaluate_models
 
