@@ -1,4 +1,4 @@
-"""Background tasks behind the model page's "Evaluate" and "Train now" buttons."""
+"""Background task behind the model page's "Evaluate" button ("Train now": admin.training)."""
 
 from __future__ import annotations
 
@@ -43,11 +43,3 @@ def evaluate_models(k: int = 10) -> dict[str, Any]:
         active.metrics = {**active.metrics, "comparison": comparison, "comparison_k": k}
         active.save(update_fields=["metrics"])
     return comparison
-
-
-@task()
-def train_in_background(run_id: int) -> dict[str, Any]:
-    """The model page's "Train now" on a worker: `admin.training.execute` for one run."""
-    from personalization_plugin.admin.training import execute
-
-    return execute(run_id)

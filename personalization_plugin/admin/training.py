@@ -1,7 +1,6 @@
 """Training from the admin in the background: "Train now" must never hold the request.
 
-`start_training` records a `TrainingRun` and hands it to django-tasks (`admin.tasks.
-train_in_background`) for a worker to run. django-tasks' ImmediateBackend (the default,
+`start_training` records a `TrainingRun` and hands it to django-tasks (`train_in_background`) for a worker to run. django-tasks' ImmediateBackend (the default,
 and the demo's) would run it inside the request, so with that backend the run goes to a
 daemon thread of the web process instead; configure a real TASKS backend and worker in
 production. `execute` is the run itself: it records each step and the outcome, which the
@@ -17,6 +16,7 @@ from typing import Any
 from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.translation import gettext_noop
+from django_tasks import task
 
 from personalization_plugin.models import TrainingRun
 
@@ -26,8 +26,6 @@ logger = logging.getLogger("personalization_plugin.admin")
 def _immediate_backend() -> bool:
     from django_tasks import task_backends
     from django_tasks.backends.immediate import ImmediateBackend
-
-    from personalization_plugin.admin.tasks import train_in_background
 
     return isinstance(task_backends[train_in_background.backend], ImmediateBackend)
 
@@ -57,8 +55,6 @@ def start_training(user: Any) -> tuple[TrainingRun, bool]:
         )
         thread.start()
     else:
-        from personalization_plugin.admin.tasks import train_in_background
-
         train_in_background.enqueue(run.pk)
     return run, True
 
@@ -124,3 +120,9 @@ def execute(run_id: int) -> dict[str, Any]:
         result=result,
     )
     return result
+
+
+@task()
+def train_in_background(run_id: int) -> dict[str, Any]:
+    """ "Train now" on a django-tasks worker: `execute` for one run."""
+    return execute(run_id)

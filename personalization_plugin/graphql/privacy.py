@@ -100,6 +100,18 @@ def _visitor(request: HttpRequest) -> Any:
     return get_visitor(request)
 
 
+def _export(visitor: Any) -> dict[str, Any]:
+    """The requester's export (`privacy.export`), as myData and the download serve it."""
+    from personalization_plugin.privacy.export import export_subject
+
+    if visitor.is_new and not visitor.customer_id:
+        return {"events": [], "realtime": {}, "consent": [], "preferences": []}
+    return export_subject(
+        visitor_id=None if visitor.is_new else visitor.visitor_id,
+        customer_id=visitor.customer_id or None,
+    )
+
+
 def _switches(muted: frozenset[str]) -> list[MessageSwitch]:
     from personalization_plugin.privacy.preferences import MESSAGE_KINDS
 
@@ -126,14 +138,13 @@ class PrivacyQuery:
 
     @staticmethod
     def resolve_my_privacy(root: Any, info: Any) -> MyPrivacy:
-        from personalization_plugin.graphql.schema import export_current_shopper
         from personalization_plugin.privacy.preferences import preferences_for
         from personalization_plugin.privacy.summary import describe
         from personalization_plugin.segments.explain import memberships
 
         request = info.context
         visitor = _visitor(request)
-        export = export_current_shopper(request, 0)["export"]
+        export = _export(visitor)
         prefs = preferences_for(visitor.subjects)
         segments = memberships(request) if visitor.can_personalize else []
         return MyPrivacy(
@@ -220,7 +231,7 @@ class ForgetMe(graphene.Mutation):
 
     @staticmethod
     def mutate(root: Any, info: Any) -> ForgetMePayload:
-        from personalization_plugin.graphql.schema import carry_cookies
+        from personalization_plugin.graphql.cookies import carry_cookies
         from personalization_plugin.privacy.consent import set_consent
 
         request = info.context

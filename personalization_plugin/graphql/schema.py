@@ -27,6 +27,11 @@ from personalization_plugin.core.exceptions import (
     TrackingNotAllowed,
     UnknownProduct,
 )
+from personalization_plugin.graphql.cookies import (  # noqa: F401  (re-exported for views)
+    RESPONSE_COOKIES_ATTR,
+    RESPONSE_COOKIES_DONE_ATTR,
+    carry_cookies,
+)
 from personalization_plugin.graphql.limits import check_first
 from personalization_plugin.graphql.privacy import PrivacyMutation, PrivacyQuery
 from personalization_plugin.graphql.types import (
@@ -45,10 +50,6 @@ from personalization_plugin.serving.types import RecommendationList as ServedLis
 logger = logging.getLogger("personalization_plugin.graphql")
 
 MAX_EXPORT_EVENTS = 1000
-# Cookies set by mutations, copied onto the HTTP response by PersonalizationGraphQLView.
-RESPONSE_COOKIES_ATTR = "_personalization_graphql_cookies"
-# Tells VisitorMiddleware the consent mutation already decided the visitor cookie.
-RESPONSE_COOKIES_DONE_ATTR = "_personalization_graphql_cookies_done"
 
 
 def _visitor(request: HttpRequest) -> Any:
@@ -273,18 +274,6 @@ class TrackEvent(graphene.Mutation):
             message = "Not recorded: the shopper has not consented to tracking or has opted out."
             return TrackEventPayload(recorded=False, errors=[_error(message, "NOT_ALLOWED")])
         return TrackEventPayload(recorded=True, event_id=event.event_id, errors=[])
-
-
-def carry_cookies(request: HttpRequest, carrier: HttpResponse) -> None:
-    """Keep the cookies a mutation set on `carrier` for PersonalizationGraphQLView to copy
-    onto the HTTP response (a resolver has no response of its own)."""
-    cookies = getattr(request, RESPONSE_COOKIES_ATTR, None)
-    if cookies is None:
-        cookies = {}
-        setattr(request, RESPONSE_COOKIES_ATTR, cookies)
-    cookies.update(carrier.cookies)
-    if getattr(carrier, "_personalization_cookies_done", False):
-        setattr(request, RESPONSE_COOKIES_DONE_ATTR, True)
 
 
 class SetConsent(graphene.Mutation):

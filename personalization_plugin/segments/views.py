@@ -51,7 +51,7 @@ def builder_context(field_name: str, tree: Any, state: Any, notice: str = "") ->
     import json
 
     from personalization_plugin.segments import builder
-    from personalization_plugin.segments.admin import rule_reference
+    from personalization_plugin.segments.reference import rule_reference
     from personalization_plugin.segments.rules import RULES
 
     error = builder.validation_error(tree) if tree else ""

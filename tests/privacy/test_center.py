@@ -176,3 +176,30 @@ def test_a_german_shopper_reads_the_privacy_center_in_german() -> None:
 def test_forget_me_opened_in_a_german_browser_is_german() -> None:
     html = Client(HTTP_ACCEPT_LANGUAGE="de").get(reverse("personalization:forget_me"))
     assert "Ja, vergiss mich" in html.content.decode()
+
+
+@pytest.fixture
+def redis_down(personalization: Any) -> None:
+    """Redis configured but nothing listening: the plugin's stores are unreachable."""
+    from personalization_plugin.tracking.testing import reset_tracking_state
+
+    personalization(REDIS_URL="redis://127.0.0.1:1/0")
+    reset_tracking_state()
+
+
+def test_forgetting_during_a_redis_outage_says_to_retry_not_an_error(
+    shopper: Client, redis_down: None
+) -> None:
+    response = _post(shopper, action="forget")
+    assert _status(response)["sp_privacy"] == ["unavailable"]
+    page = shopper.get(response["Location"])
+    assert page.status_code == 200
+    assert "Something on our side is unavailable" in page.content.decode()
+
+
+def test_the_page_during_a_redis_outage_says_the_data_cannot_be_shown(
+    shopper: Client, redis_down: None
+) -> None:
+    page = shopper.get(CENTER)
+    assert page.status_code == 200
+    assert "We cannot show your data right now" in page.content.decode()
