@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from personalization_plugin.admin.chooser import ProductChooserWidget
 from personalization_plugin.experiments.models import Experiment
 from personalization_plugin.models import MerchandisingRule
 from personalization_plugin.serving.types import PLACEMENTS
@@ -28,6 +29,7 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
 
     class Meta:
         model = MerchandisingRule
+        widgets = {"target_id": ProductChooserWidget()}
         help_texts = {
             "target_id": _(
                 "The product's id in your store (e.g. 42) or the category's id (e.g. mugs)."
