@@ -19,3 +19,8 @@ class PersonalizationConfig(AppConfig):
         )
 
         signal_handlers.connect()
+        from personalization_plugin.core import registry
+        from personalization_plugin.privacy import preferences
+
+        registry.register_eraser(preferences.erase_preferences)
+        registry.register_category_mutes(preferences.muted_for_visitor)

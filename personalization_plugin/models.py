@@ -177,6 +177,28 @@ class DroppedEventCount(models.Model):
         return f"{self.day}: {self.count} dropped ({self.reason})"
 
 
+class ShopperPreference(models.Model):
+    """What a shopper asked for in the privacy center, keyed by visitor or customer id.
+
+    Kept apart from `PrivacyChoice` (consent) because it changes what is shown and sent,
+    not whether anything is stored; erasure deletes it with the rest of their data.
+    """
+
+    subject = models.CharField(
+        max_length=140, unique=True, help_text='"v:<visitor id>" or "c:<customer id>"'
+    )
+    muted_categories = models.JSONField(
+        default=list, blank=True, help_text=_("Category ids not to recommend to this shopper")
+    )
+    muted_messages = models.JSONField(
+        default=list, blank=True, help_text=_("Trigger kinds this shopper does not want")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.subject[:10]}…"
+
+
 class ModelVersion(models.Model):
     """A trained model artifact with its metrics. Exactly one is active at a time."""
 
@@ -201,6 +223,40 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} ({self.algorithm}{', active' if self.is_active else ''})"
+
+
+class TrainingRun(models.Model):
+    """One "Train now" from the admin: queued, running, then succeeded or failed.
+
+    The admin request only creates this row and hands the run to the task backend (or, with
+    django-tasks' ImmediateBackend, to a background thread), so it answers at once; the
+    model page polls the row for the step and the outcome.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    step = models.CharField(max_length=120, blank=True)
+    requested_by = models.CharField(max_length=150, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"training {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
 
 class MerchandisingRule(models.Model):
@@ -257,4 +313,6 @@ __all__ = [
     "ModelVersion",
     "PersonalizationSettings",
     "PrivacyChoice",
+    "ShopperPreference",
+    "TrainingRun",
 ]

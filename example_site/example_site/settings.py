@@ -152,6 +152,7 @@ PERSONALIZATION: dict[str, Any] = {
     ],
     # Its own secret, so rotating SECRET_KEY never forgets who was erased (check W020).
     "HASH_KEY": os.environ.get("PERSONALIZATION_HASH_KEY", "demo-only-hash-key-change-me"),
+    "PRIVACY_CENTER_URL": "shop:privacy",
 }
 
 LOGGING = {

@@ -17,6 +17,7 @@ urlpatterns = [
     path("cart/update/<int:pk>/", views.cart_update, name="cart_update"),
     path("checkout/", views.checkout, name="checkout"),
     path("checkout/done/<str:number>/", views.checkout_done, name="checkout_done"),
+    path("privacy/", views.privacy, name="privacy"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/orders/", views.order_history, name="order_history"),
     path("accounts/orders/<str:number>/", views.order_detail, name="order_detail"),

@@ -321,3 +321,12 @@ def signup(request: HttpRequest) -> HttpResponse:
     else:
         form = SignupForm()
     return render(request, "registration/signup.html", {"form": form})
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy center (`{% storefront_privacy_center %}`), linked from every footer.
+
+    Never cached: it shows this shopper's own data."""
+    response = render(request, "shop/privacy.html")
+    response["Cache-Control"] = "private, no-store"
+    return response

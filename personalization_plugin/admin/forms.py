@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from personalization_plugin.admin.chooser import ProductChooserWidget
 from personalization_plugin.experiments.models import Experiment
 from personalization_plugin.models import MerchandisingRule
 from personalization_plugin.serving.types import PLACEMENTS
@@ -18,8 +19,17 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
         choices=[("", _("Every placement")), *((p, p.replace("_", " ")) for p in PLACEMENTS)],
     )
 
+    position = forms.IntegerField(
+        min_value=1,
+        max_value=100,
+        initial=1,
+        help_text=_("For pins: 1 is the first slot"),
+        error_messages={"min_value": _("Positions start at 1 (the first slot); 0 is not a slot.")},
+    )
+
     class Meta:
         model = MerchandisingRule
+        widgets = {"target_id": ProductChooserWidget()}
         help_texts = {
             "target_id": _(
                 "The product's id in your store (e.g. 42) or the category's id (e.g. mugs)."
@@ -49,10 +59,32 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
         if action == MerchandisingRule.Action.PIN and target != MerchandisingRule.Target.PRODUCT:
             self.add_error("target_type", gettext("Only a product can be pinned to a position."))
         if target == MerchandisingRule.Target.PRODUCT and data.get("target_id"):
-            self._check_product(str(data["target_id"]).strip())
+            self._check_product(str(data["target_id"]).strip(), pinned=action == "pin")
+        if action == MerchandisingRule.Action.PIN and data.get("position") and data.get("enabled"):
+            self._check_slot(data)
         return data
 
-    def _check_product(self, product_id: str) -> None:
+    def _check_slot(self, data: dict) -> None:
+        from personalization_plugin.serving.rules import conflicting_pins
+
+        others = conflicting_pins(
+            data.get("placement") or "",
+            int(data["position"]),
+            data.get("starts_at"),
+            data.get("ends_at"),
+            exclude_pk=self.instance.pk,
+        )
+        if others:
+            self.add_error(
+                "position",
+                gettext(
+                    "Slot %(position)d is already taken by “%(other)s” at the same time; "
+                    "choose another position, placement or dates, or disable that rule."
+                )
+                % {"position": data["position"], "other": others[0]},
+            )
+
+    def _check_product(self, product_id: str, pinned: bool = False) -> None:
         from personalization_plugin.adapters import get_adapter
 
         try:
@@ -64,6 +96,16 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
                 "target_id",
                 gettext("No product has the id %(id)r; use the product's id in your store.")
                 % {"id": product_id},
+            )
+        elif pinned and not known[product_id].available:
+            # Serving never shows unavailable products, so such a pin would silently not show.
+            self.add_error(
+                "target_id",
+                gettext(
+                    "“%(title)s” is out of stock or unpublished, so the pin would never show; "
+                    "restock or publish it first, or pin another product."
+                )
+                % {"title": known[product_id].title or product_id},
             )
 
 

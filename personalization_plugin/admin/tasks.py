@@ -1,4 +1,4 @@
-"""Background task behind the model page's "Evaluate" button."""
+"""Background task behind the model page's "Evaluate" button ("Train now": admin.training)."""
 
 from __future__ import annotations
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from personalization_plugin.admin import experiment_views, views
+from personalization_plugin.admin import chooser, experiment_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("models/", views.models_page, name="models"),
+    path("products/choose/", chooser.chooser_results, name="product_chooser"),
+    path("models/training/<int:pk>/", views.training_progress, name="training_progress"),
     path("models/<str:action>/", views.model_action, name="model_action"),
     path(
         "experiments/<int:pk>/results/",

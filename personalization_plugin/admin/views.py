@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
 from personalization_plugin.admin import charts
+from personalization_plugin.admin.training import current_run
 from personalization_plugin.core.exceptions import PersonalizationError
 from personalization_plugin.core.permissions import (
     MANAGE_MODELS,
@@ -28,9 +29,10 @@ from personalization_plugin.core.permissions import (
 )
 from personalization_plugin.experiments.metrics import store_currency
 from personalization_plugin.experiments.models import Experiment
-from personalization_plugin.models import ModelVersion
+from personalization_plugin.models import ModelVersion, TrainingRun
 from personalization_plugin.reports import dashboard as reports
 
+TRAINING_PROGRESS = "personalization_plugin/admin/training_progress.html"
 logger = logging.getLogger("personalization_plugin.admin")
 
 PERIODS = (7, 30, 90)
@@ -152,10 +154,20 @@ def models_page(request: HttpRequest) -> HttpResponse:
         "refused_report": None,
         "versions": [(v, report(v)) for v in versions],
         "can_manage": request.user.has_perm(MANAGE_MODELS),
+        "training_run": current_run(),
     }
     if context["refused"] is not None:
         context["refused_report"] = report(context["refused"])
     return TemplateResponse(request, "personalization_plugin/admin/models.html", context)
+
+
+def training_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress of one "Train now" run, polled by the model page (htmx) while it runs."""
+    require(request.user, VIEW_REPORTS, MANAGE_MODELS)
+    run = get_object_or_404(TrainingRun, pk=pk)
+    response = TemplateResponse(request, TRAINING_PROGRESS, {"training_run": run, "polled": True})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST
@@ -177,22 +189,12 @@ def _run_model_action(request: HttpRequest, action: str) -> str:
     from personalization_plugin.engine import registry
 
     if action == "train":
-        from personalization_plugin.tasks import train_model
+        from personalization_plugin.admin.training import start_training
 
-        result = train_model.enqueue()
-        return _task_outcome(
-            result,
-            lambda value: (
-                gettext("Trained and activated %(version)s.") % {"version": value["version"]}
-                if value["metrics"].get("gate", {}).get("activate", True)
-                else gettext(
-                    "Trained %(version)s but kept the active model: the new one ranks worse "
-                    "on the holdout (see below)."
-                )
-                % {"version": value["version"]}
-            ),
-            gettext("Training queued; the new model becomes active when the worker finishes it."),
-        )
+        _run, started = start_training(request.user)
+        if not started:
+            return gettext("Training is already under way; its progress is shown below.")
+        return gettext("Training started in the background; its progress is shown below.")
     if action == "evaluate":
         from personalization_plugin.admin.tasks import evaluate_models
 

@@ -1,7 +1,8 @@
 """Registries through which higher layers plug into intake and erasure.
 
 Tracking tells listeners about every event it accepts and asks erased-lookups whether a
-visitor was forgotten; erasure calls every eraser. All
+visitor was forgotten; erasure calls every eraser; serving asks the category-mute sources
+what a shopper asked not to see. All
 live here, below the layers that register (segments, engine, serving, integrations), so
 that intake and privacy never import the modules that listen to them. Registration happens
 in each app's `AppConfig.ready()`, never at import time.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from personalization_plugin.core.events import TrackedEvent
@@ -81,3 +82,38 @@ def erased(subjects: set[str]) -> set[str]:
     for func in _erased_lookups:
         found |= func(set(subjects))
     return found
+
+
+# Category ids a shopper asked not to be shown ("show me less of this category"). The
+# privacy layer registers the source; serving asks it without importing privacy.
+CategoryMutes = Callable[[Any], set[str]]
+_category_mutes: list[CategoryMutes] = []
+
+
+def register_category_mutes(func: CategoryMutes) -> CategoryMutes:
+    """Register `func(visitor) -> set of category ids` that serving must leave out for
+    that shopper (idempotent; usable as a decorator)."""
+    if func not in _category_mutes:
+        _category_mutes.append(func)
+    return func
+
+
+def unregister_category_mutes(func: CategoryMutes) -> None:
+    if func in _category_mutes:
+        _category_mutes.remove(func)
+
+
+def muted_categories(visitor: Any) -> set[str]:
+    """The union of every registered source; a failing source is logged and skipped, so a
+    preference store that is down never breaks a storefront list."""
+    muted: set[str] = set()
+    for func in _category_mutes:
+        try:
+            muted |= set(func(visitor))
+        except Exception as exc:
+            logger.error(
+                "Category-mute source %s failed with %s; serving without it.",
+                getattr(func, "__qualname__", func),
+                type(exc).__name__,
+            )
+    return muted

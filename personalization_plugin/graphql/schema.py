@@ -29,7 +29,13 @@ from personalization_plugin.core.exceptions import (
     TrackingNotAllowed,
     UnknownProduct,
 )
+from personalization_plugin.graphql.cookies import (  # noqa: F401  (re-exported for views)
+    RESPONSE_COOKIES_ATTR,
+    RESPONSE_COOKIES_DONE_ATTR,
+    carry_cookies,
+)
 from personalization_plugin.graphql.limits import check_first
+from personalization_plugin.graphql.privacy import PrivacyMutation, PrivacyQuery
 from personalization_plugin.graphql.types import (
     MyData,
     MyDataEvent,
@@ -46,10 +52,6 @@ from personalization_plugin.serving.types import RecommendationList as ServedLis
 logger = logging.getLogger("personalization_plugin.graphql")
 
 MAX_EXPORT_EVENTS = 1000
-# Cookies set by mutations, copied onto the HTTP response by PersonalizationGraphQLView.
-RESPONSE_COOKIES_ATTR = "_personalization_graphql_cookies"
-# Tells VisitorMiddleware the consent mutation already decided the visitor cookie.
-RESPONSE_COOKIES_DONE_ATTR = "_personalization_graphql_cookies_done"
 
 
 def _visitor(request: HttpRequest) -> Any:
@@ -107,7 +109,7 @@ FIRST_DESCRIPTION = (
 )
 
 
-class Query(SegmentsQuery):
+class Query(SegmentsQuery, PrivacyQuery):
     """Mixin: read-only personalization fields for a store's root Query type."""
 
     recommendations = graphene.Field(
@@ -358,17 +360,11 @@ class SetConsent(graphene.Mutation):
                     _error("The choice could not be recorded now; try again later.", "UNAVAILABLE")
                 ],
             )
-        cookies = getattr(request, RESPONSE_COOKIES_ATTR, None)
-        if cookies is None:
-            cookies = {}
-            setattr(request, RESPONSE_COOKIES_ATTR, cookies)
-        cookies.update(carrier.cookies)
-        if getattr(carrier, "_personalization_cookies_done", False):
-            setattr(request, RESPONSE_COOKIES_DONE_ATTR, True)
+        carry_cookies(request, carrier)
         return SetConsentPayload(consent="granted" if granted else "denied", errors=[])
 
 
-class Mutation:
+class Mutation(PrivacyMutation):
     """Mixin: personalization mutations for a store's root Mutation type."""
 
     track_event = TrackEvent.Field(description=TrackEvent.__doc__)

@@ -35,10 +35,11 @@ def export_subject(visitor_id: str | None = None, customer_id: str | None = None
 
     Buffered events are flushed first so that they are included. Returns a dict with
     "subjects", "generated_at", "events" (oldest first), "realtime" (per subject:
-    recently_viewed, recent_items, cart) and "consent" (stored choices).
+    recently_viewed, recent_items, cart), "consent" (stored choices) and "preferences"
+    (privacy-center choices: muted categories and messages).
     Raises ValueError without any id.
     """
-    from personalization_plugin.models import Event, PrivacyChoice
+    from personalization_plugin.models import Event, PrivacyChoice, ShopperPreference
     from personalization_plugin.privacy.erasure import owned_events
     from personalization_plugin.tracking.backends import get_backend
     from personalization_plugin.tracking.dead_letters import export_dead_letters
@@ -56,6 +57,7 @@ def export_subject(visitor_id: str | None = None, customer_id: str | None = None
     rows = [_event_row(row) for row in events.order_by("occurred_at", "id").values(*EVENT_FIELDS)]
     realtime = get_realtime()
     choices = PrivacyChoice.objects.filter(subject__in=subjects).order_by("subject")
+    preferences = ShopperPreference.objects.filter(subject__in=subjects).order_by("subject")
     return {
         "subjects": sorted(subjects),
         "generated_at": timezone.now().isoformat(),
@@ -66,6 +68,15 @@ def export_subject(visitor_id: str | None = None, customer_id: str | None = None
             for c in choices
         ],
         "dead_letters": export_dead_letters(subjects),
+        "preferences": [
+            {
+                "subject": p.subject,
+                "muted_categories": list(p.muted_categories),
+                "muted_messages": list(p.muted_messages),
+                "updated_at": p.updated_at.isoformat(),
+            }
+            for p in preferences
+        ],
     }
 
 

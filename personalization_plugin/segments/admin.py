@@ -1,6 +1,8 @@
-"""The Wagtail admin for segments: a ModelViewSet whose form edits the rule tree as JSON.
+"""The Wagtail admin for segments: a ModelViewSet whose form edits the rule tree with a
+builder (rules from the registry with typed fields, AND/OR groups, a live member count),
+the JSON kept as the "advanced" view.
 
-The rule tree is edited as JSON, validated on save with messages naming the place
+The rule tree is validated on save with messages naming the place
 (`all[1].min_views must be ...`); the form shows a reference of every rule kind with its
 parameters and defaults, generated from the rule registry so it is never out of date.
 Registered in `personalization_plugin.wagtail_hooks` under the Personalization menu.
@@ -12,7 +14,8 @@ import json
 from typing import Any
 
 from django import forms
-from django.utils.html import format_html, format_html_join
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -21,53 +24,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from personalization_plugin.core.menu import MENU_HOOK
 from personalization_plugin.segments.models import Segment
-from personalization_plugin.segments.rules import RULES
-
-EXAMPLE = {
-    "all": [
-        {"rule": "repeat_buyer"},
-        {"not": {"rule": "lapsed", "days": 180}},
-        {"any": [{"rule": "viewed_category", "category": "cookware", "min_views": 3, "days": 30}]},
-    ]
-}
-
-
-def _param_text(name: str, spec: Any) -> str:
-    if spec.default is None:
-        return gettext("%(name)s (required %(kind)s)") % {"name": name, "kind": spec.kind}
-    return f"{name}={json.dumps(spec.default)}"
-
-
-GROUP_LABELS = {
-    "lifecycle": _("lifecycle"),
-    "value": _("value"),
-    "behavior": _("behaviour"),
-    "score": _("score"),
-    "context": _("context"),
-}
-
-
-def rule_reference() -> str:
-    """HTML list of rule kinds: name, what it means, parameters with defaults."""
-    rows = format_html_join(
-        "",
-        "<li><code>{}</code> ({}): {}. {}</li>",
-        (
-            (
-                kind.name,
-                GROUP_LABELS.get(kind.group, kind.group),
-                kind.label,
-                ", ".join(_param_text(n, p) for n, p in kind.params.items())
-                or gettext("no parameters"),
-            )
-            for kind in RULES.values()
-        ),
-    )
-    intro = gettext(
-        "Combine rules with <code>all</code> (and), <code>any</code> (or) and <code>not</code>. "
-        "Example: <code>{example}</code>"
-    )
-    return format_html(intro + "<ul>{rows}</ul>", example=json.dumps(EXAMPLE), rows=rows)
+from personalization_plugin.segments.reference import rule_reference  # noqa: F401
 
 
 class PrettyJSONField(forms.JSONField):
@@ -77,18 +34,52 @@ class PrettyJSONField(forms.JSONField):
         return json.dumps(value, indent=2)
 
 
+class RuleBuilderWidget(forms.Widget):
+    """The segment builder (`segments.builder`) around the JSON textarea it keeps in step.
+
+    Every edit is posted by htmx to `builder_view`, which answers with this same markup:
+    the rows, the JSON, the problem if any, and the live member count with a sample."""
+
+    class Media:
+        js = ["personalization_plugin/htmx.min.js"]
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        from personalization_plugin.segments.builder import rows_from_tree
+        from personalization_plugin.segments.views import BUILDER_TEMPLATE, builder_context
+
+        tree: Any = value
+        if isinstance(value, str):
+            try:
+                tree = json.loads(value) if value.strip() else {}
+            except ValueError:
+                tree = None  # kept as typed, with the JSON view open
+            else:
+                tree = {} if tree is None else tree  # a new segment: "null"
+        elif value is None:
+            tree = {}
+        state = rows_from_tree(tree) if tree is not None else None
+        notice = (
+            gettext("This rule tree is nested deeper than the builder shows; edit it as JSON.")
+            if tree and state is None
+            else ""
+        )
+        context = builder_context(name, tree, state, notice)
+        if tree is None:
+            context["json"] = value
+        return mark_safe(render_to_string(BUILDER_TEMPLATE, context))
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)
+
+
 class SegmentForm(WagtailAdminModelForm):
-    rules = PrettyJSONField(
-        widget=forms.Textarea(attrs={"rows": 14, "style": "font-family: monospace"}),
-    )
+    rules = PrettyJSONField(widget=RuleBuilderWidget())
 
     class Meta:
         model = Segment
         fields = ["name", "slug", "description", "enabled", "priority", "rules"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["rules"].help_text = rule_reference()
 
 
 def _latest_size(segment: Segment) -> str:

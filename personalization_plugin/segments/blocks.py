@@ -19,9 +19,12 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+
+from personalization_plugin.segments.engine import PREVIEW_PARAM, preview_segment
 
 logger = logging.getLogger("personalization_plugin.segments")
 
@@ -128,6 +131,10 @@ class SegmentVariantsBlock(blocks.StructBlock):
                 url = reverse("personalization:segment_slot", args=[slot])
             except NoReverseMatch:
                 url = ""
+            preview = preview_segment(request) if request is not None else None
+            if url and preview:
+                # The editor's "show as segment" must reach the partial the placeholder loads.
+                url = f"{url}?{urlencode({PREVIEW_PARAM: preview})}"
             if url:
                 default = self.child_blocks["default"].render(
                     value.get("default") or [], dict(context or {})

@@ -18,6 +18,7 @@ from decimal import Decimal
 import numpy as np
 
 from personalization_plugin.adapters import ProductInfo
+from personalization_plugin.core import registry
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import InvalidRecommendationRequest, UnknownPlacement
 from personalization_plugin.core.placements import PLACEMENTS, Placement
@@ -212,6 +213,7 @@ def _resolve(
     purchased = _purchased(visitor, subject, recent) if visitor and subject else set()
 
     live = rules.live_rules(placement)
+    muted = registry.muted_categories(visitor) if subject else set()
     if placement == Placement.RECENTLY_VIEWED:  # shows history as it is: only exclusions apply
         live = [r for r in live if r.action == "exclude"]
         filters = rules.Filters(
@@ -227,6 +229,7 @@ def _resolve(
             min_price=low,
             max_price=high,
             rules=live,
+            muted_categories=muted,
         )
     req = ServingRequest(
         placement=placement,

@@ -2,7 +2,7 @@
 
 Hard filters (`Filters.allows`): unpublished and out-of-stock products, the cart, past
 purchases (unless the category is in REPURCHASABLE_CATEGORIES), the owner's exclude
-rules, and the caller's price band and category. Then the owner's soft rules: boost and
+rules, the categories the shopper muted, and the caller's price band and category. Then the owner's soft rules: boost and
 bury shift a product's relevance, pins put a product at a fixed position.
 
 Rules are read from the database at most once every RULES_REFRESH_SECONDS per process
@@ -132,6 +132,8 @@ class Filters:
     min_price: Decimal | None = None
     max_price: Decimal | None = None
     rules: Sequence[Rule] = ()
+    # What the shopper asked not to see ("show me less of this category").
+    muted_categories: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.repurchasable = set(plugin_settings.REPURCHASABLE_CATEGORIES or ())
@@ -151,6 +153,9 @@ class Filters:
         if not info.available or info.id in self.excluded_ids or info.id in self.exclude_products:
             return False
         if self.exclude_categories.intersection(info.category_ids):
+            return False
+        # A muted category still shows when the shopper is browsing that very category.
+        if (self.muted_categories - {self.category_id}).intersection(info.category_ids):
             return False
         if info.id in self.purchased and not self.repurchasable.intersection(info.category_ids):
             return False
@@ -183,3 +188,30 @@ def adjust_relevance(
 def pins(rules: Iterable[Rule]) -> list[Rule]:
     """Product pins, by position (the first rule wins a contested slot)."""
     return [r for r in rules if r.action == "pin" and r.target_type == "product"]
+
+
+def _overlap(a_start: Any, a_end: Any, b_start: Any, b_end: Any) -> bool:
+    """Whether two date ranges (None: open-ended) share any moment."""
+    return (a_end is None or b_start is None or b_start < a_end) and (
+        b_end is None or a_start is None or a_start < b_end
+    )
+
+
+def conflicting_pins(
+    placement: str,
+    position: int,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    exclude_pk: int | None = None,
+) -> list[MerchandisingRule]:
+    """Enabled pins that would want the same slot at the same time: same position, a shared
+    placement ("" is every placement) and overlapping date ranges. Serving gives a contested
+    slot to the first rule, so the owner is told before saving a second one."""
+    rows = MerchandisingRule.objects.filter(
+        enabled=True, action=MerchandisingRule.Action.PIN, position=position
+    )
+    if placement:
+        rows = rows.filter(placement__in=["", placement])
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return [r for r in rows if _overlap(starts_at, ends_at, r.starts_at, r.ends_at)]

@@ -7,7 +7,8 @@ profile is folded fresh from stored events and tested with the same rules segmen
 A trigger fires only for a signed-in customer (someone a store can write to) whose
 stored choice allows personalization: opted-out shoppers, and under CONSENT_MODE
 "required" shoppers who never consented, never fire. One shopper gets at most one
-trigger per TRIGGER_MIN_HOURS_BETWEEN. Each occasion has an idempotency key stored in
+trigger per TRIGGER_MIN_HOURS_BETWEEN, and never one of a kind they switched off in the
+privacy center (`privacy.preferences`). Each occasion has an idempotency key stored in
 `TriggerFiring` (unique), so rescans, concurrent runs and retries never fire it twice.
 """
 
@@ -27,6 +28,7 @@ from personalization_plugin import signals
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import WebhookNotConfigured
+from personalization_plugin.privacy.preferences import message_allowed
 from personalization_plugin.profiles.profile import Profile, build_from_db
 from personalization_plugin.segments.context import EvalContext
 from personalization_plugin.segments.rules import compile_tree
@@ -60,6 +62,7 @@ class ScanReport:
     fired: int = 0
     already_fired: int = 0
     no_consent: int = 0
+    switched_off: int = 0  # the customer turned this message kind off in the privacy center
     rate_limited: int = 0
     delivered: int = 0
     delivery_failed: int = 0
@@ -204,6 +207,9 @@ def _fire(occasion: Occasion, now: datetime, report: ScanReport, dry_run: bool) 
         return
     if not _allowed(occasion.customer_id):
         report.no_consent += 1
+        return
+    if not message_allowed(occasion.customer_id, occasion.kind):
+        report.switched_off += 1
         return
     if _recently_fired(subject, now):
         report.rate_limited += 1

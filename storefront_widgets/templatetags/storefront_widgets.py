@@ -295,3 +295,8 @@ def sp_price(product: Any) -> str:
 from personalization_plugin.segments.tags import if_segment  # noqa: E402
 
 register.tag("if_segment", if_segment)
+
+# {% storefront_privacy_center %} (storefront_widgets.templatetags.storefront_privacy)
+from storefront_widgets.templatetags.storefront_privacy import register as _privacy  # noqa: E402
+
+register.tags.update(_privacy.tags)

@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from django.core.management import call_command
 from wagtail.models import ModelLogEntry
 
-from personalization_plugin.models import ModelVersion
+from personalization_plugin.models import ModelVersion, TrainingRun
 
-pytestmark = pytest.mark.django_db
+# "Train now" runs in a background thread (the demo's ImmediateBackend), whose own database
+# connection sees only committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def train(client) -> TrainingRun:
+    """Press "Train now" and wait for the background run to finish."""
+    assert client.post("/admin/personalization/models/train/").status_code == 302
+    run = TrainingRun.objects.first()
+    deadline = time.monotonic() + 300
+    while not run.finished:
+        assert time.monotonic() < deadline, f"training still {run.status}: {run.step}"
+        time.sleep(0.2)
+        run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    return run
 
 
 @pytest.fixture
@@ -21,11 +37,12 @@ def seeded(settings, tmp_path):
 
 
 def test_train_evaluate_and_roll_back(admin_client_, seeded):
-    response = admin_client_.post("/admin/personalization/models/train/", follow=True)
+    train(admin_client_)
     first = ModelVersion.objects.get(is_active=True)
-    assert f"Trained and activated {first.version}." in response.content.decode()
+    page = admin_client_.get("/admin/personalization/models/").content.decode()
+    assert f"Trained and activated {first.version}." in page
 
-    admin_client_.post("/admin/personalization/models/train/")
+    train(admin_client_)
     second = ModelVersion.objects.get(is_active=True)
     assert second.pk != first.pk
 
@@ -42,8 +59,8 @@ def test_train_evaluate_and_roll_back(admin_client_, seeded):
 
 
 def test_activate_a_chosen_version(admin_client_, seeded):
-    admin_client_.post("/admin/personalization/models/train/")
-    admin_client_.post("/admin/personalization/models/train/")
+    train(admin_client_)
+    train(admin_client_)
     older = ModelVersion.objects.order_by("created_at").first()
     admin_client_.post("/admin/personalization/models/activate/", {"version": older.pk})
     assert ModelVersion.objects.get(is_active=True).pk == older.pk
