@@ -13,7 +13,8 @@ from personalization_plugin.tracking.backends import get_backend
 from tests.graphql.conftest import endpoint, gql_client, raw_post  # noqa: F401
 
 VIEW = gql(
-    "mutation($p: ID) { trackEvent(input: {type: VIEW, productId: $p}) { recorded errors { message } } }"
+    "mutation($p: ID, $t: String) { trackEvent(input: {type: VIEW, productId: $p, token: $t})"
+    " { recorded errors { message } } }"
 )
 PRIVACY = gql(
     "{ myPrivacy { personalization consent summary mutedCategories"
@@ -23,7 +24,8 @@ PRIVACY = gql(
 
 def _view(client: Any, product_id: str) -> None:
     """A view of a product of the privacy tests' catalog (tests.tracking.adapter)."""
-    result = client.execute(GraphQLRequest(VIEW, variable_values={"p": product_id}))
+    token = client.execute(gql("{ intakeToken }"))["intakeToken"]  # the intake needs it
+    result = client.execute(GraphQLRequest(VIEW, variable_values={"p": product_id, "t": token}))
     assert result["trackEvent"]["recorded"] is True, result
     get_backend().flush()
     assert Event.objects.filter(product_id=product_id).exists()
