@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import SHOPPER_USER_AGENT
+
 pytestmark = pytest.mark.browser
 
 COLLECT = """() => {
@@ -91,7 +93,7 @@ def test_a_visitor_who_is_not_personalized_never_sees_picked_for_you(
     seeded_store: Any, browser: Any, how: str
 ) -> None:
     headers = {"Sec-GPC": "1"} if how == "gpc" else {}
-    context = browser.new_context(extra_http_headers=headers)
+    context = browser.new_context(extra_http_headers=headers, user_agent=SHOPPER_USER_AGENT)
     page = context.new_page()
     try:
         base = seeded_store.url

@@ -13,6 +13,7 @@ import pytest
 
 from personalization_plugin.models import Event
 from personalization_plugin.tracking.backends import get_backend
+from tests.browser.conftest import SHOPPER_USER_AGENT
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +38,7 @@ def test_a_shopper_controls_their_data_from_the_footer(
         viewport={"width": 1280, "height": 900},
         java_script_enabled=javascript,
         accept_downloads=True,
+        user_agent=SHOPPER_USER_AGENT,  # "HeadlessChrome" is dropped at intake as a crawler
     )
     page = context.new_page()
     base = small_store.url

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import artifacts, browser, small_store  # noqa: F401
+from tests.browser.conftest import SHOPPER_USER_AGENT, artifacts, browser, small_store  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,9 @@ ITEM = 'ul[data-sp-placement="trending"] a[data-sp-product]'
 @pytest.fixture
 def german_page(browser: Any) -> Iterator[Any]:  # noqa: F811
     """Chromium with a German UI language, so it sends Accept-Language: de-DE."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="de-DE", user_agent=SHOPPER_USER_AGENT
+    )
     page = context.new_page()
     yield page
     context.close()
