@@ -41,11 +41,11 @@ demo: install
 
 ## test: install test deps, make sure Redis (and PostgreSQL if installed) run, run the suite
 test: install-dev services chromium lint
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n 2
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests_oscar --ds=tests_oscar.settings
 	@if pg_isready -q -h $(PG_HOST) 2>/dev/null; then \
 		echo "== PostgreSQL answers on $(PG_HOST): running the database tests against it too"; \
-		PERSONALIZATION_TEST_DB=postgres $(VENV)/bin/pytest -q -p no:cacheprovider -m "not browser"; \
+		PERSONALIZATION_TEST_DB=postgres $(VENV)/bin/pytest -q -p no:cacheprovider -n 2 -m "not browser"; \
 	else echo "== No PostgreSQL server answers on $(PG_HOST): SQLite run only"; fi
 
 services: redis postgres
