@@ -222,10 +222,21 @@ class DailyRollup(models.Model):
 
 class DailyActivity(models.Model):
     """One row per person active on a day, so distinct visitors over any period can be
-    counted without the events table. `person` is a keyed digest, never the id."""
+    counted without the events table. `person` is a keyed digest, never the id.
+
+    The counters are what the store-wide figures need per person (funnel steps, orders,
+    order lines' units and revenue); `held_out` says the person was in the control arm
+    of an experiment running that day (served the non-personalized baseline)."""
 
     day = models.DateField()
     person = models.CharField(max_length=24)
+    views = models.PositiveIntegerField(default=0)
+    cart_adds = models.PositiveIntegerField(default=0)
+    checkouts = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    units = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    held_out = models.BooleanField(default=False)
 
     class Meta:
         db_table = "personalization_rollup_activity"
@@ -233,7 +244,13 @@ class DailyActivity(models.Model):
             models.UniqueConstraint(fields=["day", "person"], name="sp_rollup_activity_once")
         ]
         # "was this person active earlier in the period?" for today's people
-        indexes = [models.Index(fields=["person", "day"], name="sp_rollup_activity_person")]
+        indexes = [
+            models.Index(fields=["person", "day"], name="sp_rollup_activity_person"),
+            # the buyers' rows (a few percent) for cohorts, churn and lifetime value
+            models.Index(
+                fields=["day"], condition=models.Q(orders__gt=0), name="sp_rollup_activity_buyers"
+            ),
+        ]
 
 
 class DailyShown(models.Model):
@@ -247,4 +264,35 @@ class DailyShown(models.Model):
         db_table = "personalization_rollup_shown"
         constraints = [
             models.UniqueConstraint(fields=["day", "product_id"], name="sp_rollup_shown_once")
+        ]
+
+
+class DailySearch(models.Model):
+    """Searches per normalised query text and day, and how many found nothing."""
+
+    day = models.DateField()
+    query = models.CharField(max_length=200)
+    searches = models.PositiveIntegerField(default=0)
+    no_results = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "personalization_rollup_search"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "query"], name="sp_rollup_search_once")
+        ]
+
+
+class DailyProduct(models.Model):
+    """Product views and order lines (and units) per product and day."""
+
+    day = models.DateField()
+    product_id = models.CharField(max_length=128)
+    views = models.PositiveIntegerField(default=0)
+    order_lines = models.PositiveIntegerField(default=0)
+    units = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "personalization_rollup_product"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "product_id"], name="sp_rollup_product_once")
         ]

@@ -23,15 +23,19 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from personalization_plugin.core import subjects
+from personalization_plugin.experiments import bucketing
 from personalization_plugin.experiments.attribution import LINE_TOTAL, attributed_by_person
 from personalization_plugin.experiments.models import (
     DailyActivity,
+    DailyProduct,
     DailyRollup,
+    DailySearch,
     DailyShown,
+    Experiment,
     RollupDay,
 )
 from personalization_plugin.models import Event
@@ -65,6 +69,114 @@ class DayFigures:
     rows: list[DailyRollup] = field(default_factory=list)
     people: set[str] = field(default_factory=set)
     shown: dict[str, int] = field(default_factory=dict)
+    activity: dict[str, DailyActivity] = field(default_factory=dict)  # person digest -> row
+    searches: dict[str, DailySearch] = field(default_factory=dict)  # normalised query -> row
+    products: dict[str, DailyProduct] = field(default_factory=dict)
+
+
+def normalise_query(text: str) -> str:
+    """Search text as reported: case and repeated spaces do not make a new query."""
+    return " ".join(text.split()).lower()[:200]
+
+
+def held_out_experiments(day: date) -> list[tuple[int, float, bool]]:
+    """Experiments that served someone the non-personalized baseline on `day`:
+    (id, holdout percent, True when the baseline is the control arm)."""
+    start, end = bounds(day)
+    rows = (
+        Experiment.objects.filter(started_at__lt=end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=start))
+        .exclude(status=Experiment.Status.DRAFT)
+        .filter(
+            Q(control_strategy=Experiment.Strategy.BASELINE)
+            | Q(treatment_strategy=Experiment.Strategy.BASELINE)
+        )
+    )
+    return [
+        (e.pk, float(e.holdout_percent), e.control_strategy == Experiment.Strategy.BASELINE)
+        for e in rows
+    ]
+
+
+def _activity(day: date, events: QuerySet) -> dict[str, DailyActivity]:
+    """One row per person active on `day`: funnel steps, orders, units, revenue, and
+    whether an experiment held them out of personalization (same arms as served)."""
+    per_pair = list(
+        events.values("visitor_id", "customer_id")
+        .annotate(
+            views=Count("pk", filter=Q(type="view")),
+            cart_adds=Count("pk", filter=Q(type="cart_add")),
+            checkouts=Count("pk", filter=Q(type="checkout")),
+            orders=Count("order_id", distinct=True, filter=Q(type="purchase")),
+            units=Sum("quantity", filter=Q(type="purchase")),
+            revenue=Sum(LINE_TOTAL, filter=Q(type="purchase")),
+        )
+        .order_by()
+    )
+    held = [False] * len(per_pair)
+    keys = [bucketing.person_key(r["visitor_id"], r["customer_id"]) for r in per_pair]
+    for experiment_id, holdout, baseline_is_control in held_out_experiments(day):
+        in_control = bucketing.arms_for(experiment_id, keys, holdout)
+        for i, control in enumerate(in_control):
+            held[i] = held[i] or bool(control) == baseline_is_control
+    rows: dict[str, DailyActivity] = {}
+    for r, is_held in zip(per_pair, held, strict=True):
+        person = person_digest(r["visitor_id"], r["customer_id"])
+        row = rows.get(person)
+        if row is None:
+            row = rows[person] = DailyActivity(day=day, person=person, revenue=ZERO)
+        row.views += r["views"]
+        row.cart_adds += r["cart_adds"]
+        row.checkouts += r["checkouts"]
+        row.orders += r["orders"]
+        row.units += r["units"] or 0
+        row.revenue += r["revenue"] or ZERO
+        row.held_out = row.held_out or is_held
+    return rows
+
+
+def _searches(day: date, events: QuerySet) -> dict[str, DailySearch]:
+    """Searches per normalised query; "no results" when the search event's payload
+    says `"results": 0` (what the store's search view reports)."""
+    rows: dict[str, DailySearch] = {}
+    counts = (
+        events.filter(type="search")
+        .values("query")
+        .annotate(n=Count("pk"), empty=Count("pk", filter=Q(payload__results=0)))
+        .order_by()
+    )
+    for r in counts:
+        query = normalise_query(r["query"])
+        if not query:
+            continue
+        row = rows.setdefault(query, DailySearch(day=day, query=query))
+        row.searches += r["n"]
+        row.no_results += r["empty"]
+    return rows
+
+
+def _products(day: date, events: QuerySet) -> dict[str, DailyProduct]:
+    counts = (
+        events.filter(type__in=("view", "purchase"))
+        .exclude(product_id="")
+        .values("product_id")
+        .annotate(
+            views=Count("pk", filter=Q(type="view")),
+            lines=Count("pk", filter=Q(type="purchase")),
+            units=Sum("quantity", filter=Q(type="purchase")),
+        )
+        .order_by()
+    )
+    return {
+        r["product_id"]: DailyProduct(
+            day=day,
+            product_id=r["product_id"],
+            views=r["views"],
+            order_lines=r["lines"],
+            units=r["units"] or 0,
+        )
+        for r in counts
+    }
 
 
 def compute(day: date) -> DayFigures:
@@ -93,10 +205,10 @@ def compute(day: date) -> DayFigures:
         rollup.revenue = purchases["revenue"] or ZERO
         rollup.attributed_revenue = Decimal(str(round(attributed, 2)))
     figures.rows = list(by_key.values())
-    figures.people = {
-        person_digest(v, c)
-        for v, c in events.values_list("visitor_id", "customer_id").distinct().order_by()
-    }
+    figures.activity = _activity(day, events)
+    figures.people = set(figures.activity)
+    figures.searches = _searches(day, events)
+    figures.products = _products(day, events)
     figures.shown = dict(
         events.filter(type="impression")
         .values("product_id")
@@ -114,10 +226,12 @@ def refresh_day(day: date, started: datetime | None = None) -> None:
         DailyRollup.objects.filter(day=day).delete()
         DailyActivity.objects.filter(day=day).delete()
         DailyShown.objects.filter(day=day).delete()
+        DailySearch.objects.filter(day=day).delete()
+        DailyProduct.objects.filter(day=day).delete()
         DailyRollup.objects.bulk_create(figures.rows)
-        DailyActivity.objects.bulk_create(
-            [DailyActivity(day=day, person=p) for p in figures.people], batch_size=5000
-        )
+        DailyActivity.objects.bulk_create(figures.activity.values(), batch_size=2000)
+        DailySearch.objects.bulk_create(figures.searches.values(), batch_size=2000)
+        DailyProduct.objects.bulk_create(figures.products.values(), batch_size=2000)
         DailyShown.objects.bulk_create(
             [DailyShown(day=day, product_id=p, impressions=n) for p, n in figures.shown.items()],
             batch_size=5000,
@@ -164,7 +278,7 @@ def refresh(now: datetime | None = None) -> list[date]:
 def forget(days: list[date] | None = None) -> None:
     """Drop roll-ups (of `days`, or all) so the next refresh recomputes them, e.g.
     after events were erased or re-imported."""
-    for model in (RollupDay, DailyRollup, DailyActivity, DailyShown):
+    for model in (RollupDay, DailyRollup, DailyActivity, DailyShown, DailySearch, DailyProduct):
         rows = model.objects.all() if days is None else model.objects.filter(day__in=days)
         rows.delete()
 
@@ -204,6 +318,15 @@ class PeriodFigures:
     people: int  # distinct persons active in the period
     products_shown: int  # distinct products recommended in the period
     missing_days: list[date]  # closed days not rolled up yet (their figures are absent)
+    live: DayFigures | None = None  # today's live figures, when today is in the period
+
+    @property
+    def first(self) -> date:
+        return self.days[0]
+
+    @property
+    def last(self) -> date:
+        return self.days[-1]
 
     def total(self, type: str) -> int:
         return sum(self.events.get(type, {}).values())
@@ -220,8 +343,25 @@ class PeriodFigures:
 def period(days: int) -> PeriodFigures:
     """The last `days` calendar days: closed days from the roll-ups, today live."""
     now_day = today()
-    day_list = [now_day - timedelta(days=k) for k in range(days - 1, -1, -1)]
-    first = day_list[0]
+    return between(now_day - timedelta(days=days - 1), now_day)
+
+
+def day_span(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=k) for k in range((last - first).days + 1)]
+
+
+def watermark() -> datetime | None:
+    """When the newest roll-up was written: caches of past figures are keyed by it."""
+    return RollupDay.objects.aggregate(w=Max("refreshed_at"))["w"]
+
+
+def between(first: date, last: date) -> PeriodFigures:
+    """The calendar days `first`..`last` (at most today): closed days from the roll-ups,
+    today (when included) computed live from today's events only."""
+    now_day = today()
+    last = min(last, now_day)
+    day_list = day_span(first, last)
+    closed_end = min(last + timedelta(days=1), now_day)  # exclusive end of the closed days
     events: dict[str, dict[date, int]] = defaultdict(dict)
     placements: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     revenue: dict[date, tuple[float, float]] = {d: (0.0, 0.0) for d in day_list}
@@ -238,18 +378,18 @@ def period(days: int) -> PeriodFigures:
                 rev, attr = revenue[r.day]
                 revenue[r.day] = (rev + float(r.revenue), attr + float(r.attributed_revenue))
 
-    add(DailyRollup.objects.filter(day__gte=first, day__lt=now_day))
-    live = compute(now_day)
+    add(DailyRollup.objects.filter(day__gte=first, day__lt=closed_end))
+    live = compute(now_day) if last == now_day else DayFigures(now_day)
     add(live.rows)
-    version = (first, now_day, RollupDay.objects.aggregate(w=Max("refreshed_at"))["w"])
-    past_people = DailyActivity.objects.filter(day__gte=first, day__lt=now_day)
-    past_shown = DailyShown.objects.filter(day__gte=first, day__lt=now_day)
+    version = (first, closed_end, watermark())
+    past_people = DailyActivity.objects.filter(day__gte=first, day__lt=closed_end)
+    past_shown = DailyShown.objects.filter(day__gte=first, day__lt=closed_end)
     done = set(
-        RollupDay.objects.filter(day__gte=first, day__lt=now_day).values_list("day", flat=True)
+        RollupDay.objects.filter(day__gte=first, day__lt=closed_end).values_list("day", flat=True)
     )
     first_event = Event.objects.aggregate(first=Min("occurred_at"))["first"]
     since = timezone.localdate(first_event) if first_event else now_day
-    missing = [d for d in day_list[:-1] if d >= since and d not in done]
+    missing = [d for d in day_list if d < now_day and d >= since and d not in done]
     return PeriodFigures(
         days=day_list,
         events=dict(events),
@@ -261,4 +401,5 @@ def period(days: int) -> PeriodFigures:
             past_shown, "product_id", set(live.shown), ("shown", *version)
         ),
         missing_days=missing,
+        live=live,
     )
