@@ -350,9 +350,11 @@ def day_span(first: date, last: date) -> list[date]:
     return [first + timedelta(days=k) for k in range((last - first).days + 1)]
 
 
-def watermark() -> datetime | None:
-    """When the newest roll-up was written: caches of past figures are keyed by it."""
-    return RollupDay.objects.aggregate(w=Max("refreshed_at"))["w"]
+def watermark() -> tuple[datetime | None, int]:
+    """When the newest roll-up was written, and how many days are rolled up: caches of
+    past figures are keyed by it (a refresh or a `forget` changes it)."""
+    row = RollupDay.objects.aggregate(w=Max("refreshed_at"), n=Count("pk"))
+    return row["w"], row["n"]
 
 
 def between(first: date, last: date) -> PeriodFigures:
