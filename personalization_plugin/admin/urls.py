@@ -9,6 +9,7 @@ from personalization_plugin.admin import chooser, experiment_views, views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("models/", views.models_page, name="models"),
+    path("figures/<slug:table>.csv", views.figures_csv, name="figures_csv"),
     path("products/choose/", chooser.chooser_results, name="product_chooser"),
     path("models/training/<int:pk>/", views.training_progress, name="training_progress"),
     path("models/<str:action>/", views.model_action, name="model_action"),

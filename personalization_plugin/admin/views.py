@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
-from personalization_plugin.admin import charts
+from personalization_plugin.admin import charts, store_report
 from personalization_plugin.admin.training import current_run
 from personalization_plugin.core.exceptions import PersonalizationError
 from personalization_plugin.core.permissions import (
@@ -31,11 +31,12 @@ from personalization_plugin.experiments.metrics import store_currency
 from personalization_plugin.experiments.models import Experiment
 from personalization_plugin.models import ModelVersion, TrainingRun
 from personalization_plugin.reports import dashboard as reports
+from personalization_plugin.reports import store_figures
 
 TRAINING_PROGRESS = "personalization_plugin/admin/training_progress.html"
 logger = logging.getLogger("personalization_plugin.admin")
 
-PERIODS = (7, 30, 90)
+PERIODS = store_report.PERIODS
 EVENT_LABELS = {
     "view": _("Product views"),
     "cart_add": _("Cart adds"),
@@ -45,19 +46,17 @@ EVENT_LABELS = {
 }
 
 
-def _period(request: HttpRequest) -> int:
-    try:
-        days = int(request.GET.get("days", 30))
-    except ValueError:
-        return 30
-    return days if days in PERIODS else 30
+def _choice(request: HttpRequest) -> store_report.Choice:
+    return store_report.choose(request.GET, reports.rollups.today())
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Every figure on the page covers the same chosen period (one roll-up read)."""
     require(request.user, VIEW_REPORTS)
-    days = _period(request)
-    figures = reports.rollups.period(days)
+    choice = _choice(request)
+    days = choice.length
+    figures = reports.rollups.between(choice.first, choice.last)
+    store = store_figures.compute(figures)
     currency = store_currency()
     day_list = figures.days
     per_type = reports.events_per_day(days, figures)
@@ -113,7 +112,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "page_title": gettext("Personalization dashboard"),
         "header_icon": "view",
         "days": days,
+        "choice": choice,
         "periods": PERIODS,
+        "store": store,
+        "store_headline": store_report.headline(store, currency),
+        "store_tables": store_report.tables(store, currency),
+        "definitions": store_report.DEFINITIONS,
         "events_chart": events_chart,
         "ctr_chart": ctr_chart,
         "revenue_chart": revenue_chart,
@@ -131,6 +135,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "experiments": Experiment.objects.filter(status=Experiment.Status.RUNNING),
     }
     return TemplateResponse(request, "personalization_plugin/admin/dashboard.html", context)
+
+
+def figures_csv(request: HttpRequest, table: str) -> HttpResponse:
+    """One store-wide table of the chosen period as CSV (the same rows as the page)."""
+    require(request.user, VIEW_REPORTS)
+    choice = _choice(request)
+    store = store_figures.compute(reports.rollups.between(choice.first, choice.last))
+    found = {t.slug: t for t in store_report.tables(store)}
+    if table not in found:
+        raise Http404(gettext("No such table."))
+    response = HttpResponse(found[table].csv(), content_type="text/csv; charset=utf-8")
+    name = f"{table}-{choice.first.isoformat()}-{choice.last.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def models_page(request: HttpRequest) -> HttpResponse:

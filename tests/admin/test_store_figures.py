@@ -239,3 +239,66 @@ def test_today_joins_the_period_per_person(store):
     assert (overall.visitors, overall.buyers, overall.orders) == (5, 2, 4)
     assert overall.repeat_buyers == 1
     assert overall.revenue == pytest.approx(120)
+
+
+def test_the_dashboard_shows_every_table_with_a_definition_and_a_csv_link(store, admin_client_):
+    html = admin_client_.get("/admin/personalization/?days=30").content.decode()
+    for slug in ("figures", "funnel", "customers", "cohorts", "searches", "no_results"):
+        section = html.split(f'id="sp-table-{slug}"')[1].split("</section>")[0]
+        assert "<abbr title=" in section  # the one-line definition, on hover and focus
+        assert f"/admin/personalization/figures/{slug}.csv?days=30" in section
+    headline = html.split('id="sp-store-headline"')[1].split("</div>\n</div>")[0]
+    assert "50.0%" in headline  # conversion rate: 2 of 4 visitors
+
+
+def test_csv_holds_the_tables_raw_numbers_for_the_chosen_period(store, admin_client_):
+    response = admin_client_.get("/admin/personalization/figures/figures.csv?days=30")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = [r.split(",") for r in response.content.decode().strip().splitlines()]
+    by_name = {r[0]: r[1:] for r in rows[1:]}
+    assert by_name["Visitors"][0] == "4"
+    assert by_name["Conversion rate"][0] == "0.5000"
+    assert by_name["Average order value"][0] == "38.33"
+    week = admin_client_.get("/admin/personalization/figures/searches.csv?days=7").content.decode()
+    assert week.splitlines()[1:] == ["shoes,4,1", "hat,1,1"]
+    custom = admin_client_.get(
+        "/admin/personalization/figures/funnel.csv?start="
+        f"{(rollups.today() - timedelta(days=1)).isoformat()}&end={rollups.today().isoformat()}"
+    ).content.decode()
+    assert custom.splitlines()[1].startswith("Viewed a product,2,")  # c yesterday, d today
+
+
+def test_csv_has_no_shopper_ids(store, admin_client_):
+    for slug in ("figures", "funnel", "customers", "cohorts", "searches", "no_results"):
+        body = admin_client_.get(f"/admin/personalization/figures/{slug}.csv").content.decode()
+        for who in ("a", "b", "c", "d", "e"):
+            assert f",{who}," not in body and not body.startswith(f"{who},")
+
+
+def test_csv_needs_the_reports_permission(store, staff_client, analyst_client):
+    response = staff_client.get("/admin/personalization/figures/figures.csv", follow=True)
+    assert response.redirect_chain == [("/admin/", 302)]  # Wagtail's "no permission" page
+    assert "do not have permission" in response.content.decode()
+    assert "text/csv" not in response["Content-Type"]
+    assert analyst_client.get("/admin/personalization/figures/figures.csv").status_code == 200
+    assert analyst_client.get("/admin/personalization/figures/nope.csv").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start=yesterday",
+        "start=2026-13-01",
+        "days=abc",
+        "days=8",
+        "start=2999-01-01&end=2999-02-01",
+    ],
+)
+def test_a_bad_period_shows_a_period_not_an_error(store, admin_client_, query):
+    response = admin_client_.get(f"/admin/personalization/?{query}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="sp-store-headline"' in html
+    if query.startswith("start=yesterday") or "13" in query:
+        assert "Dates must look like" in html
