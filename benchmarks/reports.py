@@ -39,8 +39,9 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-TYPES = ("view", "impression", "click", "cart_add", "purchase")
-SHARES = (0.55, 0.25, 0.06, 0.08, 0.06)
+TYPES = ("view", "impression", "click", "cart_add", "purchase", "checkout", "search")
+SHARES = (0.52, 0.24, 0.06, 0.08, 0.05, 0.02, 0.03)
+QUERIES = [f"query {k}" for k in range(300)]
 PLACEMENTS = ("for_you", "similar", "bought_together", "cart")
 
 
@@ -75,18 +76,18 @@ def insert_events(n: int, visitors: int, days: int, rng: np.random.Generator, *,
                 kind,
                 f"{who[i]:032x}",
                 str(who[i]) if who[i] % 5 == 0 else "",  # a fifth are signed in
-                f"p{products[i]}",
+                f"p{products[i]}" if kind != "search" else "",
                 "",
                 "",
                 f"o{who[i]}-{i // 3}" if kind == "purchase" else "",
-                "",
+                QUERIES[products[i] % 300] if kind == "search" else "",
                 1,
                 str(prices[i]) if kind in ("purchase", "cart_add") else None,
                 "EUR" if kind == "purchase" else "",
                 PLACEMENTS[products[i] % 4] if recommended else "",
                 "",
                 None,
-                "{}",
+                json.dumps({"results": int(products[i] % 7)}) if kind == "search" else "{}",
                 at[i],
                 now,
             )
@@ -106,6 +107,30 @@ def timed(fn, runs: int) -> tuple[list[float], float]:
         fn()
         walls.append(time.perf_counter() - started)
     return walls, time.process_time() - cpu
+
+
+def cold_pages(get) -> dict[str, tuple[float, float, float, float]]:
+    """The first dashboard load after a roll-up refresh: the per-process caches of past
+    aggregates are empty, so the roll-up tables are read in full (3 runs)."""
+    from personalization_plugin.reports import rollups, store_figures
+
+    walls, cpus = [], []
+    for _ in range(3):
+        store_figures.forget()
+        rollups._past_counts.clear()
+        cpu = time.process_time()
+        started = time.perf_counter()
+        get("/admin/personalization/?days=90")()
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return {
+        "dashboard 90 d, cold": (
+            statistics.median(walls),
+            max(walls),
+            statistics.median(cpus),
+            min(walls),
+        )
+    }
 
 
 def p95(values: list[float]) -> float:
@@ -155,8 +180,8 @@ def main() -> None:
     ).count()
     walls, cpu = timed(lambda: rollups.refresh_day(yesterday), 3)
     print(
-        f"refresh of one day ({day_count:,} events): p50 {statistics.median(walls):.2f} s "
-        f"wall, {cpu / 3:.2f} s CPU (target <= 5 s)"
+        f"refresh of one day ({day_count:,} events), 3 runs: min {min(walls):.2f} s, "
+        f"median {statistics.median(walls):.2f} s wall, {cpu / 3:.2f} s CPU (target <= 5 s)"
     )
 
     experiment = Experiment.objects.create(
@@ -189,12 +214,14 @@ def main() -> None:
     results = {}
     for name, fn in pages.items():
         walls, cpu = timed(fn, args.runs)
-        results[name] = (statistics.median(walls), p95(walls), cpu / args.runs)
+        results[name] = (statistics.median(walls), p95(walls), cpu / args.runs, min(walls))
+    results.update(cold_pages(get))
     base = results["baseline COUNT(*)"][1]
-    print(f"{'page':<22}{'p50 ms':>9}{'p95 ms':>9}{'CPU ms':>9}{'x baseline':>12}")
-    for name, (p50, p95_, cpu) in results.items():
+    print(f"{'page':<22}{'min ms':>9}{'p50 ms':>9}{'p95 ms':>9}{'CPU ms':>9}{'x baseline':>12}")
+    for name, (p50, p95_, cpu, low) in results.items():
         print(
-            f"{name:<22}{p50 * 1000:>9.0f}{p95_ * 1000:>9.0f}{cpu * 1000:>9.0f}{p95_ / base:>12.1f}"
+            f"{name:<22}{low * 1000:>9.0f}{p50 * 1000:>9.0f}{p95_ * 1000:>9.0f}"
+            f"{cpu * 1000:>9.0f}{p95_ / base:>12.1f}"
         )
     print(json.dumps({k: round(v[1] * 1000) for k, v in results.items()}))
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from wagtail.admin.ui.components import Component
 
-from personalization_plugin.admin import charts
+from personalization_plugin.admin import charts, store_report
 from personalization_plugin.reports import dashboard as reports
 
 
@@ -24,4 +24,9 @@ class SummaryPanel(Component):
             "ctr": charts.percent(summary.ctr),
             "attributed": charts.money(summary.attributed_revenue, store_currency()),
             "attribution_days": reports.rollups.ATTRIBUTION_DAYS,
+            "conversion": store_report.Cell(summary.conversion_rate, "percent").display(""),
+            "order_value": store_report.Cell(summary.average_order_value, "money").display(
+                store_currency()
+            ),
+            "definitions": store_report.DEFINITIONS,
         }

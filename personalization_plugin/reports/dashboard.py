@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from personalization_plugin.models import Event, ModelVersion, PrivacyChoice
-from personalization_plugin.reports import rollups
+from personalization_plugin.reports import rollups, store_figures
 from personalization_plugin.tracking import dead_letters, drops
 
 logger = logging.getLogger("personalization_plugin.reports")
@@ -207,6 +207,8 @@ class Summary:
     model: ModelVersion | None
     running_experiments: int
     missing_days: list[date] = field(default_factory=list)
+    conversion_rate: float | None = None  # same days and definition as the dashboard's
+    average_order_value: float | None = None
 
     @property
     def ctr(self) -> float:
@@ -217,6 +219,7 @@ def summary(days: int = SUMMARY_DAYS) -> Summary:
     from personalization_plugin.experiments.models import Experiment
 
     figures = rollups.period(days)
+    store = store_figures.overall(figures)
     return Summary(
         days=days,
         events=sum(sum(per_day.values()) for per_day in figures.events.values()),
@@ -226,4 +229,6 @@ def summary(days: int = SUMMARY_DAYS) -> Summary:
         model=active_model(),
         running_experiments=Experiment.objects.filter(status=Experiment.Status.RUNNING).count(),
         missing_days=figures.missing_days,
+        conversion_rate=store.conversion_rate,
+        average_order_value=store.average_order_value,
     )

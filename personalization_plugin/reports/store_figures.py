@@ -470,11 +470,21 @@ def products(period: rollups.PeriodFigures, version: tuple) -> tuple[list[Produc
     return sorted(rows, key=lambda r: (-r.views, r.product_id))[:TOP], rate
 
 
+def _version(period: rollups.PeriodFigures) -> tuple:
+    closed_end = min(period.last + timedelta(days=1), rollups.today())
+    return (period.first, closed_end, rollups.watermark())
+
+
+def overall(period: rollups.PeriodFigures) -> GroupFigures:
+    """Just the per-person figures of all visitors (the admin home's panel)."""
+    return groups(period, _version(period))["all"]
+
+
 def compute(period: rollups.PeriodFigures) -> StoreFigures:
     """All store-wide figures of `period` (the same days as the page's other figures)."""
     first, last = period.first, period.last
-    closed_end = min(last + timedelta(days=1), rollups.today())
-    version = (first, closed_end, rollups.watermark())
+    version = _version(period)
+    closed_end = version[1]
     past_orders = _cached(("orders", closed_end, version[2]), lambda: _past_orders(closed_end))
     history = _with_today(past_orders, period)
     base, churned = churn(history, first, last)

@@ -302,3 +302,13 @@ def test_a_bad_period_shows_a_period_not_an_error(store, admin_client_, query):
     assert 'id="sp-store-headline"' in html
     if query.startswith("start=yesterday") or "13" in query:
         assert "Dates must look like" in html
+
+
+def test_the_home_panel_shows_the_dashboards_seven_day_conversion(store, admin_client_):
+    week = figures(7).overall
+    html = admin_client_.get("/admin/").content.decode()
+    item = html.split('id="sp-home-conversion"')[1].split("</li>")[0]
+    assert f"<strong>{week.conversion_rate * 100:.1f}%</strong>" in item
+    assert "<abbr title=" in item
+    dashboard = admin_client_.get("/admin/personalization/?days=7").content.decode()
+    assert f"{week.conversion_rate * 100:.1f}%" in dashboard.split('id="sp-store-headline"')[1]
