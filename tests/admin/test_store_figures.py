@@ -312,3 +312,81 @@ def test_the_home_panel_shows_the_dashboards_seven_day_conversion(store, admin_c
     assert "<abbr title=" in item
     dashboard = admin_client_.get("/admin/personalization/?days=7").content.decode()
     assert f"{week.conversion_rate * 100:.1f}%" in dashboard.split('id="sp-store-headline"')[1]
+
+
+def _random_events(rng, days: range, count: int, start: int = 0) -> list[Event]:
+    rows: list[Event] = []
+    for k in range(count):
+        who = f"v{rng.randrange(12)}"
+        ago = rng.choice(days)
+        kind = rng.choice(["view", "view", "cart_add", "checkout", "purchase", "search"])
+        if kind == "search":
+            rows.append(search(who, rng.choice(["Hat", "hat ", "boots"]), ago, rng.choice([0, 3])))
+        elif kind == "purchase":
+            rows.append(
+                line(
+                    who,
+                    f"p{rng.randrange(4)}",
+                    rng.choice(["5.00", "12.50"]),
+                    f"o{start + k}",
+                    ago,
+                    quantity=rng.randrange(1, 4),
+                )
+            )
+        else:
+            rows.append(event(kind, who, product_id=f"p{rng.randrange(4)}", at=at(ago)))
+    return rows
+
+
+def _snapshot() -> list:
+    """Everything the pages show for a few periods, as plain values."""
+    store_figures.forget()
+    rollups._past_counts.clear()
+    today = rollups.today()
+    periods = [
+        rollups.period(7),
+        rollups.period(30),
+        rollups.between(today - timedelta(days=12), today - timedelta(days=3)),
+    ]
+    out = []
+    for period in periods:
+        f = store_figures.compute(period)
+        out.append(
+            (
+                {g: vars(v) for g, v in f.groups.items()},
+                [(c.month, c.customers, c.retained) for c in f.cohorts],
+                (f.churn_base, f.churned, f.value.customers, f.value.historical),
+                [vars(q) for q in f.top_searches + f.no_result_searches],
+                [vars(p) for p in f.viewed_not_bought],
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_incremental_refreshes_equal_a_full_recomputation(db, seed, monkeypatch):
+    import random
+
+    monkeypatch.setattr(store_figures, "MIN_VIEWS", 1)
+    rng = random.Random(seed)
+    Event.objects.bulk_create(_random_events(rng, range(0, 40), 150))
+    rollups.refresh()
+    for round_ in range(3):  # late events for past days, each followed by a refresh
+        late = _random_events(rng, range(1, 40), 15, start=1000 * (round_ + 1))
+        Event.objects.bulk_create(late)
+        rollups.refresh()
+    incremental = _snapshot()
+    rollups.forget()
+    rollups.refresh()
+    assert _snapshot() == incremental
+    # ... and both equal the events themselves (visitors, buyers, orders, revenue)
+    start = rollups.bounds(rollups.today() - timedelta(days=29))[0]
+    events = Event.objects.filter(occurred_at__gte=start)
+    buyers = set(events.filter(type="purchase").values_list("visitor_id", flat=True))
+    overall = incremental[1][0]["all"]
+    assert overall["visitors"] == len(set(events.values_list("visitor_id", flat=True)))
+    assert overall["buyers"] == len(buyers)
+    assert overall["orders"] == events.filter(type="purchase").values("order_id").distinct().count()
+    assert overall["revenue"] == pytest.approx(
+        float(sum(e.price * e.quantity for e in events.filter(type="purchase")))
+    )
