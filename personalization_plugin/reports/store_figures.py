@@ -321,36 +321,61 @@ def _with_today(past: dict[str, dict[int, float]], period: rollups.PeriodFigures
     return history
 
 
-def _month(d: date) -> date:
-    return d.replace(day=1)
+_month_numbers: dict[int, int] = {}
 
 
-def _months_between(a: date, b: date) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month
+def _month_number(ordinal: int) -> int:
+    """Months since year 0 of a day ordinal (memoised: called for every order day)."""
+    n = _month_numbers.get(ordinal)
+    if n is None:
+        d = date.fromordinal(ordinal)
+        n = _month_numbers[ordinal] = d.year * 12 + d.month - 1
+    return n
 
 
-def cohorts(history: dict[str, dict[int, float]], first: date, last: date) -> list[Cohort]:
+Months = dict[str, tuple[int, frozenset[int]]]  # person -> (first order day, months ordered)
+
+
+def buyer_months(history: dict[str, dict[int, float]]) -> Months:
+    return {
+        person: (min(days), frozenset(_month_number(d) for d in days))
+        for person, days in history.items()
+    }
+
+
+def _months_with_today(past: Months, history: dict[str, dict[int, float]], period) -> Months:
+    """The past buyers' months, with today's buyers' entries replaced (copy-on-write)."""
+    if not period.live:
+        return past
+    today = [p for p, r in period.live.activity.items() if r.orders]
+    if not today:
+        return past
+    months = dict(past)
+    months.update(buyer_months({p: history[p] for p in today}))
+    return months
+
+
+def cohorts(months: Months, first: date, last: date) -> list[Cohort]:
     """Customers whose first order ever falls in the period, by its month; for each
-    month from then to the period's last, the share of them who ordered in it."""
+    month from then to the period's last, the share of them who ordered in it.
+    (`months` holds order days up to the period's last only: see `compute`.)"""
     lo, hi = first.toordinal(), last.toordinal()
-    members: dict[date, list[set[int]]] = defaultdict(list)
-    for days in history.values():
-        in_range = [d for d in days if d <= hi]
-        if not in_range:
-            continue
-        start = min(in_range)
+    members: dict[int, list[frozenset[int]]] = defaultdict(list)
+    for start, ordered in months.values():
         if lo <= start <= hi:
-            month = _month(date.fromordinal(start))
-            members[month].append({_months_between(month, date.fromordinal(d)) for d in in_range})
+            members[_month_number(start)].append(ordered)
+    end_month = _month_number(hi)
     out = []
     for month in sorted(members):
         people = members[month]
-        width = _months_between(month, last) + 1
         out.append(
             Cohort(
-                month=month,
+                month=date(month // 12, month % 12 + 1, 1),
                 customers=len(people),
-                retained=[sum(1 for s in people if k in s) / len(people) for k in range(width)],
+                retained=[
+                    sum(1 for s in people if month + k in s) / len(people)
+                    for k in range(end_month - month + 1)
+                ],
             )
         )
     return out
@@ -486,7 +511,11 @@ def compute(period: rollups.PeriodFigures) -> StoreFigures:
     version = _version(period)
     closed_end = version[1]
     past_orders = _cached(("orders", closed_end, version[2]), lambda: _past_orders(closed_end))
+    # Both hold order days before `closed_end` (and today's, when in the period): never
+    # after the period's last day.
     history = _with_today(past_orders, period)
+    past_months = _cached(("months", closed_end, version[2]), lambda: buyer_months(past_orders))
+    months = _months_with_today(past_months, history, period)
     base, churned = churn(history, first, last)
     top, empty = searches(period, version)
     rarely, rate = products(period, version)
@@ -494,7 +523,7 @@ def compute(period: rollups.PeriodFigures) -> StoreFigures:
         first=first,
         last=last,
         groups=groups(period, version),
-        cohorts=cohorts(history, first, last),
+        cohorts=cohorts(months, first, last),
         churn_base=base,
         churned=churned,
         value=value(history, past_orders, first, last, version),
