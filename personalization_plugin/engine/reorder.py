@@ -35,6 +35,10 @@ from typing import Literal
 MIN_GAP_SECONDS = 3600.0
 # Hidden while less than this share of the interval has passed since the last purchase.
 MIN_DUE = 0.5
+# The store's intervals are used only on enough evidence: a median of two gaps says
+# little, and a wrong interval hides products (found on a log with 3 repeat gaps in all).
+MIN_ITEM_GAPS = 3  # repeat gaps of one product, across its buyers
+MIN_STORE_GAPS = 20  # repeat gaps across the store, for the store-wide interval
 # How fast the score fades away from "due", in natural-log units of elapsed/interval.
 DUE_WIDTH = 0.9
 
@@ -63,8 +67,9 @@ def median_gap(times: Iterable[float], min_gap: float = MIN_GAP_SECONDS) -> floa
 
 @dataclass(frozen=True)
 class CatalogIntervals:
-    """The store's reorder intervals, from every repeat buyer: per product and overall
-    (the median over every repeat gap). Built from purchases only, never names anyone."""
+    """The store's reorder intervals, from every repeat buyer: per product (with at
+    least MIN_ITEM_GAPS gaps) and overall (the median over every repeat gap, with at
+    least MIN_STORE_GAPS). Built from purchases only, never names anyone."""
 
     by_item: Mapping[str, float] = field(default_factory=dict)
     overall: float | None = None
@@ -84,8 +89,12 @@ class CatalogIntervals:
             per_item[item].extend(gaps(stamps, min_gap))
         every = [g for found in per_item.values() for g in found]
         return cls(
-            by_item={item: float(median(found)) for item, found in per_item.items() if found},
-            overall=float(median(every)) if every else None,
+            by_item={
+                item: float(median(found))
+                for item, found in per_item.items()
+                if len(found) >= MIN_ITEM_GAPS
+            },
+            overall=float(median(every)) if len(every) >= MIN_STORE_GAPS else None,
         )
 
 

@@ -20,10 +20,17 @@ def test_purchases_within_an_hour_are_one_trip_not_a_reorder():
 
 def test_the_catalog_interval_is_the_median_gap_of_repeat_buyers_only():
     rows = [("a", "x", 0.0), ("a", "x", 10 * DAY), ("b", "x", 0.0), ("b", "x", 30 * DAY)]
-    rows += [("c", "x", 5 * DAY), ("d", "y", 0.0)]  # one-time buyers add no gap
+    rows += [("b", "x", 50 * DAY), ("c", "x", 5 * DAY), ("d", "y", 0.0)]  # one-timers: no gap
     found = CatalogIntervals.from_purchases(rows)
     assert found.by_item == {"x": 20 * DAY}
-    assert found.overall == 20 * DAY
+
+
+def test_the_catalog_interval_needs_enough_repeat_gaps_to_be_trusted():
+    few = [("a", "x", 0.0), ("a", "x", 10 * DAY), ("a", "x", 20 * DAY)]
+    assert CatalogIntervals.from_purchases(few) == CatalogIntervals({}, None)
+    many = [(f"p{n}", f"i{n % 7}", k * 9 * DAY) for n in range(14) for k in range(3)]
+    found = CatalogIntervals.from_purchases(many)
+    assert found.overall == 9 * DAY and set(found.by_item) == {f"i{n}" for n in range(7)}
 
 
 def test_the_interval_comes_from_the_most_specific_source_known():
