@@ -65,7 +65,9 @@ def synthetic_rows(event: str) -> Iterator[Row]:
     from benchmarks.accuracy import synthetic_store
 
     log = synthetic_store()
-    for s, i, t, ts, ses in zip(log.subject, log.item, log.type, log.timestamp, log.session):
+    for s, i, t, ts, ses in zip(
+        log.subject, log.item, log.type, log.timestamp, log.session, strict=True
+    ):
         if t == event:
             yield str(s), str(i), float(ts), str(ses)
 
