@@ -11,6 +11,7 @@ list further down its chain instead of failing.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -21,8 +22,9 @@ from personalization_plugin.adapters import ProductInfo
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.placements import Placement
 from personalization_plugin.core.ttl_cache import TTLCache
+from personalization_plugin.engine import reorder
 from personalization_plugin.engine.base import Scored, ServingModel
-from personalization_plugin.serving import cache, catalog, history, realtime
+from personalization_plugin.serving import cache, catalog, history, realtime, reasons
 from personalization_plugin.serving import trending as trending_blend
 
 logger = logging.getLogger("personalization_plugin.serving")
@@ -402,23 +404,37 @@ def bought_next(req: ServingRequest, n: int, exclude: Collection[str]) -> list[C
 
 
 def buy_again(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:
-    """The shopper's own past purchases in REPURCHASABLE_CATEGORIES (the hard filters
-    drop everything else), most often bought first."""
+    """The shopper's own past purchases in REPURCHASABLE_CATEGORIES (nothing else, ever),
+    timed by their reorder interval (`engine.reorder`): not shown while just bought, best
+    when due; the reason says the interval it was timed by."""
     if req.subject is None or not (req.customer_id or req.visitor_id):
         return []
-    rows = history.bought_before(req.customer_id, req.visitor_id)
-    kept = [(pid, times) for pid, times, _ in rows if pid not in exclude]
-    infos = catalog.get_products(pid for pid, _ in kept)
-    again = [
-        (pid, times)
-        for pid, times in kept
-        if pid in infos and _repurchasable(infos[pid].category_ids)
-    ][:n]
-    return [Candidate(pid, float(times), "buy_again", pid) for pid, times in again]
-
-
-def _repurchasable(category_ids: Sequence[str]) -> bool:
-    return bool(set(plugin_settings.REPURCHASABLE_CATEGORIES or ()).intersection(category_ids))
+    own = history.purchase_times(req.customer_id, req.visitor_id)
+    infos = catalog.get_products(pid for pid in own if pid not in exclude)
+    repurchasable = set(plugin_settings.REPURCHASABLE_CATEGORIES or ())
+    groups: dict[str, str] = {}
+    for pid, info in infos.items():
+        group = next((c for c in info.category_ids if c in repurchasable), None)
+        if group is not None:
+            groups[pid] = group
+    # Category intervals may use every past purchase of that category, even excluded ones.
+    ranked = reorder.rank_due(
+        {pid: times for pid, times in own.items() if pid in groups},
+        time.time(),
+        history.catalog_intervals(),
+        groups,
+    )
+    found = [d for d in ranked if d.item not in exclude][:n]
+    return [
+        Candidate(
+            d.item,
+            float(len(found) - i),
+            "buy_again",
+            d.item,
+            text=reasons.reorder_reason(d.interval, own=d.source in ("own_item", "own_category")),
+        )
+        for i, d in enumerate(found)
+    ]
 
 
 def catalog_newest(req: ServingRequest, n: int, exclude: Collection[str]) -> list[Candidate]:

@@ -1,5 +1,8 @@
 """Lists read from stored purchase events: what buyers bought next, and buy-again.
 
+Buy-again reads the shopper's own purchase times and the store's reorder intervals
+(median gap of repeat buyers); `engine.reorder` ranks them by how due each product is.
+
 The trained model knows co-occurrence (bought in the same order, viewed in the same
 visit) but not sequence, so the order confirmation's "what buyers of these products
 came back for" and a shopper's own repurchases are read from the `Event` rows. Both
@@ -18,9 +21,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import DatabaseError
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 
 from personalization_plugin.core.ttl_cache import TTLCache
+from personalization_plugin.engine.reorder import CatalogIntervals
 
 logger = logging.getLogger("personalization_plugin.serving")
 
@@ -28,21 +32,30 @@ HISTORY_TTL = 300.0  # seconds a "bought next" answer is reused
 MAX_BUYERS = 2_000  # buyers of the anchors read per question
 MAX_LATER_ROWS = 20_000  # their later purchase rows read per question
 MIN_BUYERS = 1  # distinct shoppers who must have bought a product next for it to count
+MAX_OWN_ROWS = 1_000  # a shopper's newest purchase lines read for buy-again
+MAX_CATALOG_ROWS = 20_000  # the store's newest purchase lines its reorder intervals come from
+CATALOG_TTL = 3600.0  # seconds the store's reorder intervals are reused
 
 _next: TTLCache[tuple[str, ...], tuple[tuple[str, str, float], ...]] = TTLCache(5_000, HISTORY_TTL)
-_again: TTLCache[tuple[str, str], tuple[tuple[str, int, datetime], ...]] = TTLCache(10_000, 30.0)
+_again: TTLCache[tuple[str, str], tuple[tuple[str, tuple[float, ...]], ...]] = TTLCache(
+    10_000, 30.0
+)
+_catalog: TTLCache[str, CatalogIntervals] = TTLCache(1, CATALOG_TTL)
 
 
 def clear() -> None:
     """Forget cached answers (tests; erasure)."""
     _next.clear()
     _again.clear()
+    _catalog.clear()
 
 
 def erase_subjects(subjects: set[str]) -> int:
-    """Eraser: forget every cached "bought next" answer (each may count an erased
-    shopper) and the erased shoppers' buy-again lists; returns how many were dropped."""
+    """Eraser: forget every cached "bought next" answer and the store's reorder
+    intervals (each may count an erased shopper) and the erased shoppers' buy-again
+    lists; returns how many were dropped."""
     removed = _next.delete_where(lambda key: True)
+    removed += _catalog.delete_where(lambda key: True)
     removed += _again.delete_where(
         lambda key: f"c:{key[0]}" in subjects or f"v:{key[1]}" in subjects
     )
@@ -111,29 +124,53 @@ def _read_bought_next(anchors: tuple[str, ...]) -> list[tuple[str, str, float]]:
     ]
 
 
-def bought_before(customer_id: str, visitor_id: str) -> list[tuple[str, int, datetime]]:
-    """(product, times bought, last bought) for one shopper, most often bought first and,
-    among equals, the longest ago first (the most likely to be due again)."""
+def purchase_times(customer_id: str, visitor_id: str) -> dict[str, tuple[float, ...]]:
+    """product -> unix seconds of each of this shopper's purchases of it (the newest
+    MAX_OWN_ROWS purchase lines); {} when the database fails."""
     key = (customer_id, "" if customer_id else visitor_id)
     cached = _again.get(key)
     if cached is not None:
-        return list(cached)
+        return dict(cached)
     from personalization_plugin.models import Event
 
     rows = Event.objects.filter(type="purchase").exclude(product_id="")
     rows = (
         rows.filter(customer_id=customer_id) if customer_id else rows.filter(visitor_id=visitor_id)
     )
+    found: dict[str, list[float]] = defaultdict(list)
     try:
-        found = [
-            (str(pid), int(times), last)
-            for pid, times, last in rows.values("product_id")
-            .annotate(times=Count("id"), last=Max("occurred_at"))
-            .values_list("product_id", "times", "last")[:1000]
-        ]
+        for pid, at in rows.order_by("-occurred_at").values_list("product_id", "occurred_at")[
+            :MAX_OWN_ROWS
+        ]:
+            found[str(pid)].append(at.timestamp())
     except DatabaseError:
         logger.exception("Could not read past purchases; no 'buy again' list this time")
-        return []
-    found.sort(key=lambda row: (-row[1], row[2]))
-    _again.set(key, tuple(found))
+        return {}
+    frozen = tuple((pid, tuple(sorted(times))) for pid, times in found.items())
+    _again.set(key, frozen)
+    return dict(frozen)
+
+
+def catalog_intervals() -> CatalogIntervals:
+    """The store's reorder intervals from its newest MAX_CATALOG_ROWS purchase lines,
+    recomputed every CATALOG_TTL seconds (one bounded query per process per hour)."""
+    cached = _catalog.get("all")
+    if cached is not None:
+        return cached
+    from personalization_plugin.models import Event
+
+    rows = (
+        Event.objects.filter(type="purchase")
+        .exclude(product_id="")
+        .order_by("-occurred_at")
+        .values_list("customer_id", "visitor_id", "product_id", "occurred_at")[:MAX_CATALOG_ROWS]
+    )
+    try:
+        found = CatalogIntervals.from_purchases(
+            (_person(c, v), str(pid), at.timestamp()) for c, v, pid, at in rows
+        )
+    except DatabaseError:
+        logger.exception("Could not read the store's purchases; buy-again uses own intervals only")
+        return CatalogIntervals()
+    _catalog.set("all", found)
     return found

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from personalization_plugin.adapters import ProductInfo
@@ -81,6 +81,38 @@ def explain(
     return str(GENERIC.get(code, GENERIC["popular"]))
 
 
+DAY = 86_400.0
+
+
+def about(seconds: float) -> str:
+    """A reorder interval as people say it: "~10 days", "~3 weeks", "~2 months"."""
+    days = max(1, round(seconds / DAY))
+    if days < 14:
+        return ngettext("~%(count)d day", "~%(count)d days", days) % {"count": days}
+    if days < 60:
+        weeks = round(days / 7)
+        return ngettext("~%(count)d week", "~%(count)d weeks", weeks) % {"count": weeks}
+    months = round(days / 30)
+    return ngettext("~%(count)d month", "~%(count)d months", months) % {"count": months}
+
+
+def reorder_reason(interval: float | None, *, own: bool) -> str:
+    """Why a past purchase is shown again: the interval it was timed by, the shopper's
+    own (`own`) or the store's; the plain sentence when no interval is known."""
+    if interval is None:
+        return str(GENERIC["buy_again"])
+    if interval < DAY:
+        # Sub-day "intervals" come from one day's repeat trips: not worth a sentence.
+        return str(GENERIC["buy_again"])
+    if own:
+        return gettext("You usually reorder this every %(interval)s") % {
+            "interval": about(interval)
+        }
+    return gettext("Customers usually reorder this every %(interval)s") % {
+        "interval": about(interval)
+    }
+
+
 def pick_viewed_anchor(
     item: ProductInfo,
     recent: Sequence[str],
@@ -105,7 +137,11 @@ LIST_EXPLANATIONS: dict[str, Promise] = {
         "record of your visits is used."
     ),
     "recently_viewed": _("The products you looked at most recently in this store."),
-    "buy_again": _("Products you bought here before, from ranges people usually buy again."),
+    "buy_again": _(
+        "Products you bought here before, from ranges people usually buy again, shown "
+        "when they are about due by how often you (or, if we cannot tell, shoppers in "
+        "general) reorder them."
+    ),
     "similar": _(
         "Products like the one on this page, by description and by what shoppers browse together."
     ),
