@@ -14,15 +14,21 @@ from django.conf import settings
 def fresh_process_state() -> Iterator[None]:
     """Every test starts and ends with empty in-process state (event buffer, real-time
     store, product/consent/serving caches, rate counters): that state outlives a test's
-    database rollback, and events buffered by one test must never land in another's."""
+    database rollback, and events buffered by one test must never land in another's.
+    The active language is state too: a request that activated German (LocaleMiddleware,
+    a Wagtail user's preference) leaves it active in this thread."""
+    from django.utils import translation
+
     from personalization_plugin.serving import clear_caches
     from personalization_plugin.tracking.testing import reset_tracking_state
 
+    translation.activate(settings.LANGUAGE_CODE)
     reset_tracking_state()
     clear_caches()
     yield
     reset_tracking_state()
     clear_caches()
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
