@@ -51,8 +51,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "example_site"
-PY = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+# The interpreter running this script, and the gunicorn beside it (a worktree has no
+# .venv of its own).
+PY = sys.executable
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 TOKEN_RE = re.compile(r'data-sp-token="([0-9a-f]*)"')
 GRAPHQL = (
     "query Recs($p: RecommendationPlacement!, $id: ID) { recommendations(placement: $p, "

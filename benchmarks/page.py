@@ -19,6 +19,13 @@ widgets, and the GraphQL `recommendations` query's latency over 100k products.
    main columns are requests after each shopper's first (serving caches per-shopper
    facts), "first-request" is each shopper's first request after the caches were
    cleared. Target: p99 <= 15 ms. The machine is shared: compare ratios, not absolutes.
+3. The home page's lazy partials (the hx-get URLs the page carries) on Redis, for a
+   shopper with a history, warm: the shipped partial (its fragment cached per shopper
+   state, `serving.fragments`), the same partial with FRAGMENT_TTL=0 (rendered every
+   time), and the baseline: a plain Django view returning the same HTML from one Redis
+   GET, through the same client and middleware. Wall and CPU time per request, p50 over
+   alternating rounds. Target: partial p50 <= 1.5x the plain view. Redis comes from
+   REDIS_URL (default: the tests' REDIS_TEST_URL), under a key prefix of this process.
 """
 
 from __future__ import annotations
@@ -140,6 +147,101 @@ def home_page(runs: int) -> None:
     print(f"page size: {len(without_html):,} -> {len(with_html):,} bytes")
 
 
+def timed_cpu(call: Callable[[], object], runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds per call."""
+    wall, cpu = [], []
+    for _ in range(runs):
+        w, c = time.perf_counter(), time.process_time()
+        call()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return wall, cpu
+
+
+def partials(runs: int) -> None:
+    import types
+
+    import redis as redis_lib
+    from django.conf import settings
+    from django.http import HttpResponse
+    from django.test import Client, override_settings
+    from django.urls import include, path
+
+    from personalization_plugin.core.conf import plugin_settings
+    from personalization_plugin.serving import clear_caches
+    from personalization_plugin.tracking.api import track
+    from personalization_plugin.tracking.identity import Visitor, sign_visitor_id
+
+    url = os.environ.get("REDIS_URL") or settings.REDIS_TEST_URL
+    prefix = f"spbench-page-{os.getpid()}"
+    settings.PERSONALIZATION = {**settings.PERSONALIZATION, "REDIS_URL": url, "KEY_PREFIX": prefix}
+    plugin_settings.reload()
+    clear_caches()
+    raw = redis_lib.Redis.from_url(url)
+
+    from shop.models import Product
+
+    visitor_id = "b" * 32
+    for product in Product.objects.order_by("pk")[:6]:
+        track("view", visitor=Visitor(visitor_id=visitor_id), product_id=str(product.pk))
+    client = Client()
+    client.cookies[plugin_settings.VISITOR_COOKIE] = sign_visitor_id(visitor_id)
+    home = client.get("/").content.decode()
+    urls = sorted(set(re.findall(r'hx-get="(/widgets/p/[^"]+)"', home)))
+    assert urls, "the home page should carry lazy partials"
+    htmx = {"HTTP_HX_REQUEST": "true"}
+
+    def plain(request):  # the baseline: a cached view, the same HTML from one Redis GET
+        return HttpResponse(raw.get(f"{prefix}:plain:{request.GET['u']}"))
+
+    urlconf = types.ModuleType("page_bench_urls")
+    urlconf.urlpatterns = [  # type: ignore[attr-defined]
+        path("plain/", plain),
+        path("", include(settings.ROOT_URLCONF)),
+    ]
+    sys.modules["page_bench_urls"] = urlconf
+    print(f"\nLazy partials of the home page on Redis, warm, {runs} requests each (wall / CPU ms)")
+    print(
+        f"{'partial':<34}{'plain view':>12}{'partial':>14}{'ratio':>8}{'uncached':>14}{'ratio':>8}"
+    )
+    with override_settings(ROOT_URLCONF="page_bench_urls"):
+        for n, partial_url in enumerate(urls):
+            html = client.get(partial_url.replace("&amp;", "&"), **htmx).content
+            raw.set(f"{prefix}:plain:{n}", html)
+            shipped: tuple[list[float], list[float]] = ([], [])
+            uncached: tuple[list[float], list[float]] = ([], [])
+            baseline: tuple[list[float], list[float]] = ([], [])
+            target = partial_url.replace("&amp;", "&")
+            gc.collect()
+            for _ in range(max(1, runs // 20)):
+                for out, call in (
+                    (baseline, lambda n=n: client.get(f"/plain/?u={n}", **htmx)),
+                    (shipped, lambda target=target: client.get(target, **htmx)),
+                ):
+                    wall, cpu = timed_cpu(call, 20)
+                    out[0].extend(wall)
+                    out[1].extend(cpu)
+                settings.PERSONALIZATION = {**settings.PERSONALIZATION, "FRAGMENT_TTL": 0}
+                plugin_settings.reload()
+                wall, cpu = timed_cpu(lambda target=target: client.get(target, **htmx), 20)
+                uncached[0].extend(wall)
+                uncached[1].extend(cpu)
+                settings.PERSONALIZATION = {**settings.PERSONALIZATION, "FRAGMENT_TTL": 30}
+                plugin_settings.reload()
+            b, s_, u = (
+                [float(np.percentile(np.asarray(x) * 1000, 50)) for x in side]
+                for side in (baseline, shipped, uncached)
+            )
+            name = target.split("?")[0]
+            verdict = "ok" if s_[0] <= 1.5 * b[0] else "over the 1.5x target"
+            print(
+                f"{name:<34}{b[0]:>6.2f} /{b[1]:>5.2f}{s_[0]:>8.2f} /{s_[1]:>5.2f}"
+                f"{s_[0] / b[0]:>7.2f}x{u[0]:>8.2f} /{u[1]:>5.2f}{u[0] / b[0]:>7.2f}x  {verdict}"
+            )
+    for key in raw.scan_iter(f"{prefix}:*", count=1000):
+        raw.delete(key)
+
+
 def graphql(runs: int, n_items: int, n_visitors: int) -> None:
     from django.conf import settings
     from django.test import Client
@@ -240,6 +342,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--visitors", type=int, default=30_000)
+    parser.add_argument("--partials-only", action="store_true", help="only part 3")
     args = parser.parse_args()
 
     import django
@@ -253,8 +356,21 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    home_page(args.runs)
-    graphql(args.runs, args.items, args.visitors)
+    if not args.partials_only:
+        home_page(args.runs)
+    else:
+        call_command(
+            "seed_demo",
+            products=200,
+            shoppers=100,
+            events=4000,
+            seed=3,
+            verbosity=0,
+            stdout=open(os.devnull, "w"),
+        )
+    partials(args.runs)
+    if not args.partials_only:
+        graphql(args.runs, args.items, args.visitors)
 
 
 if __name__ == "__main__":

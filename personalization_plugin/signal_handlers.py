@@ -32,6 +32,7 @@ def connect() -> None:
     from personalization_plugin.models import MerchandisingRule
     from personalization_plugin.privacy.erasure import erased_subjects
     from personalization_plugin.serving.cache import erase_subjects as erase_cached_lists
+    from personalization_plugin.serving.fragments import erase_subjects as erase_fragments
     from personalization_plugin.serving.history import erase_subjects as erase_purchase_lists
     from personalization_plugin.site_settings import PersonalizationSettings, load_overrides
     from personalization_plugin.tracking import receivers
@@ -51,7 +52,8 @@ def connect() -> None:
         signal.connect(forget_merchandising, sender=MerchandisingRule, dispatch_uid=uid)
     receivers.connect()
     registry.register_eraser(erase_model_factors)  # erased shoppers' factors in artifacts
-    registry.register_eraser(erase_cached_lists)  # their cached recommendation lists
+    registry.register_eraser(erase_cached_lists)  # their cached lists (and Redis fragments)
+    registry.register_eraser(erase_fragments)  # their in-process rendered widget fragments
     registry.register_eraser(erase_dead_letters)  # their events the database refused
     registry.register_erased_lookup(erased_subjects)  # intake: forgotten ids stay forgotten
     registry.register_eraser(erase_purchase_lists)  # "bought next" counts, their buy-again

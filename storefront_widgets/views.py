@@ -4,6 +4,10 @@ Only this fragment is per visitor, so it is private and never shared by caches; 
 page around the placeholder stays cacheable. Bad parameters get a 400/404 that says
 what to fix; any other failure is logged and answered with an empty fragment (a
 storefront never shows an error because personalization failed).
+
+A partial whose shopper state, serving context and parameters are unchanged since it was
+last rendered is answered from its rendered fragment (`serving.fragments`): one Redis
+round trip, no database query, no serving work. Only a successful render is kept.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from personalization_plugin.core.exceptions import (
@@ -22,8 +27,9 @@ from personalization_plugin.core.exceptions import (
     UnknownProduct,
     UnknownWidgetPlacement,
 )
+from personalization_plugin.serving import fragments
 from storefront_widgets.params import WidgetParams
-from storefront_widgets.rendering import recommend, render_list
+from storefront_widgets.rendering import get_visitor_for, recommend, render_list
 
 logger = logging.getLogger("storefront_widgets")
 
@@ -49,17 +55,43 @@ def partial(request: HttpRequest, placement: str) -> HttpResponse:
         return _error(404, str(exc))
     except InvalidWidgetParameter as exc:
         return _error(400, str(exc))
+    fragment, slot = _cached(request, placement)
+    if fragment is None:
+        try:
+            recs = recommend(params, request)
+            fragment = render_list(params, recs, request)
+        except (UnknownProduct, UnknownPlacement) as exc:
+            return _error(404, str(exc))
+        except InvalidRecommendationRequest as exc:
+            return _error(400, str(exc))
+        except Exception:
+            logger.exception(
+                "Widget partial for %r failed; answering with an empty fragment.", placement
+            )
+            fragment = ""
+        else:
+            fragments.store(slot, fragment, str(getattr(recs, "recommendation_id", "") or ""))
+    return _respond(request, params, fragment)
+
+
+def _cached(request: HttpRequest, placement: str) -> tuple[str | None, fragments.Slot | None]:
+    """The partial's cached fragment (or None) and where to keep it once rendered.
+
+    The visitor is built here, lazily, from the cookie alone for an anonymous shopper
+    (no database query); a lookup failure is a miss, never an error."""
     try:
-        fragment = render_list(params, recommend(params, request), request)
-    except (UnknownProduct, UnknownPlacement) as exc:
-        return _error(404, str(exc))
-    except InvalidRecommendationRequest as exc:
-        return _error(400, str(exc))
-    except Exception:
-        logger.exception(
-            "Widget partial for %r failed; answering with an empty fragment.", placement
+        visitor = get_visitor_for(request)
+        subject = visitor.subject if visitor is not None and visitor.can_personalize else None
+        digest = fragments.request_digest(
+            placement, list(request.GET.lists()), get_language() or ""
         )
-        fragment = ""
+        return fragments.lookup(subject, digest)
+    except Exception:
+        logger.exception("Widget fragment lookup for %r failed; rendering it.", placement)
+        return None, None
+
+
+def _respond(request: HttpRequest, params: WidgetParams, fragment: str) -> HttpResponse:
     if getattr(request, "htmx", False):
         return _private(HttpResponse(fragment))
     page = render_to_string(

@@ -87,6 +87,9 @@ DEFAULTS: dict[str, Any] = {
     "MODEL_DIR": None,
     # Seconds a precomputed top-N list stays cached per visitor.
     "RECOMMENDATION_TTL": 3600,
+    # Seconds a widget partial's rendered HTML is reused while nothing it depends on
+    # changed (the shopper's real-time state, model, rules, experiments); 0 turns it off.
+    "FRAGMENT_TTL": 30,
     # After training, cache the personal lists of shoppers active in the last N days
     # (`personalization_precompute` does it on demand); 0 turns it off.
     "PRECOMPUTE_DAYS": 30,

@@ -15,7 +15,7 @@ from personalization_plugin.core.exceptions import (
     UnknownPlacement,
     UnknownProduct,
 )
-from personalization_plugin.serving import cache
+from personalization_plugin.serving import cache, fragments
 from personalization_plugin.serving.placements import recommend
 from personalization_plugin.serving.types import (
     FALLBACKS,
@@ -45,6 +45,7 @@ def clear_caches() -> None:
     placements.clear()
     rules.forget_rules()
     cache.clear()
+    fragments.invalidate()
 
 
 __all__ = [

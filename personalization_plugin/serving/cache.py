@@ -42,13 +42,18 @@ def _digest(recent: Sequence[str]) -> str:
     return hashlib.blake2b("\x1f".join(recent).encode(), digest_size=8).hexdigest()
 
 
-def _subject_key(subject: str) -> str:
-    # Hashed: exact per-subject matching in SCAN patterns, and no shopper ids in key names.
+def subject_key(subject: str) -> str:
+    """The prefix of every cached list (and rendered fragment, `serving.fragments`) of a
+    shopper. Hashed: exact per-subject matching in SCAN patterns, and no shopper ids in
+    key names."""
     return f"{plugin_settings.KEY_PREFIX}:rec:{subject_keys.digest(subject, purpose='cache')}"
 
 
+_subject_key = subject_key  # the earlier private name, for callers on other branches
+
+
 def _key(version: str, subject: str, marker: str) -> str:
-    return f"{_subject_key(subject)}:{version}:{marker}"
+    return f"{subject_key(subject)}:{version}:{marker}"
 
 
 def _marker(recent: Sequence[str]) -> str:
@@ -212,7 +217,7 @@ def erase_subjects(subjects: set[str]) -> int:
     client = get_redis()
     try:
         for subject in sorted(subjects):
-            keys = list(client.scan_iter(f"{_subject_key(subject)}:*", count=500))
+            keys = list(client.scan_iter(f"{subject_key(subject)}:*", count=500))
             if keys:
                 removed += int(client.delete(*keys))
     except REDIS_ERRORS as exc:

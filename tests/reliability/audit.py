@@ -17,7 +17,7 @@ from django.apps import apps
 from django.db import models
 
 from personalization_plugin.core.conf import plugin_settings
-from personalization_plugin.serving.cache import _subject_key
+from personalization_plugin.serving.cache import subject_key
 from personalization_plugin.tracking import ratelimit
 from personalization_plugin.tracking.backends import get_local_backend
 from personalization_plugin.tracking.backends.base import ERASED_TTL_SECONDS
@@ -37,7 +37,7 @@ TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
 def needles_for(visitor_id: str, customer_id: str) -> set[str]:
     """The ids themselves, their subject keys, and the hashed forms used in key names."""
     subjects = {f"v:{visitor_id}", f"c:{customer_id}"}
-    hashed = {_subject_key(s).rsplit(":", 1)[-1] for s in subjects}
+    hashed = {subject_key(s).rsplit(":", 1)[-1] for s in subjects}
     hashed |= {hashlib.blake2b(s.encode(), digest_size=12).hexdigest() for s in subjects}
     hashed |= {ratelimit.counter_name(s) for s in subjects}
     hashed |= {ledger_name(s) for s in [*subjects, visitor_id]}

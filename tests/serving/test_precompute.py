@@ -44,7 +44,7 @@ def shopper_visitor(k: int) -> Visitor:
 
 
 def subject_keys(redis_client, subject: str) -> list[bytes]:
-    return list(redis_client.scan_iter(f"{cache._subject_key(subject)}:*"))
+    return list(redis_client.scan_iter(f"{cache.subject_key(subject)}:*"))
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_precompute_command_without_a_model_fails_clearly(catalog, use_redis):
 
 
 def test_training_command_precomputes_lists(trained, use_redis):
-    for key in use_redis.scan_iter(f"{cache._subject_key('v:shopper0')}:*"):
+    for key in use_redis.scan_iter(f"{cache.subject_key('v:shopper0')}:*"):
         use_redis.delete(key)
     out = StringIO()
     call_command("personalization_train", "--no-progress", "--no-holdout", stdout=out)
