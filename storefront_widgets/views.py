@@ -22,6 +22,7 @@ from personalization_plugin.core.exceptions import (
     UnknownProduct,
     UnknownWidgetPlacement,
 )
+from storefront_widgets import page_snapshot
 from storefront_widgets.params import WidgetParams
 from storefront_widgets.rendering import recommend, render_list
 
@@ -45,12 +46,13 @@ def partial(request: HttpRequest, placement: str) -> HttpResponse:
     placeholder's <noscript> link."""
     try:
         params = WidgetParams.from_query(placement, request.GET)
+        page = page_snapshot.page_id(request)
     except UnknownWidgetPlacement as exc:
         return _error(404, str(exc))
     except InvalidWidgetParameter as exc:
         return _error(400, str(exc))
     try:
-        fragment = render_list(params, recommend(params, request), request)
+        fragment = render_list(params, recommend(params, request, page=page), request)
     except (UnknownProduct, UnknownPlacement) as exc:
         return _error(404, str(exc))
     except InvalidRecommendationRequest as exc:
