@@ -158,7 +158,7 @@ def _decode(raw: bytes | str, params: WidgetParams) -> Any:
     data = json.loads(raw)
     rows = data["items"]
     infos = catalog.get_products(str(row[0]) for row in rows)
-    items = []
+    items: list[Recommendation] = []
     for pid, score, reason, code in rows:
         info = infos.get(str(pid))
         if info is not None and info.available:
