@@ -14,8 +14,10 @@ Two stores:
 Page views: sampled shoppers the model knows plus new visitors, each opening every page
 type (a product they viewed, its category, a two-line cart, an order of that cart).
 "after" serves each page as the shipped widgets do: `storefront_widgets.page` places the
-widgets by priority and each lazy partial recomputes the lists above it (`above=`), exactly
-the code the htmx partial runs. "before" serves every widget alone (no exclusion), the
+widgets by priority and each lazy partial, with the page view's id, reads the lists above it
+agreed for that page view (`storefront_widgets.page_snapshot`; computed by whichever partial
+comes first, here Django's cache as on the embedded backend), exactly the code the htmx
+partial runs. "before" serves every widget alone (no exclusion), the
 behaviour this change replaced. Printed: the share of page views with a product in two
 widgets (target 0), the catalog coverage of each placement (distinct products it showed /
 products in the catalog), the mean items per widget, and wall and CPU time per page view.
@@ -113,9 +115,11 @@ def _request(visitor: Any) -> Any:
 
 def serve_page(view: PageView, exclusion: bool) -> dict[int, list[str]]:
     """Product ids per widget (by template position) for one page view."""
+    import uuid
+
     from storefront_widgets.page import page_for
     from storefront_widgets.params import WidgetParams
-    from storefront_widgets.rendering import fetch
+    from storefront_widgets.rendering import fetch, recommend
 
     request = _request(view.visitor)
     params = [WidgetParams.build(name, **options) for name, options in view.widgets]
@@ -131,9 +135,14 @@ def serve_page(view: PageView, exclusion: bool) -> dict[int, list[str]]:
     for p in params:  # the planning pass of {% storefront_page %}
         page.place(p, eager=False, fetch=lambda q: fetch(q, request))
     page.make_plan(lambda q: fetch(q, request))
+    page_id = uuid.uuid4().hex  # what the browser sends with every partial of this page
     for k, p in enumerate(params):  # the placeholders, then their partials
         placed = page.place(p, eager=False, fetch=lambda q: fetch(q, request))
-        out[k] = [i.product.id for i in fetch(placed.params, request).items]
+        try:
+            recs = recommend(placed.params, request, page=page_id)
+        except Exception:  # as the partial view: a failed widget is an empty one
+            recs = None
+        out[k] = [i.product.id for i in getattr(recs, "items", None) or ()]
     return out
 
 
@@ -189,7 +198,7 @@ def report(title: str, views: list[PageView], catalog_size: int) -> None:
         f"per page view: before {before.wall / total * 1000:.1f} ms wall / "
         f"{before.cpu / total * 1000:.1f} ms CPU, after {after.wall / total * 1000:.1f} ms wall / "
         f"{after.cpu / total * 1000:.1f} ms CPU (ratio {after.cpu / max(before.cpu, 1e-9):.2f}x CPU; "
-        "lazy partials recompute the lists above them)"
+        "a lazy partial reads or computes the lists above it)"
     )
 
 

@@ -9,13 +9,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.blocks.struct_block import StructBlockValidationError
 
 from personalization_plugin.core.exceptions import InvalidWidgetParameter, UnknownWidgetPlacement
 from personalization_plugin.core.placements import Placement
-from storefront_widgets.params import DEFAULT_LIMIT, MAX_LIMIT, WidgetParams
+from storefront_widgets.params import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    NO_FALLBACK,
+    STAND_IN,
+    WidgetParams,
+)
 from storefront_widgets.rendering import render_widget
 
 logger = logging.getLogger("storefront_widgets")
@@ -36,6 +44,17 @@ def page_placement_choices() -> list[tuple[str, str]]:
 
 LAYOUT_CHOICES = [("grid", _("Grid")), ("row", _("Scrolling row"))]
 
+# What the owner lets fill a list whose own sources have nothing meaningful: nothing
+# (the widget is not shown), the generic lists, or one named list. Whatever fills it,
+# the widget is titled for what it really is.
+FALLBACK_CHOICES = [
+    ("", _("The list's default")),
+    (NO_FALLBACK, _("Nothing: hide the widget")),
+    (STAND_IN, _("Trending, then popular, then new arrivals")),
+    (Placement.TRENDING.value, _("Trending now")),
+    (Placement.NEW_ARRIVALS.value, _("New arrivals")),
+]
+
 
 def _render(value: dict[str, Any], placement: str, context: dict[str, Any] | None) -> SafeString:
     try:
@@ -45,6 +64,7 @@ def _render(value: dict[str, Any], placement: str, context: dict[str, Any] | Non
             title=value.get("title") or "",
             category_id=value.get("category_id") or None,
             layout=value.get("layout") or "grid",
+            fallback=value.get("fallback") or None,
         )
     except (InvalidWidgetParameter, UnknownWidgetPlacement) as exc:
         logger.error("Recommendation block not rendered: %s", exc)
@@ -65,10 +85,31 @@ class RecommendationsBlock(blocks.StructBlock):
     category_id = blocks.CharBlock(
         max_length=128, required=False, help_text=_('Category id, for "Top in category" only')
     )
+    fallback = blocks.ChoiceBlock(
+        choices=FALLBACK_CHOICES,
+        default="",
+        required=False,
+        help_text=_("What to show when this list has nothing meaningful for a shopper"),
+    )
 
     class Meta:
         icon = "pick"
         label = _("Recommendations")
+
+    def clean(self, value: Any) -> Any:
+        """Reject settings that could never show what they say, naming the field to fix."""
+        cleaned = super().clean(value)
+        errors: dict[str, ValidationError] = {}
+        placement = cleaned.get("placement") or Placement.FOR_YOU.value
+        if cleaned.get("fallback") and cleaned.get("fallback") == placement:
+            errors["fallback"] = ValidationError(
+                _("A list cannot fall back to itself; choose another list or nothing.")
+            )
+        if placement == Placement.CATEGORY_TOP.value and not cleaned.get("category_id"):
+            errors["category_id"] = ValidationError(_('"Top in category" needs the category id.'))
+        if errors:
+            raise StructBlockValidationError(block_errors=errors)
+        return cleaned
 
     def render(self, value: dict[str, Any], context: dict[str, Any] | None = None) -> SafeString:
         return _render(value, value.get("placement") or Placement.FOR_YOU, context)

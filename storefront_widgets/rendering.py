@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
 
+from storefront_widgets import page_snapshot
 from storefront_widgets.page import Placed, above_exclusions, page_for
 from storefront_widgets.params import WidgetParams
 
@@ -51,12 +52,29 @@ def get_visitor_for(request: HttpRequest | None) -> Any:
     return get_visitor(request)
 
 
-def recommend(params: WidgetParams, request: HttpRequest | None) -> Any:
+def recommend(params: WidgetParams, request: HttpRequest | None, *, page: str = "") -> Any:
     """Ask serving for this widget's list, stepping around the widgets `above` it on
-    the same page. Raises whatever serving raises (UnknownPlacement, UnknownProduct...)."""
+    the same page. With the page view's id (`page_snapshot.page_id`) every list is the
+    one agreed for that page view, so parallel partials exclude exactly what the page
+    shows. Raises whatever serving raises (UnknownPlacement, UnknownProduct...)."""
+    if not page:
+        if params.above:
+            params = replace(params, exclude=above_exclusions(params, lambda p: fetch(p, request)))
+        return _ask(params, request)
+
+    def agreed(p: WidgetParams) -> Any:
+        return page_snapshot.agreed(page, p, lambda: _ask(p, request))
+
+    def agreed_or_empty(p: WidgetParams) -> Any:
+        try:
+            return agreed(p)
+        except Exception:
+            logger.exception("Widget %r above this one could not be fetched.", p.placement)
+            return EmptyRecommendations(placement=p.placement)
+
     if params.above:
-        params = replace(params, exclude=above_exclusions(params, lambda p: fetch(p, request)))
-    return _ask(params, request)
+        params = replace(params, exclude=above_exclusions(params, agreed_or_empty), above=())
+    return agreed(params)
 
 
 def _ask(params: WidgetParams, request: HttpRequest | None) -> Any:

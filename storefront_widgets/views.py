@@ -28,6 +28,7 @@ from personalization_plugin.core.exceptions import (
     UnknownWidgetPlacement,
 )
 from personalization_plugin.serving import fragments
+from storefront_widgets import page_snapshot
 from storefront_widgets.params import WidgetParams
 from storefront_widgets.rendering import get_visitor_for, recommend, render_list
 
@@ -44,21 +45,40 @@ def _error(status: int, message: str) -> HttpResponse:
     return _private(HttpResponse(message, status=status, content_type="text/plain; charset=utf-8"))
 
 
+# A cached fragment keeps the list it shows in front of its HTML, so that a page view
+# served from the cache can still agree its lists with the page's other partials.
+LIST_END = "\x1d"
+
+
 @require_GET
 def partial(request: HttpRequest, placement: str) -> HttpResponse:
     """The filled widget for htmx (a bare fragment; empty when there is nothing to show),
     or a minimal standalone page for a browser without JavaScript following the
-    placeholder's <noscript> link."""
+    placeholder's <noscript> link.
+
+    A rendered fragment is reused (`serving.fragments`) only for a widget with nothing
+    `above` it: a lower widget's fragment depends on the lists above it in *this* page
+    view, which a cache cannot know. With a page view id the reused list is claimed as
+    the page's agreed one (`page_snapshot.claim`); when another partial of the page
+    agreed a different one first, that one is rendered instead, so the page never
+    repeats a product."""
     try:
         params = WidgetParams.from_query(placement, request.GET)
+        page = page_snapshot.page_id(request)
     except UnknownWidgetPlacement as exc:
         return _error(404, str(exc))
     except InvalidWidgetParameter as exc:
         return _error(400, str(exc))
-    fragment, slot = _cached(request, placement)
+    fragment, slot = (None, None) if params.above else _cached(request, placement)
+    if fragment is not None:
+        listed, _, fragment = fragment.rpartition(LIST_END)
+        if page and listed:
+            other = page_snapshot.claim(page, params, listed)
+            if other is not None:
+                fragment, slot = None, None
     if fragment is None:
         try:
-            recs = recommend(params, request)
+            recs = recommend(params, request, page=page)
             fragment = render_list(params, recs, request)
         except (UnknownProduct, UnknownPlacement) as exc:
             return _error(404, str(exc))
@@ -70,7 +90,12 @@ def partial(request: HttpRequest, placement: str) -> HttpResponse:
             )
             fragment = ""
         else:
-            fragments.store(slot, fragment, str(getattr(recs, "recommendation_id", "") or ""))
+            listed = page_snapshot.encode(recs) or ""
+            fragments.store(
+                slot,
+                listed + LIST_END + fragment,
+                str(getattr(recs, "recommendation_id", "") or ""),
+            )
     return _respond(request, params, fragment)
 
 

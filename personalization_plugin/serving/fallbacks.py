@@ -202,9 +202,13 @@ def cart_viewed_round_robin(
 def _round_robin(
     together: Together, code: str, req: ServingRequest, n: int, exclude: Collection[str]
 ) -> list[Candidate]:
-    lines = req.cart[:MAX_CART_ANCHORS]
-    if not lines:
+    if not req.cart:
         return []
+    # Every line that could win a slot is asked: the most valuable ones, whatever their
+    # place in the cart (a pricey item added last still leads).
+    lines = sorted(req.cart, key=lambda pid: -req.cart_values.get(pid, 1.0))[
+        : max(MAX_CART_ANCHORS, n)
+    ]
 
     def partners_of(pid: str) -> list[str]:
         return [p for p, _ in _ask(req, lambda m: together(m, [pid], n, exclude))]

@@ -182,6 +182,29 @@ def test_cart_completion_suggests_for_every_line(catalog, model):
     assert {"Often bought with Stockpot", "Often bought with Candle"} <= reasons
 
 
+def test_cart_completion_leads_with_the_most_valuable_line_wherever_it_is_in_the_cart(
+    catalog, model
+):
+    """Seven cheap lines first, the expensive one added last: it still gets the first
+    suggestion (a line is never dropped for being late in the cart), and the remaining
+    turns go round the other lines."""
+    cheap = [f"cheap{n}" for n in range(1, 8)]
+    for pid in cheap:
+        catalog.add(product(pid, "candles", price="2"), product(f"{pid}-mate", "candles"))
+    catalog.add(product("sofa", "living", title="Sofa", price="900"))
+    for n in range(1, 9):
+        catalog.add(product(f"cushion{n}", "living"))
+    model.bought_with = {pid: scored(f"{pid}-mate") for pid in cheap}
+    model.bought_with["sofa"] = scored(*(f"cushion{n}" for n in range(1, 9)))
+    cart = {**dict.fromkeys(cheap, 1), "sofa": 1}
+    got = ids(recommend("cart", cart=cart, limit=4, fallback="none"))
+    assert got[0] == "cushion1", got
+    assert got[1:] == ["cheap1-mate", "cheap2-mate", "cheap3-mate"]
+    more = ids(recommend("cart", cart=cart, limit=12, fallback="none"))
+    assert {f"{pid}-mate" for pid in cheap} <= set(more)  # every line gets its turn
+    assert sum(p.startswith("cushion") for p in more) > 1  # the sofa's value earns more
+
+
 def test_interleave_gives_each_anchor_a_turn_then_shares_by_weight():
     lists = {"a": ["a1", "a2", "a3", "a4", "a5"], "b": ["b1", "b2", "b3"]}
     order = interleave(lists, {"a": 3.0, "b": 1.0}, 6)
