@@ -55,7 +55,10 @@ class Event(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["type", "occurred_at"], name="sp_event_type_time")]
-        permissions = [("view_personalization", "Can see personalization data and reports")]
+        permissions = [
+            ("view_personalization", "Can see personalization data and reports"),
+            ("view_customers", "Can see individual customers' personalization data"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.product_id or self.category_id or self.query} by {self.visitor_id[:8]}"
