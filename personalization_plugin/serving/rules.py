@@ -13,7 +13,9 @@ every request, so a campaign starts and ends on time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -99,10 +101,31 @@ def all_rules() -> tuple[Rule, ...]:
     return _rules.get()
 
 
+# The admin's preview: an unsaved rule served as if saved (replacing the saved version of
+# the rule being edited), for this context only; never set on a storefront request.
+_draft: ContextVar[tuple[Rule | None, int | None]] = ContextVar(
+    "personalization_draft_rule", default=(None, None)
+)
+
+
+@contextmanager
+def previewing(rule: Rule | None, replaces: int | None = None) -> Iterator[None]:
+    """Serve as if `rule` were saved (and the saved rule `replaces` were not), inside."""
+    token = _draft.set((rule, replaces))
+    try:
+        yield
+    finally:
+        _draft.reset(token)
+
+
 def live_rules(placement: str, now: datetime | None = None) -> list[Rule]:
     """Enabled rules for this placement whose date range includes now."""
     now = now or timezone.now()
-    return [r for r in all_rules() if r.applies_to(placement) and r.is_live(now)]
+    draft, replaces = _draft.get()
+    rules = [r for r in all_rules() if replaces is None or r.id != replaces]
+    if draft is not None:
+        rules = sorted([*rules, draft], key=lambda r: (r.position, r.id))
+    return [r for r in rules if r.applies_to(placement) and r.is_live(now)]
 
 
 def for_shopper(rules: Sequence[Rule], segments: Callable[[], set[str]]) -> list[Rule]:
