@@ -43,17 +43,18 @@ def find_customers(query: str) -> list[dict[str, str]]:
 
 
 def _visitor(customer_id: str, events: list[dict[str, Any]]) -> Any:
+    """The customer as serving sees them: their newest visitor id and their stored consent
+    (so the page never shows a list the storefront would not serve them)."""
+    from personalization_plugin.core import subjects as subject_keys
     from personalization_plugin.models import PrivacyChoice
     from personalization_plugin.tracking.identity import Visitor
 
     visitor_id = next((e["visitor_id"] for e in reversed(events) if e["visitor_id"]), "")
-    from personalization_plugin.core import subjects as subject_keys
-
+    visitor = Visitor(visitor_id=visitor_id or f"staff-view-{customer_id}", customer_id=customer_id)
     choice = PrivacyChoice.objects.filter(subject=subject_keys.customer(customer_id)).first()
-    kwargs = {"consent": choice.consent} if choice is not None else {}
-    return Visitor(
-        visitor_id=visitor_id or f"staff-view-{customer_id}", customer_id=customer_id, **kwargs
-    )
+    if choice is not None:
+        visitor.consent = choice.consent
+    return visitor
 
 
 def _scores(visitor: Any) -> list[dict[str, Any]]:
