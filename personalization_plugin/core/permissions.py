@@ -26,6 +26,7 @@ ANY_PLUGIN_PERMISSION = (
     VIEW_EXPERIMENTS,
     CHANGE_EXPERIMENTS,
     CHANGE_SETTINGS,
+    VIEW_CUSTOMERS,
     "personalization.view_merchandisingrule",
     "personalization.change_merchandisingrule",
 )

@@ -81,3 +81,9 @@ def test_the_page_shows_timeline_segments_with_reasons_and_recommendations(shopp
     assert 'data-segment="vip"' in html and "Two orders or more" in html
     assert "data-product-id=" in html  # the current for-you list, with reasons
     assert "No trigger was sent." in html
+
+
+def test_the_menu_offers_the_page_only_to_staff_who_may_see_customers(shopper):
+    assert URL in _staff("view_customers").get("/admin/").content.decode()
+    User.objects.filter(username="clerk").delete()
+    assert URL not in _staff("view_personalization").get("/admin/").content.decode()
