@@ -55,7 +55,10 @@ class Event(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["type", "occurred_at"], name="sp_event_type_time")]
-        permissions = [("view_personalization", "Can see personalization data and reports")]
+        permissions = [
+            ("view_personalization", "Can see personalization data and reports"),
+            ("view_customers", "Can see individual customers' personalization data"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.product_id or self.category_id or self.query} by {self.visitor_id[:8]}"
@@ -276,6 +279,13 @@ class MerchandisingRule(models.Model):
     target_type = models.CharField(max_length=8, choices=Target.choices)
     target_id = models.CharField(max_length=128)
     placement = models.CharField(max_length=32, blank=True, help_text=_("Empty: every placement"))
+    # A segment's slug (not a foreign key: storage sits below the segments app, and a
+    # rule whose segment was deleted simply applies to nobody until it is edited).
+    segment = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text=_("Empty: every shopper. Otherwise only shoppers in this segment."),
+    )
     position = models.PositiveSmallIntegerField(
         default=1, help_text=_("For pins: 1 is the first slot")
     )
@@ -293,7 +303,8 @@ class MerchandisingRule(models.Model):
 
     def __str__(self) -> str:
         where = self.placement or "all placements"
-        return f"{self.get_action_display()} {self.target_type} {self.target_id} in {where}"
+        who = f" for segment {self.segment}" if self.segment else ""
+        return f"{self.get_action_display()} {self.target_type} {self.target_id} in {where}{who}"
 
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()

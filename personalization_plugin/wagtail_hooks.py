@@ -89,6 +89,17 @@ def models_menu_item() -> MenuItem:
 
 
 @hooks.register(MENU_HOOK)
+def customers_menu_item() -> MenuItem:
+    return PermissionMenuItem(
+        _("Customers"),
+        reverse("personalization_admin:customers"),
+        icon_name="user",
+        order=450,
+        perms=(permissions.VIEW_CUSTOMERS,),
+    )
+
+
+@hooks.register(MENU_HOOK)
 def settings_menu_item() -> MenuItem:
     return PermissionMenuItem(
         _("Settings"),
@@ -134,6 +145,6 @@ def register_permissions() -> Any:
     from django.db.models import Q
 
     return Permission.objects.filter(content_type__app_label="personalization").filter(
-        Q(codename__in=["view_personalization", "manage_models"])
+        Q(codename__in=["view_personalization", "manage_models", "view_customers"])
         | Q(codename__endswith="_personalizationsettings")
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -13,10 +15,31 @@ from personalization_plugin.models import MerchandisingRule
 from personalization_plugin.serving.types import PLACEMENTS
 
 
+def _segment_choices() -> list[tuple[str, str]]:
+    """Every segment (enabled or not: a disabled one may be switched on for a campaign)."""
+    from personalization_plugin.segments.models import Segment
+
+    return [
+        (slug, name if enabled else gettext("%(name)s (disabled)") % {"name": name})
+        for slug, name, enabled in Segment.objects.order_by("name").values_list(
+            "slug", "name", "enabled"
+        )
+    ]
+
+
 class MerchandisingRuleForm(WagtailAdminModelForm):
     placement = forms.ChoiceField(
         required=False,
         choices=[("", _("Every placement")), *((p, p.replace("_", " ")) for p in PLACEMENTS)],
+    )
+
+    segment = forms.ChoiceField(
+        required=False,
+        label=_("Segment"),
+        help_text=_(
+            "Empty: every shopper. Otherwise the rule applies only to shoppers in this "
+            "segment (pin new arrivals for VIPs, exclude a category for one segment)."
+        ),
     )
 
     position = forms.IntegerField(
@@ -42,6 +65,7 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
             "target_type",
             "target_id",
             "placement",
+            "segment",
             "position",
             "strength",
             "starts_at",
@@ -49,6 +73,10 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
             "enabled",
             "note",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].choices = [("", gettext("Every shopper")), *_segment_choices()]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -73,6 +101,7 @@ class MerchandisingRuleForm(WagtailAdminModelForm):
             data.get("starts_at"),
             data.get("ends_at"),
             exclude_pk=self.instance.pk,
+            segment=data.get("segment") or "",
         )
         if others:
             self.add_error(

@@ -34,6 +34,7 @@ class MerchandisingRuleViewSet(ModelViewSet):
         "action",
         "target_type",
         "placement",
+        "segment",
         "starts_at",
         "ends_at",
         "enabled",
@@ -41,6 +42,9 @@ class MerchandisingRuleViewSet(ModelViewSet):
     list_filter = ["action", "target_type", "placement", "enabled"]
     search_fields = ["target_id", "note"]
     copy_view_enabled = False
+    # The form with the preview of the resulting list beside it (`admin.rule_preview`).
+    create_template_name = "personalization_plugin/admin/rule_create.html"
+    edit_template_name = "personalization_plugin/admin/rule_edit.html"
 
     def get_form_class(self, for_update: bool = False) -> type:
         return MerchandisingRuleForm

@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 
 VIEW_REPORTS = "personalization.view_personalization"
 MANAGE_MODELS = "personalization.manage_models"
+# One customer's data by id (the segment builder's sample names customers only with it).
+VIEW_CUSTOMERS = "personalization.view_customers"
 VIEW_EXPERIMENTS = "personalization_experiments.view_experiment"
 CHANGE_EXPERIMENTS = "personalization_experiments.change_experiment"
 CHANGE_SETTINGS = "personalization.change_personalizationsettings"
@@ -24,6 +26,7 @@ ANY_PLUGIN_PERMISSION = (
     VIEW_EXPERIMENTS,
     CHANGE_EXPERIMENTS,
     CHANGE_SETTINGS,
+    VIEW_CUSTOMERS,
     "personalization.view_merchandisingrule",
     "personalization.change_merchandisingrule",
 )

@@ -117,3 +117,37 @@ def muted_categories(visitor: Any) -> set[str]:
                 type(exc).__name__,
             )
     return muted
+
+
+# The segments a shopper is in (slugs), for merchandising rules limited to one segment.
+# The segments app registers the source; serving asks it without importing segments.
+SegmentSource = Callable[[Any], set[str]]
+_segment_sources: list[SegmentSource] = []
+
+
+def register_segment_source(func: SegmentSource) -> SegmentSource:
+    """Register `func(visitor) -> set of segment slugs` (idempotent; usable as a decorator)."""
+    if func not in _segment_sources:
+        _segment_sources.append(func)
+    return func
+
+
+def unregister_segment_source(func: SegmentSource) -> None:
+    if func in _segment_sources:
+        _segment_sources.remove(func)
+
+
+def segments_of(visitor: Any) -> set[str]:
+    """The union of every registered source; a failing source is logged and skipped, so
+    segment-scoped rules then apply to nobody rather than breaking a storefront list."""
+    found: set[str] = set()
+    for func in _segment_sources:
+        try:
+            found |= set(func(visitor))
+        except Exception as exc:
+            logger.error(
+                "Segment source %s failed with %s; serving without segment rules.",
+                getattr(func, "__qualname__", func),
+                type(exc).__name__,
+            )
+    return found

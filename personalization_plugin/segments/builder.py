@@ -269,16 +269,26 @@ def forget_population() -> None:
         _population.update(until=0.0, value=None)
 
 
-def _shown(subject: str) -> str:
-    if subject_keys.is_customer(subject):
+def _shown(subject: str, customers_in_clear: bool) -> str:
+    """A sample member as the owner may see them: a customer by id only for staff allowed
+    to see customers, everyone else by a keyed digest (stable, so the same person keeps
+    the same name across edits, and never the visitor id)."""
+    if subject_keys.is_customer(subject) and customers_in_clear:
         return gettext("customer %(id)s") % {"id": subject_keys.ident(subject)}
+    if subject_keys.is_customer(subject):
+        return gettext("customer %(digest)s") % {
+            "digest": subject_keys.digest(subject, "admin-sample", 10)
+        }
     return gettext("anonymous visitor %(digest)s") % {
         "digest": subject_keys.digest(subject, "admin-sample", 10)
     }
 
 
-def preview(tree: Any) -> dict[str, Any]:
-    """{size, population, sample, context_dependent} for a valid tree (raises InvalidRuleTree)."""
+def preview(tree: Any, customers_in_clear: bool = False) -> dict[str, Any]:
+    """{size, population, sample, context_dependent} for a valid tree (raises InvalidRuleTree).
+
+    `customers_in_clear`: whether the sample may name customers by id (the staff user
+    holds `personalization.view_customers`); otherwise they get a digest too."""
     from personalization_plugin.segments.batch import evaluate_tree
 
     compiled = compile_tree(tree)
@@ -294,6 +304,8 @@ def preview(tree: Any) -> dict[str, Any]:
     return {
         "size": int(members.sum()),
         "population": int(pop.n),
-        "sample": [_shown(str(s)) for s in pop.e.subjects[members][:SAMPLE_SIZE]],
+        "sample": [
+            _shown(str(s), customers_in_clear) for s in pop.e.subjects[members][:SAMPLE_SIZE]
+        ],
         "context_dependent": compiled.needs_request,
     }

@@ -83,3 +83,32 @@ def memberships(request: Any) -> list[Membership]:
                 logger.exception("Rule %r of segment %r failed to explain.", kind, seg.slug)
         found.append(Membership(seg.slug, seg.name, descriptions.get(seg.slug, ""), reasons))
     return found
+
+
+def memberships_of(visitor: Any) -> list[Membership]:
+    """A shopper's segments with their reasons, from the stored profile alone (no request:
+    the staff customer page). Request rules (device, time, referrer) cannot hold here.
+
+    Never raises: a failure is logged and answers []."""
+    from personalization_plugin.segments.population import current
+
+    try:
+        defs = segments_for(visitor=visitor)
+        raw = None
+        if visitor.can_personalize:
+            raw, _version = store.load(visitor.subject)
+        ctx = EvalContext(profile=Profile(raw), request=None, population=current())
+    except Exception:
+        logger.exception("Segment membership unavailable for the customer page.")
+        return []
+    found = []
+    for seg in defs:
+        reasons = []
+        for kind, params, predicate in seg.compiled.leaves:
+            try:
+                if predicate(ctx):
+                    reasons.append(describe_rule(kind, params))
+            except Exception:  # a rule bug must not break the page
+                logger.exception("Rule %r of segment %r failed to explain.", kind, seg.slug)
+        found.append(Membership(seg.slug, seg.name, "", reasons))
+    return found

@@ -69,7 +69,7 @@ def connect(app_config: Any = None) -> None:
     post_migrate.connect(
         create_builtin_segments, sender=app_config, dispatch_uid="sp-segments-builtins"
     )
-    from personalization_plugin.core.registry import register_eraser
+    from personalization_plugin.core.registry import register_eraser, register_segment_source
     from personalization_plugin.segments.models import Segment
 
     signals.visitor_merged.connect(
@@ -83,3 +83,14 @@ def connect(app_config: Any = None) -> None:
         on_segment_changed, sender=Segment, dispatch_uid="personalization.segments.deleted"
     )
     register_eraser(erase_segment_data)
+    register_segment_source(segment_slugs_of)
+
+
+def segment_slugs_of(visitor: Any) -> set[str]:
+    """The shopper's segments for merchandising rules limited to a segment (no request
+    facts: serving knows the visitor, not the request, so device/time rules do not count)."""
+    from personalization_plugin.segments.engine import slugs_for
+
+    if visitor is None:
+        return set()
+    return set(slugs_for(visitor=visitor))

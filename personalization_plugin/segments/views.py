@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from personalization_plugin.core.exceptions import UnknownSlot
+from personalization_plugin.core.permissions import VIEW_CUSTOMERS
 from personalization_plugin.segments.slots import render_slot
 
 logger = logging.getLogger("personalization_plugin.segments")
@@ -46,7 +47,9 @@ def slot_view(request: HttpRequest, name: str) -> HttpResponse:
 BUILDER_TEMPLATE = "personalization_plugin/segments/builder.html"
 
 
-def builder_context(field_name: str, tree: Any, state: Any, notice: str = "") -> dict[str, Any]:
+def builder_context(
+    field_name: str, tree: Any, state: Any, notice: str = "", user: Any = None
+) -> dict[str, Any]:
     """What the builder template needs: rows, the JSON, the problem, the live preview."""
     import json
 
@@ -58,7 +61,9 @@ def builder_context(field_name: str, tree: Any, state: Any, notice: str = "") ->
     preview = None
     if tree and not error:
         try:
-            preview = builder.preview(tree)
+            preview = builder.preview(
+                tree, customers_in_clear=bool(user and user.has_perm(VIEW_CUSTOMERS))
+            )
         except Exception:  # the count is a help, never a reason to lose the owner's edit
             logger.exception("Segment builder preview failed.")
     return {
@@ -103,10 +108,10 @@ def builder_view(request: HttpRequest) -> HttpResponse:
             notice = gettext(
                 "This rule tree is nested deeper than the builder shows; edit it as JSON."
             )
-        context = builder_context(field_name, tree, state, notice)
+        context = builder_context(field_name, tree, state, notice, request.user)
         if tree is None:
             context["json"] = request.POST.get(field_name) or ""
     else:
         state = builder.state_from_post(request.POST)
-        context = builder_context(field_name, state.tree(), state)
+        context = builder_context(field_name, state.tree(), state, user=request.user)
     return render(request, BUILDER_TEMPLATE, context)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -80,6 +80,7 @@ def recommend(
     max_price: Price = None,
     exclude: Iterable[str | int] | None = None,
     fallback: str = STAND_IN,
+    segments: Iterable[str] | None = None,
 ) -> RecommendationList:
     """The list for one placement.
 
@@ -101,6 +102,9 @@ def recommend(
             "stand_in" (default: trending, popular, new arrivals, the catalog), "none"
             (the list stays short, possibly empty) or another placement's name. The
             list's `source` says which one actually filled it.
+        segments: the shopper's segment slugs, for merchandising rules limited to a
+            segment; by default they are asked of the segments app (only when a live rule
+            names a segment). The admin's preview passes the segment it shows.
 
     Raises:
         UnknownPlacement: `placement` is not one of PLACEMENTS.
@@ -111,8 +115,24 @@ def recommend(
         raise InvalidRecommendationRequest(
             f"Unknown fallback {fallback!r}; use one of: {', '.join(FALLBACKS)}."
         )
+    memo: list[set[str]] = []
+
+    def shopper_segments() -> set[str]:
+        if not memo:
+            memo.append(set(segments) if segments is not None else registry.segments_of(visitor))
+        return memo[0]
+
     request = _resolve(
-        placement, visitor, product_id, cart, category_id, limit, min_price, max_price, exclude
+        placement,
+        visitor,
+        product_id,
+        cart,
+        category_id,
+        limit,
+        min_price,
+        max_price,
+        exclude,
+        shopper_segments,
     )
     # The shopper's own history is never padded with anything else.
     request.fallback = NO_FALLBACK if placement in HISTORY_ONLY else fallback
@@ -122,7 +142,16 @@ def recommend(
         # says so (source "trending" or a stand-in), whatever the placement.
         seen = [*request.req.cart, *([request.req.product_id] if request.req.product_id else [])]
         baseline = _resolve(
-            Placement.TRENDING, None, None, seen, None, limit, min_price, max_price, exclude
+            Placement.TRENDING,
+            None,
+            None,
+            seen,
+            None,
+            limit,
+            min_price,
+            max_price,
+            exclude,
+            shopper_segments,
         )
         return replace(_serve(baseline), placement=placement)
     if arm is not None and arm.model_version:
@@ -198,6 +227,7 @@ def _resolve(
     min_price: Price,
     max_price: Price,
     exclude: Iterable[str | int] | None = None,
+    segments: Callable[[], set[str]] | None = None,
 ) -> _Resolved:
     pid = str(product_id) if product_id not in (None, "") else None
     category_id = str(category) if category not in (None, "") else None
@@ -212,7 +242,7 @@ def _resolve(
         cart_ids += [str(p) for p in realtime.cart(subject) if str(p) not in cart_ids]
     purchased = _purchased(visitor, subject, recent) if visitor and subject else set()
 
-    live = rules.live_rules(placement)
+    live = rules.for_shopper(rules.live_rules(placement), segments or (lambda: set()))
     muted = registry.muted_categories(visitor) if subject else set()
     if placement == Placement.RECENTLY_VIEWED:  # shows history as it is: only exclusions apply
         live = [r for r in live if r.action == "exclude"]

@@ -13,7 +13,9 @@ every request, so a campaign starts and ends on time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -49,6 +51,7 @@ class Rule:
     strength: float
     starts_at: datetime | None
     ends_at: datetime | None
+    segment: str = ""  # a segment slug: the rule applies only to its members
 
     def is_live(self, now: datetime) -> bool:
         if self.starts_at and now < self.starts_at:
@@ -77,6 +80,7 @@ def _load() -> tuple[Rule, ...]:
             strength=float(r.strength),
             starts_at=r.starts_at,
             ends_at=r.ends_at,
+            segment=r.segment,
         )
         for r in rows
     )
@@ -97,10 +101,41 @@ def all_rules() -> tuple[Rule, ...]:
     return _rules.get()
 
 
+# The admin's preview: an unsaved rule served as if saved (replacing the saved version of
+# the rule being edited), for this context only; never set on a storefront request.
+_draft: ContextVar[tuple[Rule | None, int | None]] = ContextVar(
+    "personalization_draft_rule", default=(None, None)
+)
+
+
+@contextmanager
+def previewing(rule: Rule | None, replaces: int | None = None) -> Iterator[None]:
+    """Serve as if `rule` were saved (and the saved rule `replaces` were not), inside."""
+    token = _draft.set((rule, replaces))
+    try:
+        yield
+    finally:
+        _draft.reset(token)
+
+
 def live_rules(placement: str, now: datetime | None = None) -> list[Rule]:
     """Enabled rules for this placement whose date range includes now."""
     now = now or timezone.now()
-    return [r for r in all_rules() if r.applies_to(placement) and r.is_live(now)]
+    draft, replaces = _draft.get()
+    rules = [r for r in all_rules() if replaces is None or r.id != replaces]
+    if draft is not None:
+        rules = sorted([*rules, draft], key=lambda r: (r.position, r.id))
+    return [r for r in rules if r.applies_to(placement) and r.is_live(now)]
+
+
+def for_shopper(rules: Sequence[Rule], segments: Callable[[], set[str]]) -> list[Rule]:
+    """The rules that apply to this shopper: those for everyone, and those whose segment
+    the shopper is in. `segments` is only called when some rule names a segment, so a
+    store without segment rules pays nothing for them."""
+    if not any(r.segment for r in rules):
+        return list(rules)
+    mine = segments()
+    return [r for r in rules if not r.segment or r.segment in mine]
 
 
 def forget_rules(**kwargs: Any) -> None:
@@ -203,15 +238,20 @@ def conflicting_pins(
     starts_at: datetime | None,
     ends_at: datetime | None,
     exclude_pk: int | None = None,
+    segment: str = "",
 ) -> list[MerchandisingRule]:
-    """Enabled pins that would want the same slot at the same time: same position, a shared
-    placement ("" is every placement) and overlapping date ranges. Serving gives a contested
-    slot to the first rule, so the owner is told before saving a second one."""
+    """Enabled pins that would want the same slot at the same time for the same shoppers:
+    same position, a shared placement ("" is every placement), a shared audience ("" is
+    every shopper; two different segments may each have their own pin there) and
+    overlapping date ranges. Serving gives a contested slot to the first rule, so the
+    owner is told before saving a second one."""
     rows = MerchandisingRule.objects.filter(
         enabled=True, action=MerchandisingRule.Action.PIN, position=position
     )
     if placement:
         rows = rows.filter(placement__in=["", placement])
+    if segment:
+        rows = rows.filter(segment__in=["", segment])
     if exclude_pk is not None:
         rows = rows.exclude(pk=exclude_pk)
     return [r for r in rows if _overlap(starts_at, ends_at, r.starts_at, r.ends_at)]

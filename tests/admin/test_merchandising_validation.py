@@ -64,3 +64,37 @@ def test_pins_on_other_slots_placements_or_dates_are_fine(admin_client_, product
     assert admin_client_.post(NEW, pin(products["other"], placement="similar")).status_code == 302
     later = pin(products["other"], placement="for_you", starts_at="2026-01-01 00:00")
     assert admin_client_.post(NEW, later).status_code == 302
+
+
+@pytest.fixture
+def segments():
+    from personalization_plugin.segments.models import Segment
+
+    Segment.objects.create(slug="vip", name="VIP", rules={"rule": "repeat_buyer"})
+    Segment.objects.create(slug="new", name="Newcomers", rules={"rule": "new_visitor"})
+
+
+def test_a_rule_can_be_limited_to_one_segment(admin_client_, products, segments):
+    assert admin_client_.post(NEW, pin(products["ok"], segment="vip")).status_code == 302
+    assert MerchandisingRule.objects.get().segment == "vip"
+    assert "VIP" in admin_client_.get(NEW).content.decode()  # offered by name
+
+
+def test_two_segments_may_each_pin_their_own_product_on_one_slot(admin_client_, products, segments):
+    assert admin_client_.post(NEW, pin(products["ok"], segment="vip")).status_code == 302
+    assert admin_client_.post(NEW, pin(products["other"], segment="new")).status_code == 302
+
+
+def test_a_segment_pin_conflicts_with_one_for_everyone_on_the_same_slot(
+    admin_client_, products, segments
+):
+    assert admin_client_.post(NEW, pin(products["ok"])).status_code == 302
+    response = admin_client_.post(NEW, pin(products["other"], segment="vip"))
+    assert "Slot 1 is already taken by" in response.content.decode()
+    assert admin_client_.post(NEW, pin(products["other"], segment="vip")).status_code == 200
+
+
+def test_an_unknown_segment_is_refused(admin_client_, products, segments):
+    response = admin_client_.post(NEW, pin(products["ok"], segment="nobody"))
+    assert "Select a valid choice" in response.content.decode()
+    assert not MerchandisingRule.objects.exists()

@@ -171,3 +171,30 @@ def test_saving_the_form_keeps_the_tree_the_builder_wrote(owner) -> None:
     )
     assert response.status_code == 302
     assert Segment.objects.get(slug="fans").rules == tree
+
+
+def _editor(client, *perms: str):
+    """A staff user who may edit segments, plus the given permissions."""
+    user = User.objects.create_user("editor", password="pw", is_staff=True)
+    codenames = ["access_admin", "change_segment", *perms]
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return client
+
+
+def test_the_sample_names_customers_only_for_staff_who_may_see_customers(client) -> None:
+    orders("4242", [1, 20, 40])
+    tree = {"rule": "loyal", "min_orders": 3}
+    editor = _editor(client)
+    html = editor.post(URL, _fields(tree)).content.decode()
+    assert "1 of 1 shoppers match now." in html
+    assert "customer " in html and "4242" not in html
+    pseudonym = builder.preview(tree)["sample"][0]
+    assert pseudonym in html  # stable: the same digest on every edit
+
+
+def test_staff_who_may_see_customers_see_their_ids_in_the_sample(client) -> None:
+    orders("4242", [1, 20, 40])
+    editor = _editor(client, "view_customers")
+    html = editor.post(URL, _fields({"rule": "loyal", "min_orders": 3})).content.decode()
+    assert "customer 4242" in html
