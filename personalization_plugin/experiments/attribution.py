@@ -21,6 +21,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Value,
     When,
@@ -86,8 +87,12 @@ def attributed_by_person(
     until: datetime,
     placement: str | None = None,
     people: set[str] | None = None,
+    where: Q | None = None,
 ) -> dict[str, float]:
     """Attributed revenue of order lines in [since, until), per person key.
+
+    `where` narrows the clicks and order lines read (e.g. to some people's ids: the
+    experiment roll-up); `people` then keeps only those keys, as without it.
 
     Store-wide (no placement), the order lines of the window are read first and only
     their buyers' clicks next (by visitor id and by customer id, both indexed), so the
@@ -96,12 +101,13 @@ def attributed_by_person(
     """
     window = timedelta(days=window_days)
     if placement:
-        return _by_placement_clicks(window, since, until, placement, people)
+        return _by_placement_clicks(window, since, until, placement, people, where or Q())
     lines = [
         line
         for line in Event.objects.filter(
             type="purchase", occurred_at__gte=since, occurred_at__lt=until
         )
+        .filter(where or Q())
         .annotate(person=person_expression(), total=LINE_TOTAL)
         .values_list("person", "visitor_id", "customer_id", "product_id", "occurred_at", "total")
         .order_by()
@@ -137,7 +143,12 @@ def attributed_by_person(
 
 
 def _by_placement_clicks(
-    window: timedelta, since: datetime, until: datetime, placement: str, people: set[str] | None
+    window: timedelta,
+    since: datetime,
+    until: datetime,
+    placement: str,
+    people: set[str] | None,
+    where: Q,
 ) -> dict[str, float]:
     clicked: dict[tuple[str, str], list[datetime]] = {}
     for person, product, at in (
@@ -147,6 +158,7 @@ def _by_placement_clicks(
             occurred_at__gte=since - window,
             occurred_at__lt=until,
         )
+        .filter(where)
         .annotate(person=person_expression())
         .values_list("person", "product_id", "occurred_at")
         .order_by()
@@ -165,6 +177,7 @@ def _by_placement_clicks(
                 occurred_at__lt=until,
                 product_id__in=products[k : k + 500],
             )
+            .filter(where)
             .annotate(person=person_expression(), total=LINE_TOTAL)
             .values_list("person", "product_id", "occurred_at", "total")
             .order_by()

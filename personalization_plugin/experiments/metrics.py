@@ -10,6 +10,7 @@ columns into per-arm totals and the tests. `evaluate` is pure numpy: the A/A sim
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ import numpy as np
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from personalization_plugin.core import subjects
 from personalization_plugin.experiments import statistics
 from personalization_plugin.experiments.attribution import (
     LINE_TOTAL,
@@ -201,7 +203,21 @@ def _window(experiment: Experiment) -> tuple[datetime, datetime]:
     return since, until
 
 
-def exposures(experiment: Experiment) -> QuerySet:
+def of_people(keys: Iterable[str]) -> Q:
+    """Events of these person keys (`bucketing.person_key`): a customer's by customer id,
+    an anonymous visitor's by visitor id (both columns indexed)."""
+    prefix = subjects.customer("")
+    customers = sorted(k[len(prefix) :] for k in keys if k.startswith(prefix))
+    visitors = sorted(k for k in keys if not k.startswith(prefix))
+    where = Q(pk__in=[])
+    if customers:
+        where |= Q(customer_id__in=customers)
+    if visitors:
+        where |= Q(visitor_id__in=visitors, customer_id="")
+    return where
+
+
+def exposures(experiment: Experiment, where: Q | None = None) -> QuerySet:
     """One row per person who saw the placement: person, impressions, clicks."""
     since, until = _window(experiment)
     return (
@@ -211,6 +227,7 @@ def exposures(experiment: Experiment) -> QuerySet:
             occurred_at__gte=since,
             occurred_at__lt=until,
         )
+        .filter(where or Q())
         .annotate(person=person_expression())
         .values("person")
         .annotate(
@@ -222,7 +239,9 @@ def exposures(experiment: Experiment) -> QuerySet:
     )
 
 
-def _outcomes(since: datetime, until: datetime, keys: set[str]) -> dict[str, dict[str, float]]:
+def _outcomes(
+    since: datetime, until: datetime, keys: set[str], where: Q | None = None
+) -> dict[str, dict[str, float]]:
     """Cart adds, orders and revenue per person in [since, until), for `keys` only.
 
     Grouped over every person in the window and filtered here: one indexed range scan
@@ -231,6 +250,7 @@ def _outcomes(since: datetime, until: datetime, keys: set[str]) -> dict[str, dic
         Event.objects.filter(
             type__in=("cart_add", "purchase"), occurred_at__gte=since, occurred_at__lt=until
         )
+        .filter(where or Q())
         .annotate(person=person_expression())
         .values("person")
         .annotate(
@@ -251,7 +271,7 @@ def _outcomes(since: datetime, until: datetime, keys: set[str]) -> dict[str, dic
     }
 
 
-def _attributed(experiment: Experiment, keys: set[str]) -> dict[str, float]:
+def _attributed(experiment: Experiment, keys: set[str], where: Q | None) -> dict[str, float]:
     since, until = _window(experiment)
     return attributed_by_person(
         window_days=experiment.attribution_days,
@@ -259,20 +279,26 @@ def _attributed(experiment: Experiment, keys: set[str]) -> dict[str, float]:
         until=until,
         placement=experiment.placement,
         people=keys,
+        where=where,
     )
 
 
-def people(experiment: Experiment) -> People:
-    """The exposed people of `experiment` with their outcomes and pre-period behaviour."""
+def people(experiment: Experiment, among: Iterable[str] | None = None) -> People:
+    """The exposed people of `experiment` with their outcomes and pre-period behaviour.
+
+    With `among` (person keys) only those people are read, through the indexed id
+    columns: what the incremental roll-up (`person_rollup`) recomputes for the people
+    whose events changed. Without it, a scan of the experiment's whole window."""
     since, until = _window(experiment)
-    rows = list(exposures(experiment))
+    where = of_people(set(among)) if among is not None else None
+    rows = list(exposures(experiment, where))
     if not rows:
         return People.empty()
     keys = [r["person"] for r in rows]
     exposed = set(keys)
-    during = _outcomes(since, until, exposed)
-    before = _outcomes(since - timedelta(days=PRE_DAYS), since, exposed)
-    attributed = _attributed(experiment, exposed)
+    during = _outcomes(since, until, exposed, where)
+    before = _outcomes(since - timedelta(days=PRE_DAYS), since, exposed, where)
+    attributed = _attributed(experiment, exposed, where)
     nothing: dict[str, float] = {}
 
     def col(source: dict[str, dict[str, float]], name: str) -> np.ndarray:
@@ -353,11 +379,34 @@ def store_currency() -> str:
     return currency or ""
 
 
-def analyse(experiment: Experiment) -> ExperimentResult:
-    """Per-arm metrics and per-person treatment-vs-control tests for `experiment`."""
+def by_digest(exposed: People, in_control: np.ndarray) -> tuple[People, np.ndarray]:
+    """The same people renamed by their stored digest and ordered by it: the order the
+    roll-up reads them in, so both paths sum the same numbers in the same order."""
+    from personalization_plugin.experiments.person_rollup import digest
+
+    names = [digest(key) for key in exposed.keys]
+    order = np.argsort(np.array(names, dtype=object), kind="stable")
+    columns = {name: values[order] for name, values in exposed.columns.items()}
+    people = People([names[i] for i in order], columns, has_pre=exposed.has_pre)
+    return people, np.asarray(in_control, dtype=bool)[order]
+
+
+def analyse(experiment: Experiment, *, scan: bool = False) -> ExperimentResult:
+    """Per-arm metrics and per-person treatment-vs-control tests for `experiment`.
+
+    Reads the per-person roll-up (`person_rollup`, brought up to date first: only the
+    people with events stored since the last refresh are recounted). `scan=True` reads
+    every event of the window instead; the tests check both give the same result."""
+    from personalization_plugin.experiments import person_rollup
+
     since, until = _window(experiment)
-    exposed = people(experiment)
-    in_control = arms_for(experiment.pk, exposed.keys, experiment.holdout_percent)
+    if scan:
+        exposed = people(experiment)
+        in_control = arms_for(experiment.pk, exposed.keys, experiment.holdout_percent)
+        exposed, in_control = by_digest(exposed, in_control)
+    else:
+        person_rollup.refresh(experiment)
+        exposed, in_control = person_rollup.read(experiment)
     result = evaluate(exposed, in_control, Design.of(experiment, planned_visitors(experiment)))
     result.experiment, result.since, result.until = experiment, since, until
     result.currency = store_currency()
