@@ -11,6 +11,7 @@ event-scan result field for field (same floats, not approximately).
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -195,3 +196,20 @@ def test_concurrent_refreshes_leave_exact_rows(vendor, tmp_path):
     assert result["exit_codes"] == [0, 0, 0, 0], run.stderr[-3000:]
     assert result["people"] > 0
     assert result["same"]
+
+
+def test_the_command_brings_running_experiments_up_to_date_and_rebuilds():
+    from django.core.management import call_command
+
+    rng = np.random.default_rng(13)
+    now = timezone.now()
+    experiment = running_experiment(started_at=now - 8 * DAY)
+    random_events(rng, 200, 30, start=experiment.started_at, end=now - DAY)
+    call_command("personalization_experiment_rollup", stdout=io.StringIO())
+    built = ExposedPerson.objects.filter(experiment=experiment).count()
+    assert built > 0
+    ExposedPerson.objects.filter(experiment=experiment).update(impressions=999)  # damaged
+    call_command("personalization_experiment_rollup", "--rebuild", stdout=io.StringIO())
+    assert not ExposedPerson.objects.filter(experiment=experiment, impressions=999).exists()
+    assert ExposedPerson.objects.filter(experiment=experiment).count() == built
+    assert_same(experiment)
