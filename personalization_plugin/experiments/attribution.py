@@ -70,6 +70,13 @@ def attributed_purchases(
     return purchases.filter(Exists(recommendation_clicks(window_days, placement)))
 
 
+def events_where(where: Q | None, **filters: object) -> QuerySet[Event]:
+    """Events matching `filters` and, when given, `where` (e.g. some people's ids: the
+    experiment roll-up's recount reads only the people whose events changed)."""
+    events = Event.objects.filter(**filters)
+    return events.filter(where) if where is not None else events
+
+
 def person_expression() -> Case:
     """The person key of an event row, in SQL: "c:<customer id>", else the visitor id
     (`bucketing.person_key` in Python)."""
@@ -101,7 +108,7 @@ def attributed_by_person(
     """
     window = timedelta(days=window_days)
     if placement:
-        return _by_placement_clicks(window, since, until, placement, people, where or Q())
+        return _by_placement_clicks(window, since, until, placement, people, where)
     lines = [
         line
         for line in Event.objects.filter(
@@ -148,17 +155,17 @@ def _by_placement_clicks(
     until: datetime,
     placement: str,
     people: set[str] | None,
-    where: Q,
+    where: Q | None,
 ) -> dict[str, float]:
     clicked: dict[tuple[str, str], list[datetime]] = {}
     for person, product, at in (
-        Event.objects.filter(
+        events_where(
+            where,
             type="click",
             placement=placement,
             occurred_at__gte=since - window,
             occurred_at__lt=until,
         )
-        .filter(where)
         .annotate(person=person_expression())
         .values_list("person", "product_id", "occurred_at")
         .order_by()
@@ -171,13 +178,13 @@ def _by_placement_clicks(
     products = sorted({product for _, product in clicked})
     for k in range(0, len(products), 500):
         lines = (
-            Event.objects.filter(
+            events_where(
+                where,
                 type="purchase",
                 occurred_at__gte=since,
                 occurred_at__lt=until,
                 product_id__in=products[k : k + 500],
             )
-            .filter(where)
             .annotate(person=person_expression(), total=LINE_TOTAL)
             .values_list("person", "product_id", "occurred_at", "total")
             .order_by()

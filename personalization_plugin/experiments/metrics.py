@@ -23,6 +23,7 @@ from personalization_plugin.experiments import statistics
 from personalization_plugin.experiments.attribution import (
     LINE_TOTAL,
     attributed_by_person,
+    events_where,
     person_expression,
 )
 from personalization_plugin.experiments.bucketing import CONTROL, TREATMENT, arms_for
@@ -221,13 +222,13 @@ def exposures(experiment: Experiment, where: Q | None = None) -> QuerySet:
     """One row per person who saw the placement: person, impressions, clicks."""
     since, until = _window(experiment)
     return (
-        Event.objects.filter(
+        events_where(
+            where,
             placement=experiment.placement,
             type__in=("impression", "click"),
             occurred_at__gte=since,
             occurred_at__lt=until,
         )
-        .filter(where or Q())
         .annotate(person=person_expression())
         .values("person")
         .annotate(
@@ -247,10 +248,9 @@ def _outcomes(
     Grouped over every person in the window and filtered here: one indexed range scan
     (type, occurred_at), where an IN-subquery per row would scan once per person."""
     rows = (
-        Event.objects.filter(
-            type__in=("cart_add", "purchase"), occurred_at__gte=since, occurred_at__lt=until
+        events_where(
+            where, type__in=("cart_add", "purchase"), occurred_at__gte=since, occurred_at__lt=until
         )
-        .filter(where or Q())
         .annotate(person=person_expression())
         .values("person")
         .annotate(

@@ -298,6 +298,9 @@ class ExposureRollup(models.Model):
     )
     basis = models.CharField(max_length=200, blank=True)
     stored_until = models.DateTimeField(null=True)
+    # ids of the events stored in the LAG before `stored_until` that are counted: the
+    # next refresh re-reads that stretch for late commits, and skips these
+    recent = models.JSONField(default=list)
     refreshed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -20,7 +20,8 @@ What else can change a person's columns, and how it reaches the rows:
 * the owner editing the window, placement, split or attribution window: `basis`
   changes and the rows are rebuilt with one full scan.
 Events that commit late (a transaction open across the mark) are caught by reading
-from LAG before the mark: recounting a person twice changes nothing.
+from LAG before the mark; the events of that stretch already counted are remembered
+(`recent`), so live traffic does not recount the same people on every load.
 """
 
 from __future__ import annotations
@@ -83,14 +84,18 @@ def _rows(experiment: Experiment, people: metrics.People) -> list[ExposedPerson]
     ]
 
 
-def _touched(stored_since: datetime, stored_until: datetime) -> set[str]:
-    """Person keys with an event stored in [stored_since, stored_until)."""
-    return set(
+def _stored(stored_since: datetime, stored_until: datetime) -> list[tuple[int, str, datetime]]:
+    """(id, person key, stored_at) of the events stored in [stored_since, stored_until)."""
+    return list(
         Event.objects.filter(stored_at__gte=stored_since, stored_at__lt=stored_until)
         .annotate(person=person_expression())
-        .values_list("person", flat=True)
-        .distinct()
+        .values_list("pk", "person", "stored_at")
+        .order_by()
     )
+
+
+def _recent(stored: list[tuple[int, str, datetime]], now: datetime) -> list[int]:
+    return [pk for pk, _, at in stored if at >= now - LAG]
 
 
 def _recount(experiment: Experiment, keys: Iterable[str]) -> int:
@@ -133,17 +138,22 @@ def refresh(experiment: Experiment, now: datetime | None = None) -> int:
         wanted = basis(experiment)
         stale = list(StalePerson.objects.filter(experiment=experiment).values_list("pk", "person"))
         if state.stored_until is None or state.basis != wanted:
+            recent = _recent(_stored(now - LAG, now), now)  # read before the scan
             ExposedPerson.objects.filter(experiment=experiment).delete()
             rows = _rows(experiment, metrics.people(experiment))
             ExposedPerson.objects.bulk_create(rows, batch_size=1000)
             recounted = len(rows)
         else:
             mark = state.stored_until - LAG
-            keys = _touched(mark, now) | {person for _, person in stale}
+            stored = _stored(mark, now)  # read before the recount
+            counted = set(state.recent)
+            keys = {person for pk, person, _ in stored if pk not in counted}
+            keys |= {person for _, person in stale}
             recounted = _recount(experiment, keys)
             _repin(experiment, mark)
+            recent = _recent(stored, now)
         ExposureRollup.objects.filter(pk=experiment.pk).update(
-            basis=wanted, stored_until=now, refreshed_at=now
+            basis=wanted, stored_until=now, refreshed_at=now, recent=recent
         )
         if stale:
             StalePerson.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
