@@ -257,7 +257,7 @@ class DailyShown(models.Model):
 class ExposedPerson(models.Model):
     """One person exposed to an experiment, with the sums the analysis needs.
 
-    The same per-person columns `metrics.people` reads from the events (during the
+    The same per-person columns `exposed.people` reads from the events (during the
     experiment's window, and the PRE_DAYS before it for CUPED), recomputed whenever one
     of the person's events is stored, so the page reads these rows only. `person` is a
     keyed digest of the person key (for a customer the same digest as `Enrollment`),

@@ -2,7 +2,7 @@
 
 The results page used to scan every event of the experiment's window on each load (1.4 s
 at 1M events). Instead it reads `ExposedPerson` rows: the very per-person columns
-`metrics.people` computes from the events, stored. `refresh` keeps them exact
+`exposed.people` computes from the events, stored. `refresh` keeps them exact
 incrementally: it recomputes only the people whose events were stored since the last
 refresh (`Event.stored_at`, indexed), with the same queries the full scan runs but
 narrowed to those people's ids, so a row always equals what a full scan would give for
@@ -35,7 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from personalization_plugin.core import subjects
-from personalization_plugin.experiments import metrics
+from personalization_plugin.experiments import exposed
 from personalization_plugin.experiments.attribution import person_expression
 from personalization_plugin.experiments.bucketing import CONTROL, arms_for
 from personalization_plugin.experiments.models import (
@@ -69,7 +69,7 @@ def basis(experiment: Experiment) -> str:
     )
 
 
-def _rows(experiment: Experiment, people: metrics.People) -> list[ExposedPerson]:
+def _rows(experiment: Experiment, people: exposed.People) -> list[ExposedPerson]:
     in_control = arms_for(experiment.pk, people.keys, experiment.holdout_percent)
     c = people.columns
     return [
@@ -104,7 +104,7 @@ def _recount(experiment: Experiment, keys: Iterable[str]) -> int:
     written = 0
     for k in range(0, len(ordered), CHUNK):
         chunk = ordered[k : k + CHUNK]
-        rows = _rows(experiment, metrics.people(experiment, among=chunk))
+        rows = _rows(experiment, exposed.people(experiment, among=chunk))
         ExposedPerson.objects.filter(
             experiment=experiment, person__in=[digest(key) for key in chunk]
         ).delete()
@@ -140,7 +140,7 @@ def refresh(experiment: Experiment, now: datetime | None = None) -> int:
         if state.stored_until is None or state.basis != wanted:
             recent = _recent(_stored(now - LAG, now), now)  # read before the scan
             ExposedPerson.objects.filter(experiment=experiment).delete()
-            rows = _rows(experiment, metrics.people(experiment))
+            rows = _rows(experiment, exposed.people(experiment))
             ExposedPerson.objects.bulk_create(rows, batch_size=1000)
             recounted = len(rows)
         else:
@@ -169,7 +169,7 @@ def refresh_all() -> dict[int, int]:
     return {experiment.pk: refresh(experiment, now) for experiment in wanted}
 
 
-def read(experiment: Experiment) -> tuple[metrics.People, np.ndarray]:
+def read(experiment: Experiment) -> tuple[exposed.People, np.ndarray]:
     """The stored people of `experiment` (ordered by digest) and who is in control."""
     rows = list(
         ExposedPerson.objects.filter(experiment=experiment)
@@ -177,14 +177,14 @@ def read(experiment: Experiment) -> tuple[metrics.People, np.ndarray]:
         .values_list("person", "in_control", *FIELDS)
     )
     if not rows:
-        return metrics.People.empty(), np.zeros(0, dtype=bool)
+        return exposed.People.empty(), np.zeros(0, dtype=bool)
     columns = {
         name: np.fromiter((r[2 + i] for r in rows), dtype=float, count=len(rows))
         for i, name in enumerate(FIELDS)
     }
     in_control = np.fromiter((r[1] for r in rows), dtype=bool, count=len(rows))
     has_pre = bool((columns["pre_carts"] > 0).any() or (columns["pre_orders"] > 0).any())
-    return metrics.People([r[0] for r in rows], columns, has_pre=has_pre), in_control
+    return exposed.People([r[0] for r in rows], columns, has_pre=has_pre), in_control
 
 
 def mark_stale(keys: Iterable[str]) -> int:
