@@ -54,7 +54,11 @@ class Event(models.Model):
     stored_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["type", "occurred_at"], name="sp_event_type_time")]
+        indexes = [
+            models.Index(fields=["type", "occurred_at"], name="sp_event_type_time"),
+            # "which events were stored since the last roll-up?" (experiment roll-ups)
+            models.Index(fields=["stored_at"], name="sp_event_stored"),
+        ]
         permissions = [
             ("view_personalization", "Can see personalization data and reports"),
             ("view_customers", "Can see individual customers' personalization data"),

@@ -21,6 +21,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Value,
     When,
@@ -69,6 +70,13 @@ def attributed_purchases(
     return purchases.filter(Exists(recommendation_clicks(window_days, placement)))
 
 
+def events_where(where: Q | None, **filters: object) -> QuerySet[Event]:
+    """Events matching `filters` and, when given, `where` (e.g. some people's ids: the
+    experiment roll-up's recount reads only the people whose events changed)."""
+    events = Event.objects.filter(**filters)
+    return events.filter(where) if where is not None else events
+
+
 def person_expression() -> Case:
     """The person key of an event row, in SQL: "c:<customer id>", else the visitor id
     (`bucketing.person_key` in Python)."""
@@ -86,8 +94,12 @@ def attributed_by_person(
     until: datetime,
     placement: str | None = None,
     people: set[str] | None = None,
+    where: Q | None = None,
 ) -> dict[str, float]:
     """Attributed revenue of order lines in [since, until), per person key.
+
+    `where` narrows the clicks and order lines read (e.g. to some people's ids: the
+    experiment roll-up); `people` then keeps only those keys, as without it.
 
     Store-wide (no placement), the order lines of the window are read first and only
     their buyers' clicks next (by visitor id and by customer id, both indexed), so the
@@ -96,12 +108,13 @@ def attributed_by_person(
     """
     window = timedelta(days=window_days)
     if placement:
-        return _by_placement_clicks(window, since, until, placement, people)
+        return _by_placement_clicks(window, since, until, placement, people, where)
     lines = [
         line
         for line in Event.objects.filter(
             type="purchase", occurred_at__gte=since, occurred_at__lt=until
         )
+        .filter(where or Q())
         .annotate(person=person_expression(), total=LINE_TOTAL)
         .values_list("person", "visitor_id", "customer_id", "product_id", "occurred_at", "total")
         .order_by()
@@ -137,11 +150,17 @@ def attributed_by_person(
 
 
 def _by_placement_clicks(
-    window: timedelta, since: datetime, until: datetime, placement: str, people: set[str] | None
+    window: timedelta,
+    since: datetime,
+    until: datetime,
+    placement: str,
+    people: set[str] | None,
+    where: Q | None,
 ) -> dict[str, float]:
     clicked: dict[tuple[str, str], list[datetime]] = {}
     for person, product, at in (
-        Event.objects.filter(
+        events_where(
+            where,
             type="click",
             placement=placement,
             occurred_at__gte=since - window,
@@ -159,7 +178,8 @@ def _by_placement_clicks(
     products = sorted({product for _, product in clicked})
     for k in range(0, len(products), 500):
         lines = (
-            Event.objects.filter(
+            events_where(
+                where,
                 type="purchase",
                 occurred_at__gte=since,
                 occurred_at__lt=until,

@@ -2,30 +2,24 @@
 
 A person (a signed-in customer, else an anonymous visitor; see `bucketing.person_key`)
 is in the experiment once they saw the placement while it ran; their arm is re-derived
-from the bucketing (hash plus sign-in pins), so events need no arm field. Grouped
-queries return one row per exposed person (`People`), and `evaluate` turns those
-columns into per-arm totals and the tests. `evaluate` is pure numpy: the A/A simulation
+from the bucketing (hash plus sign-in pins), so events need no arm field. One row per
+exposed person (`exposed.People`: read from the per-person roll-up, or scanned from the
+events), and `evaluate` turns those columns into per-arm totals and the tests. `evaluate` is pure numpy: the A/A simulation
 (`benchmarks/experiments_aa.py`) feeds it simulated people through the very same code.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet, Sum
-from django.utils import timezone
 
-from personalization_plugin.experiments import statistics
-from personalization_plugin.experiments.attribution import (
-    LINE_TOTAL,
-    attributed_by_person,
-    person_expression,
-)
+from personalization_plugin.experiments import person_rollup, statistics
 from personalization_plugin.experiments.bucketing import CONTROL, TREATMENT, arms_for
+from personalization_plugin.experiments.exposed import People, people, window
 from personalization_plugin.experiments.models import Experiment, Metric
-from personalization_plugin.experiments.planning import PRE_DAYS, planned_visitors
+from personalization_plugin.experiments.planning import planned_visitors
 from personalization_plugin.models import Event
 
 # Mean metrics: the per-person value and its pre-experiment covariate (column names).
@@ -46,37 +40,6 @@ METRIC_ORDER: tuple[str, ...] = (
     Metric.CTR,
     Metric.AVERAGE_ORDER_VALUE,
 )
-COLUMNS = ("impressions", "clicks", "carts", "orders", "revenue", "attributed")
-PRE_COLUMNS = ("pre_carts", "pre_orders", "pre_revenue")
-
-
-@dataclass
-class People:
-    """One row per exposed person: aligned numpy columns (counts and money)."""
-
-    keys: list[str]
-    columns: dict[str, np.ndarray]
-    has_pre: bool = False  # whether pre-experiment columns were measured
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def column(self, name: str) -> np.ndarray:
-        if name == "converted":
-            return (self.columns["orders"] > 0).astype(float)
-        if name == "carted":
-            return (self.columns["carts"] > 0).astype(float)
-        if name == "pre_converted":
-            return (self.columns["pre_orders"] > 0).astype(float)
-        if name == "pre_carted":
-            return (self.columns["pre_carts"] > 0).astype(float)
-        if name == "clicks":  # a click whose impression was never reported counts once
-            return np.minimum(self.columns["clicks"], self.columns["impressions"]).astype(float)
-        return self.columns[name].astype(float)
-
-    @classmethod
-    def empty(cls) -> People:
-        return cls([], {c: np.zeros(0) for c in COLUMNS + PRE_COLUMNS})
 
 
 @dataclass
@@ -195,103 +158,6 @@ class ExperimentResult:
         return "no_difference"
 
 
-def _window(experiment: Experiment) -> tuple[datetime, datetime]:
-    since = experiment.started_at or experiment.created_at
-    until = experiment.ended_at or timezone.now()
-    return since, until
-
-
-def exposures(experiment: Experiment) -> QuerySet:
-    """One row per person who saw the placement: person, impressions, clicks."""
-    since, until = _window(experiment)
-    return (
-        Event.objects.filter(
-            placement=experiment.placement,
-            type__in=("impression", "click"),
-            occurred_at__gte=since,
-            occurred_at__lt=until,
-        )
-        .annotate(person=person_expression())
-        .values("person")
-        .annotate(
-            impressions=Count("pk", filter=Q(type="impression")),
-            clicks=Count("pk", filter=Q(type="click")),
-        )
-        .filter(impressions__gt=0)
-        .order_by("person")
-    )
-
-
-def _outcomes(since: datetime, until: datetime, keys: set[str]) -> dict[str, dict[str, float]]:
-    """Cart adds, orders and revenue per person in [since, until), for `keys` only.
-
-    Grouped over every person in the window and filtered here: one indexed range scan
-    (type, occurred_at), where an IN-subquery per row would scan once per person."""
-    rows = (
-        Event.objects.filter(
-            type__in=("cart_add", "purchase"), occurred_at__gte=since, occurred_at__lt=until
-        )
-        .annotate(person=person_expression())
-        .values("person")
-        .annotate(
-            carts=Count("pk", filter=Q(type="cart_add")),
-            orders=Count("order_id", distinct=True, filter=Q(type="purchase")),
-            revenue=Sum(LINE_TOTAL, filter=Q(type="purchase")),
-        )
-        .order_by()
-    )
-    return {
-        r["person"]: {
-            "carts": r["carts"],
-            "orders": r["orders"],
-            "revenue": float(r["revenue"] or 0),
-        }
-        for r in rows
-        if r["person"] in keys
-    }
-
-
-def _attributed(experiment: Experiment, keys: set[str]) -> dict[str, float]:
-    since, until = _window(experiment)
-    return attributed_by_person(
-        window_days=experiment.attribution_days,
-        since=since,
-        until=until,
-        placement=experiment.placement,
-        people=keys,
-    )
-
-
-def people(experiment: Experiment) -> People:
-    """The exposed people of `experiment` with their outcomes and pre-period behaviour."""
-    since, until = _window(experiment)
-    rows = list(exposures(experiment))
-    if not rows:
-        return People.empty()
-    keys = [r["person"] for r in rows]
-    exposed = set(keys)
-    during = _outcomes(since, until, exposed)
-    before = _outcomes(since - timedelta(days=PRE_DAYS), since, exposed)
-    attributed = _attributed(experiment, exposed)
-    nothing: dict[str, float] = {}
-
-    def col(source: dict[str, dict[str, float]], name: str) -> np.ndarray:
-        return np.array([source.get(k, nothing).get(name, 0) for k in keys], dtype=float)
-
-    columns = {
-        "impressions": np.array([r["impressions"] for r in rows], dtype=float),
-        "clicks": np.array([r["clicks"] for r in rows], dtype=float),
-        "carts": col(during, "carts"),
-        "orders": col(during, "orders"),
-        "revenue": col(during, "revenue"),
-        "attributed": np.array([attributed.get(k, 0.0) for k in keys], dtype=float),
-        "pre_carts": col(before, "carts"),
-        "pre_orders": col(before, "orders"),
-        "pre_revenue": col(before, "revenue"),
-    }
-    return People(keys, columns, has_pre=bool(before))
-
-
 def _arm(name: str, strategy: str, mask: np.ndarray, people: People) -> ArmResult:
     c = people.columns
     return ArmResult(
@@ -353,11 +219,30 @@ def store_currency() -> str:
     return currency or ""
 
 
-def analyse(experiment: Experiment) -> ExperimentResult:
-    """Per-arm metrics and per-person treatment-vs-control tests for `experiment`."""
-    since, until = _window(experiment)
-    exposed = people(experiment)
-    in_control = arms_for(experiment.pk, exposed.keys, experiment.holdout_percent)
+def by_digest(exposed: People, in_control: np.ndarray) -> tuple[People, np.ndarray]:
+    """The same people renamed by their stored digest and ordered by it: the order the
+    roll-up reads them in, so both paths sum the same numbers in the same order."""
+    names = [person_rollup.digest(key) for key in exposed.keys]
+    order = np.argsort(np.array(names, dtype=object), kind="stable")
+    columns = {name: values[order] for name, values in exposed.columns.items()}
+    people = People([names[i] for i in order], columns, has_pre=exposed.has_pre)
+    return people, np.asarray(in_control, dtype=bool)[order]
+
+
+def analyse(experiment: Experiment, *, scan: bool = False) -> ExperimentResult:
+    """Per-arm metrics and per-person treatment-vs-control tests for `experiment`.
+
+    Reads the per-person roll-up (`person_rollup`, brought up to date first: only the
+    people with events stored since the last refresh are recounted). `scan=True` reads
+    every event of the window instead; the tests check both give the same result."""
+    since, until = window(experiment)
+    if scan:
+        exposed = people(experiment)
+        in_control = arms_for(experiment.pk, exposed.keys, experiment.holdout_percent)
+        exposed, in_control = by_digest(exposed, in_control)
+    else:
+        person_rollup.refresh(experiment)
+        exposed, in_control = person_rollup.read(experiment)
     result = evaluate(exposed, in_control, Design.of(experiment, planned_visitors(experiment)))
     result.experiment, result.since, result.until = experiment, since, until
     result.currency = store_currency()

@@ -296,3 +296,79 @@ class DailyProduct(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["day", "product_id"], name="sp_rollup_product_once")
         ]
+
+
+# Per-person roll-up of each experiment, read by the results page instead of scanning
+# the events of the experiment's window on every load; `person_rollup` maintains it.
+
+
+class ExposedPerson(models.Model):
+    """One person exposed to an experiment, with the sums the analysis needs.
+
+    The same per-person columns `exposed.people` reads from the events (during the
+    experiment's window, and the PRE_DAYS before it for CUPED), recomputed whenever one
+    of the person's events is stored, so the page reads these rows only. `person` is a
+    keyed digest of the person key (for a customer the same digest as `Enrollment`),
+    never the id; `in_control` is the arm the person was served.
+    """
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    person = models.CharField(max_length=32)
+    in_control = models.BooleanField()
+    impressions = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    carts = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    revenue = models.FloatField(default=0.0)
+    attributed = models.FloatField(default=0.0)
+    pre_carts = models.PositiveIntegerField(default=0)
+    pre_orders = models.PositiveIntegerField(default=0)
+    pre_revenue = models.FloatField(default=0.0)
+
+    class Meta:
+        db_table = "personalization_experiment_person"
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "person"], name="sp_exposed_once")
+        ]
+
+
+class ExposureRollup(models.Model):
+    """How far an experiment's `ExposedPerson` rows are up to date.
+
+    `stored_until`: every event stored before it is counted (the next refresh reads the
+    people of events stored since). `basis` names what the rows were computed for
+    (window start, placement, split, attribution window): when the owner changes any
+    of those (e.g. a draft is started), the rows are rebuilt.
+    """
+
+    experiment = models.OneToOneField(
+        Experiment, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    basis = models.CharField(max_length=200, blank=True)
+    stored_until = models.DateTimeField(null=True)
+    # ids of the events stored in the LAG before `stored_until` that are counted: the
+    # next refresh re-reads that stretch for late commits, and skips these
+    recent = models.JSONField(default=list)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "personalization_experiment_rollup"
+
+
+class StalePerson(models.Model):
+    """A person whose stored events changed without new events being stored (a visitor
+    merged into a customer): recounted by the experiment's next roll-up refresh, then
+    deleted.
+
+    Holds the person key in clear because the recount must find the person's events
+    by id; the row lives only until the next refresh, and erasure deletes it."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    person = models.CharField(max_length=160)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "personalization_experiment_stale_person"
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "person"], name="sp_stale_once")
+        ]

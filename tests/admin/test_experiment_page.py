@@ -103,6 +103,9 @@ def test_start_plans_the_sample_size_then_stop_and_ship(admin_client_):
 
 def test_shipping_has_no_default_choice_and_needs_one(admin_client_):
     experiment = running_experiment(planned_visitors=1000)
+    Event.objects.bulk_create(
+        _people(experiment, "control", 3, "c") + _people(experiment, "treatment", 3, "t")
+    )
     html = _page(admin_client_, experiment)
     select = re.search(r'<select id="sp-winner".*?</select>', html, re.S).group(0)
     assert 'value="" selected disabled' in select
@@ -133,6 +136,15 @@ def test_an_empty_experiment_shows_only_what_to_do_next(admin_client_):
     assert "Start the experiment to begin" in html
     assert 'id="sp-results"' not in html
     assert "z = " not in html and "n = 0" not in html
+
+
+def test_a_running_experiment_nobody_saw_offers_no_winner_to_ship(admin_client_):
+    experiment = running_experiment(planned_visitors=500)
+    html = _page(admin_client_, experiment)
+    assert 'data-decision="empty"' in html
+    assert "results appear once people see it" in html
+    assert "Stop and ship" not in html and 'name="winner"' not in html
+    assert 'id="sp-results"' not in html
 
 
 def test_before_the_planned_size_it_says_not_enough_data_and_hides_p_values(admin_client_):

@@ -12,7 +12,7 @@ def recompute_rollups(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('personalization_experiments', '0004_rollups'),
+        ('personalization_experiments', '0005_exposed_people'),
     ]
 
     operations = [
