@@ -44,6 +44,7 @@ METRIC_TEXT = {
     ),
     "cases": (
         _("Shoppers scored"),
+        # xgettext:no-python-format
         _("Shoppers of the held-out last 10% of time that the figures above average over."),
     ),
     "test_subjects": (
