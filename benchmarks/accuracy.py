@@ -148,7 +148,13 @@ def main() -> None:
             )
             metrics = holdout(split, sel.params, weights, half_life, max_cases=0).metrics
             shipped.append(metrics["ndcg@10"])
-            chosen.append(sel.report.get("chosen", ""))
+            held = sel.report.get("held_out", {})
+            chosen.append(
+                f"{sel.report.get('chosen', '')} ({sel.report.get('chosen_because', '')}"
+                f" {held.get('gain', 0.0):+.4f} vs 2se {held.get('needed', 0.0):.4f})"
+                if held
+                else str(sel.report.get("chosen", ""))
+            )
         fixed = holdout(split, base, weights, half_life, max_cases=0).metrics
         row = {
             "shipped": (

@@ -194,6 +194,13 @@ def report(mv: Any) -> dict[str, Any]:
         "selection_scores": {
             "fixed": significant(float(selection.get("fixed_recipe", 0.0))),
             "fitted": significant(float(selection.get("fitted_blend", 0.0))),
+            # the cross-fitted gain over the fixed recipe (absent in older versions)
+            "gain": significant(float(selection["held_out"]["gain"]))
+            if selection.get("held_out")
+            else "",
+            "stderr": significant(float(selection["held_out"]["stderr"]))
+            if selection.get("held_out")
+            else "",
             "cases": integer(selection.get("cases", 0)),
             "seconds": significant(float(selection.get("seconds", 0.0)), 2),
         }

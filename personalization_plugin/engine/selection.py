@@ -13,8 +13,10 @@ on the rest:
   next" sequences, bought together, popularity and trending.
 
 Each candidate is scored alone; the best core (and the best EASE) then go into a
-blend whose weights are fitted by coordinate ascent on a `CandidateTable`. The fixed
-recipe is scored on the same cases, and it stays unless the fitted blend beats it.
+blend whose weights are fitted by coordinate ascent on a `CandidateTable`. The blend
+is cross-fitted (fitted on half the cases, scored on the other half, and swapped), and
+the fixed recipe stays unless the paired held-out gain is larger than two standard
+errors (`cross_fit`): an in-sample fit beats it on noise alone.
 Fitting stops taking new candidates once `budget_seconds` are spent (cheap ones come
 first), and every figure, including what was skipped, goes into the report that
 training stores in the model version's metrics.
@@ -284,8 +286,9 @@ def select(
     start["core"] = fixed.get(f"core: {fixed_core.label}", 0.0)
     if not any(start.values()):
         start["core"] = 1.0
-    weights_fit, fit_score = _coordinate_ascent(table, slots, start)
-    chosen_blend = fit_score > fixed_score
+    decision = cross_fit(table, slots, start, fixed, seed=seed)
+    chosen_blend = decision.chosen
+    weights_fit, in_sample = decision.weights, decision.in_sample
     params = (
         _to_params(base, cores[best_core], eases.get(best_ease), weights_fit)
         if chosen_blend
@@ -300,8 +303,16 @@ def select(
         "validation": f"last {VALIDATION_FRACTIONS[seed % len(VALIDATION_FRACTIONS)]:.1%} of the training part",
         "cases": len(cases),
         "fixed_recipe": round(fixed_score, 5),
-        "fitted_blend": round(fit_score, 5),
+        "fitted_blend": round(decision.held_out, 5),
+        "fitted_blend_in_sample": round(in_sample, 5),
         "chosen": "fitted blend" if chosen_blend else "fixed recipe",
+        "chosen_because": decision.because,
+        "held_out": {
+            "folds": CROSS_FIT_FOLDS,
+            "gain": round(decision.gain, 5),
+            "stderr": round(decision.stderr, 5),
+            "needed": round(NOISE_STDERRS * decision.stderr, 5),
+        },
         "blend": {
             slot: {"part": slots[slot], "weight": round(w, 4)} for slot, w in weights_fit.items()
         },
@@ -312,6 +323,85 @@ def select(
         "seconds": round(time.perf_counter() - started, 2),
     }
     return Selection(params, result)
+
+
+CROSS_FIT_FOLDS = 2
+# the held-out gain must exceed this many standard errors of the paired per-case gain
+NOISE_STDERRS = 2.0
+
+
+@dataclass
+class Decision:
+    """Fitted blend or fixed recipe, decided on cases the blend was not fitted on.
+
+    Weights fitted by coordinate ascent on the very cases they are then scored on beat
+    the fixed recipe almost always (they fit that sample's noise), so the blend is
+    fitted on all folds but one and scored on the one left out; the per-case gains
+    over the fixed recipe are paired, and the blend is kept only when their mean is
+    larger than `NOISE_STDERRS` standard errors."""
+
+    chosen: bool
+    because: str  # "held_out_gain" | "gain_within_noise" | "no_gain"
+    held_out: float  # mean held-out NDCG of the cross-fitted blend
+    fixed: float  # mean NDCG of the fixed recipe on the same cases
+    gain: float
+    stderr: float
+    weights: dict[str, float]  # fitted on all cases (what is served if chosen)
+    in_sample: float
+
+
+def subset(table: CandidateTable, rows: np.ndarray) -> CandidateTable:
+    """The candidate table restricted to these cases."""
+    return CandidateTable(
+        table.names,
+        table.items[rows],
+        table.scores[:, rows],
+        table.hits[rows],
+        table.n_targets[rows],
+    )
+
+
+def cross_fit(
+    table: CandidateTable,
+    slots: Mapping[str, str],
+    start: Mapping[str, float],
+    fixed: Mapping[str, float],
+    *,
+    seed: int = 0,
+    folds: int = CROSS_FIT_FOLDS,
+) -> Decision:
+    """Fit the blend on all folds but one, score it on the one left out (every case is
+    scored once, by weights that never saw it), and keep the fixed recipe unless the
+    paired held-out gain is beyond the noise."""
+    n = table.hits.shape[0]
+    fixed_cases = table.ndcg(fixed)
+    order = np.random.default_rng(seed).permutation(n)
+    held = np.zeros(n, dtype=np.float64)
+    for fold in range(folds):
+        test_rows = np.sort(order[fold::folds])
+        train_rows = np.setdiff1d(np.arange(n), test_rows)
+        w, _ = _coordinate_ascent(subset(table, train_rows), slots, start)
+        held[test_rows] = subset(table, test_rows).ndcg({slots[s]: v for s, v in w.items()})
+    gains = held - fixed_cases
+    gain = float(gains.mean())
+    stderr = float(gains.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+    if gain <= 0:
+        because = "no_gain"
+    elif gain > NOISE_STDERRS * stderr:
+        because = "held_out_gain"
+    else:
+        because = "gain_within_noise"
+    weights, in_sample = _coordinate_ascent(table, slots, start)
+    return Decision(
+        chosen=because == "held_out_gain",
+        because=because,
+        held_out=float(held.mean()),
+        fixed=float(fixed_cases.mean()),
+        gain=gain,
+        stderr=stderr,
+        weights=weights,
+        in_sample=in_sample,
+    )
 
 
 def _fixed_weights(

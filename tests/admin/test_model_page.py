@@ -88,3 +88,28 @@ def test_a_refused_model_is_shown_with_the_reason(admin_client_):
 )
 def test_significant_digits(value, text):
     assert significant(value) == text
+
+
+def test_a_fixed_recipe_kept_because_the_held_out_gain_is_noise_says_so(admin_client_):
+    held = {"folds": 2, "gain": 0.00412, "stderr": 0.0031, "needed": 0.0062}
+    selection = {
+        **SELECTION,
+        "fitted_blend": 0.21446,
+        "chosen": "fixed recipe",
+        "chosen_because": "gain_within_noise",
+        "held_out": held,
+    }
+    version("v-1", True, {"ndcg@10": 0.3, "selection": selection})
+    html = admin_client_.get("/admin/personalization/models/").content.decode()
+    assert "Chosen: the fixed recipe (0.210 on validation)" in html
+    assert "scored 0.214 on validation shoppers it was not fitted on" in html
+    assert "a gain of 0.00412, not more than twice its standard error (0.00310)" in html
+
+
+def test_a_fitted_blend_chosen_on_held_out_gain_shows_the_gain(admin_client_):
+    held = {"folds": 2, "gain": 0.0242, "stderr": 0.005, "needed": 0.01}
+    selection = {**SELECTION, "chosen_because": "held_out_gain", "held_out": held}
+    version("v-1", True, {"ndcg@10": 0.3, "selection": selection})
+    html = admin_client_.get("/admin/personalization/models/").content.decode()
+    assert "0.235 on validation shoppers it was not fitted on, against 0.210" in html
+    assert "a gain of 0.0242, more than twice its standard error (0.00500)" in html

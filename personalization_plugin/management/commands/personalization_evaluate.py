@@ -116,7 +116,14 @@ class Command(BaseCommand):
             )
             measured = holdout(split, picked.params, weights, half_life, max_cases=0).metrics
             per_seed.append(float(measured.get("ndcg@10", 0.0)))
-            chosen.append(picked.report.get("chosen", ""))
+            # why: the cross-fitted gain over the fixed recipe, against twice its stderr
+            held = picked.report.get("held_out") or {}
+            chosen.append(
+                f"{picked.report.get('chosen', '')} ({picked.report.get('chosen_because', '')}:"
+                f" gain {held.get('gain', 0.0):+.4f}, 2 stderr {held.get('needed', 0.0):.4f})"
+                if held
+                else str(picked.report.get("chosen", ""))
+            )
             metrics = metrics or measured
         return {
             "metrics": metrics,
