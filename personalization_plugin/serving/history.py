@@ -20,7 +20,8 @@ from datetime import datetime
 from django.db import DatabaseError
 from django.db.models import Count, Max, Q
 
-from personalization_plugin.core.ttl_cache import TTLCache
+from personalization_plugin.core.ttl_cache import ErasureAwareTTLCache, TTLCache
+from personalization_plugin.tracking import erasure_generation
 
 logger = logging.getLogger("personalization_plugin.serving")
 
@@ -29,8 +30,12 @@ MAX_BUYERS = 2_000  # buyers of the anchors read per question
 MAX_LATER_ROWS = 20_000  # their later purchase rows read per question
 MIN_BUYERS = 1  # distinct shoppers who must have bought a product next for it to count
 
-_next: TTLCache[tuple[str, ...], tuple[tuple[str, str, float], ...]] = TTLCache(5_000, HISTORY_TTL)
-_again: TTLCache[tuple[str, str], tuple[tuple[str, int, datetime], ...]] = TTLCache(10_000, 30.0)
+_next: TTLCache[tuple[str, ...], tuple[tuple[str, str, float], ...]] = ErasureAwareTTLCache(
+    5_000, HISTORY_TTL, erasure_generation.current
+)
+_again: TTLCache[tuple[str, str], tuple[tuple[str, int, datetime], ...]] = ErasureAwareTTLCache(
+    10_000, 30.0, erasure_generation.current
+)
 
 
 def clear() -> None:
