@@ -122,7 +122,9 @@ class ErasedShopper(models.Model):
     """
 
     digest = models.CharField(max_length=64, unique=True)
-    erased_at = models.DateTimeField(default=timezone.now)
+    # Indexed: its newest value is the erasure generation without Redis
+    # (`tracking.erasure_generation`), read on every per-process cache lookup.
+    erased_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = ErasedShopperQuerySet.as_manager()
 

@@ -17,8 +17,10 @@ tombstones matching, the way Django's SECRET_KEY_FALLBACKS keeps old signatures 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import os
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -136,3 +138,65 @@ def digest_map(values: Iterable[str], purpose: str = "key", length: int = 24) ->
             mac.update(value.encode())
             found[mac.hexdigest()[:length]] = value
     return found
+
+
+SEAL_PREFIX = "s1."
+_NONCE_BYTES = 16
+_TAG_BYTES = 16
+
+
+def _seal_keys(purpose: str, secret: str) -> tuple[bytes, bytes]:
+    """An encryption key and a MAC key for one purpose, both derived from a hash key."""
+    base = f"personalization_plugin.seal.{purpose}{secret}".encode()
+    return hashlib.sha256(base + b".enc").digest(), hashlib.sha256(base + b".mac").digest()
+
+
+def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
+    blocks = (
+        hmac.new(key, nonce + n.to_bytes(4, "big"), hashlib.sha256).digest()
+        for n in range(length // 32 + 1)
+    )
+    return b"".join(blocks)[:length]
+
+
+def seal(value: str, context: str, purpose: str = "seal") -> str:
+    """`value` encrypted and authenticated under the current hash key, bound to `context`
+    (the keyed name it is stored under), for a Redis value that must be read back (the
+    customer a visitor was merged into). Redis then holds no id in clear, and a sealed
+    value copied under another name does not open.
+
+    HMAC-SHA256 in counter mode, encrypt-then-MAC (standard library only: `core` takes
+    no third-party crypto)."""
+    enc, mac = _seal_keys(purpose, hash_key())
+    nonce = os.urandom(_NONCE_BYTES)
+    plain = value.encode()
+    body = bytes(a ^ b for a, b in zip(plain, _keystream(enc, nonce, len(plain)), strict=True))
+    tag = hmac.new(mac, context.encode() + b"\0" + nonce + body, hashlib.sha256).digest()
+    return SEAL_PREFIX + base64.urlsafe_b64encode(nonce + body + tag[:_TAG_BYTES]).decode()
+
+
+def unseal(token: str | bytes, context: str, purpose: str = "seal") -> str | None:
+    """The value `seal()` sealed for `context`, under the current or any older hash key
+    (`hash_keys()`); None when it is not a sealed value, was altered, was sealed for
+    another context, or under a key nobody lists any more."""
+    text = token.decode() if isinstance(token, bytes) else token
+    if not text.startswith(SEAL_PREFIX):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text[len(SEAL_PREFIX) :].encode())
+    except ValueError:
+        return None
+    if len(raw) < _NONCE_BYTES + _TAG_BYTES:
+        return None
+    nonce, body, tag = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:-_TAG_BYTES], raw[-_TAG_BYTES:]
+    for secret in hash_keys():
+        enc, mac = _seal_keys(purpose, secret)
+        expected = hmac.new(mac, context.encode() + b"\0" + nonce + body, hashlib.sha256)
+        if hmac.compare_digest(expected.digest()[:_TAG_BYTES], tag):
+            stream = _keystream(enc, nonce, len(body))
+            plain = bytes(a ^ b for a, b in zip(body, stream, strict=True))
+            try:
+                return plain.decode()
+            except UnicodeDecodeError:
+                return None
+    return None

@@ -81,3 +81,43 @@ class TTLCache(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+
+
+class ErasureAwareTTLCache(TTLCache[K, V]):
+    """A TTLCache that empties itself when a shared erasure generation moves.
+
+    Per-process caches of per-shopper data would otherwise outlive an erasure done in
+    another process by up to their TTL. Every `get` reads `generation()` (one Redis GET,
+    or one indexed query without Redis: `tracking.erasure_generation`); when it differs
+    from the one the cache was filled under, everything is dropped. A value computed
+    under an older generation than the cache has seen since is not stored, so a read
+    that raced an erasure cannot put the shopper back.
+    """
+
+    def __init__(self, maxsize: int, ttl: float, generation: Callable[[], object]) -> None:
+        super().__init__(maxsize, ttl)
+        self._generation = generation
+        self._filled_under: object = None
+        self._seen = threading.local()
+
+    def _sync(self) -> object:
+        current = self._generation()
+        with self._lock:
+            if current != self._filled_under:
+                self._data.clear()
+                self._filled_under = current
+        self._seen.value = current
+        return current
+
+    def get(self, key: K) -> V | None:
+        self._sync()
+        return super().get(key)
+
+    def set(self, key: K, value: V) -> None:
+        seen = getattr(self._seen, "value", None)
+        if seen is None:  # no read first in this thread: stamp with what holds now
+            seen = self._sync()
+        with self._lock:
+            if seen != self._filled_under:  # computed before an erasure seen since
+                return
+        super().set(key, value)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('personalization', '0009_training_runs'),
+        ('personalization', '0010_erased_at_index'),
     ]
 
     operations = [

@@ -197,7 +197,7 @@ def erase(
     from personalization_plugin.core.redis import REDIS_ERRORS
     from personalization_plugin.models import Event, PrivacyChoice
     from personalization_plugin.serving import placements
-    from personalization_plugin.tracking import ratelimit
+    from personalization_plugin.tracking import erasure_generation, ratelimit
     from personalization_plugin.tracking.backends import get_backend
     from personalization_plugin.tracking.realtime import get_realtime
 
@@ -242,6 +242,10 @@ def erase(
         _verify_redis_state(subjects)
     except ErasureIncomplete as exc:
         failed.append(str(exc))
+    try:  # last: other processes' caches are emptied once the data is gone
+        erasure_generation.advance([erased_digest(s) for s in sorted(subjects)])
+    except REDIS_ERRORS as exc:
+        failed.append(f"the erasure generation other processes read ({type(exc).__name__})")
     if failed:
         raise ErasureIncomplete(
             f"Erasure done except in {'; '.join(failed)}. Fix what is named (the error is "

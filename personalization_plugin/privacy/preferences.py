@@ -22,7 +22,8 @@ from django_stubs_ext import StrOrPromise
 
 from personalization_plugin.core.events import MAX_ID_LENGTH
 from personalization_plugin.core.exceptions import PersonalizationError
-from personalization_plugin.core.ttl_cache import TTLCache
+from personalization_plugin.core.ttl_cache import ErasureAwareTTLCache, TTLCache
+from personalization_plugin.tracking import erasure_generation
 
 PREFERENCE_CACHE_SECONDS = 10.0
 MAX_MUTED = 50
@@ -74,7 +75,9 @@ class Preferences:
         return kind not in self.muted_messages
 
 
-_cache: TTLCache[frozenset[str], Preferences] = TTLCache(10_000, PREFERENCE_CACHE_SECONDS)
+_cache: TTLCache[frozenset[str], Preferences] = ErasureAwareTTLCache(
+    10_000, PREFERENCE_CACHE_SECONDS, erasure_generation.current
+)
 
 
 def forget_cached() -> None:

@@ -26,14 +26,17 @@ from typing import Any
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.redis import REDIS_ERRORS, available, key, mark_down, mark_up
-from personalization_plugin.core.ttl_cache import TTLCache
+from personalization_plugin.core.ttl_cache import ErasureAwareTTLCache, TTLCache
 from personalization_plugin.profiles import profile as profiles
+from personalization_plugin.tracking import erasure_generation
 from personalization_plugin.tracking.realtime import get_local_realtime, profile_queue_key
 
 MAX_LOCAL = 50_000
 _lock = threading.Lock()
 _stripes = [threading.Lock() for _ in range(64)]
-_local: TTLCache[str, dict[str, Any]] = TTLCache(MAX_LOCAL, 3600.0)
+_local: TTLCache[str, dict[str, Any]] = ErasureAwareTTLCache(
+    MAX_LOCAL, 3600.0, erasure_generation.current
+)
 _local_version = [0]
 
 # KEYS: profile, queue. ARGV: expected generation ("" = the profile must not exist),

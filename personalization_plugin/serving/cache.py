@@ -25,9 +25,10 @@ from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import ErasureIncomplete
 from personalization_plugin.core.redis import REDIS_ERRORS, available, get_redis, mark_down
-from personalization_plugin.core.ttl_cache import TTLCache
+from personalization_plugin.core.ttl_cache import ErasureAwareTTLCache, TTLCache
 from personalization_plugin.serving import realtime
 from personalization_plugin.serving.realtime import RECENT_ITEMS
+from personalization_plugin.tracking import erasure_generation
 
 logger = logging.getLogger("personalization_plugin.serving")
 
@@ -35,7 +36,9 @@ LOCAL_SIZE = 10_000
 MIN_CACHED = 50  # cache at least this many so most limits and exclusions are covered
 Scored = list[tuple[str, float]]
 
-_local: TTLCache[tuple[str, str, str], tuple[int, Scored]] = TTLCache(LOCAL_SIZE, 3600.0)
+_local: TTLCache[tuple[str, str, str], tuple[int, Scored]] = ErasureAwareTTLCache(
+    LOCAL_SIZE, 3600.0, erasure_generation.current
+)
 
 
 def _digest(recent: Sequence[str]) -> str:

@@ -23,8 +23,9 @@ from datetime import datetime
 from django.db import DatabaseError
 from django.db.models import Q
 
-from personalization_plugin.core.ttl_cache import TTLCache
+from personalization_plugin.core.ttl_cache import ErasureAwareTTLCache, TTLCache
 from personalization_plugin.engine.reorder import CatalogIntervals
+from personalization_plugin.tracking import erasure_generation
 
 logger = logging.getLogger("personalization_plugin.serving")
 
@@ -36,11 +37,17 @@ MAX_OWN_ROWS = 1_000  # a shopper's newest purchase lines read for buy-again
 MAX_CATALOG_ROWS = 20_000  # the store's newest purchase lines its reorder intervals come from
 CATALOG_TTL = 3600.0  # seconds the store's reorder intervals are reused
 
-_next: TTLCache[tuple[str, ...], tuple[tuple[str, str, float], ...]] = TTLCache(5_000, HISTORY_TTL)
-_again: TTLCache[tuple[str, str], tuple[tuple[str, tuple[float, ...]], ...]] = TTLCache(
-    10_000, 30.0
+# Erasure-aware: an erasure in any process empties them here too (`erasure_generation`).
+_next: TTLCache[tuple[str, ...], tuple[tuple[str, str, float], ...]] = ErasureAwareTTLCache(
+    5_000, HISTORY_TTL, erasure_generation.current
 )
-_catalog: TTLCache[str, CatalogIntervals] = TTLCache(1, CATALOG_TTL)
+_again: TTLCache[tuple[str, str], tuple[tuple[str, tuple[float, ...]], ...]] = ErasureAwareTTLCache(
+    10_000, 30.0, erasure_generation.current
+)
+# the store's intervals hold every buyer's gaps: an erased shopper's leave them at once
+_catalog: TTLCache[str, CatalogIntervals] = ErasureAwareTTLCache(
+    1, CATALOG_TTL, erasure_generation.current
+)
 
 
 def clear() -> None:

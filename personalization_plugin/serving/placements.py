@@ -22,7 +22,7 @@ from personalization_plugin.core import registry
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import InvalidRecommendationRequest, UnknownPlacement
 from personalization_plugin.core.placements import PLACEMENTS, Placement
-from personalization_plugin.core.ttl_cache import TTLCache
+from personalization_plugin.core.ttl_cache import ErasureAwareTTLCache, TTLCache
 from personalization_plugin.engine.base import ServingModel
 from personalization_plugin.experiments.bucketing import Arm, assign
 from personalization_plugin.serving import (
@@ -43,6 +43,7 @@ from personalization_plugin.serving.types import (
     Recommendation,
     RecommendationList,
 )
+from personalization_plugin.tracking import erasure_generation
 from personalization_plugin.tracking.identity import Visitor
 
 # A price bound as callers pass it: parsed to Decimal, or rejected with a clear message.
@@ -323,7 +324,9 @@ def _active_model() -> ServingModel | None:
         return None
 
 
-_purchases: TTLCache[tuple[str, tuple[str, ...]], frozenset[str]] = TTLCache(10_000, 30.0)
+_purchases: TTLCache[tuple[str, tuple[str, ...]], frozenset[str]] = ErasureAwareTTLCache(
+    10_000, 30.0, erasure_generation.current
+)
 
 
 def clear() -> None:

@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.crypto import salted_hmac
 from redis.exceptions import NoScriptError
 
 from personalization_plugin.consent import stored_consent
+from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.events import PRODUCT_EVENTS, EventType, TrackedEvent, build_event
 from personalization_plugin.core.exceptions import InvalidEvent
@@ -267,12 +267,16 @@ def _run_state_script(client: Any, args: list[Any]) -> None:
 
 
 def _session_id(request: HttpRequest) -> str:
-    """A pseudonym of the Django session (never the session key itself, a credential)."""
+    """A pseudonym of the Django session (never the session key itself, a credential).
+
+    Made with the one shopper hash (`core.subjects`, HASH_KEY), not SECRET_KEY, so a
+    SECRET_KEY rotation does not split a session's events in two. Nothing looks a stored
+    pseudonym up again (training only groups events by it), so no fallback is tried."""
     session = getattr(request, "session", None)
     session_key = getattr(session, "session_key", None)
     if not session_key:
         return ""
-    return salted_hmac("personalization_plugin.session", session_key).hexdigest()[:16]
+    return subject_keys.digest(str(session_key), purpose="session", length=16)
 
 
 def _resolve(

@@ -27,9 +27,9 @@ from django.http import HttpRequest
 from personalization_plugin.core import registry
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.redis import REDIS_ERRORS, is_down, mark_down
-from personalization_plugin.core.ttl_cache import TTLCache
+from personalization_plugin.core.ttl_cache import ErasureAwareTTLCache, TTLCache
 from personalization_plugin.core.user_agents import is_bot
-from personalization_plugin.tracking import drops
+from personalization_plugin.tracking import drops, erasure_generation
 from personalization_plugin.tracking.backends import get_backend
 from personalization_plugin.tracking.backends.base import ledger
 from personalization_plugin.tracking.identity import Visitor
@@ -37,7 +37,9 @@ from personalization_plugin.tracking.identity import Visitor
 NOT_ERASED_CACHE_SECONDS = 30.0
 _VERDICT_ATTR = "_personalization_screening"
 _erased_cache: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=3600.0)
-_kept_cache: TTLCache[str, bool] = TTLCache(maxsize=50_000, ttl=NOT_ERASED_CACHE_SECONDS)
+_kept_cache: TTLCache[str, bool] = ErasureAwareTTLCache(
+    50_000, NOT_ERASED_CACHE_SECONDS, erasure_generation.current
+)
 
 
 def screen(request: HttpRequest, visitor: Visitor) -> str | None:

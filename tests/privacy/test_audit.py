@@ -31,6 +31,7 @@ from tests.reliability.audit import (
     log_traces,
     needles_for,
     redis_traces,
+    redis_traces_at_rest,
 )
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +126,28 @@ def test_redis_key_names_after_a_demo_visit_hold_no_shopper_id(
     assert any(subjects.digest(f"c:{ada}", purpose="realtime") in n for n in names)
     raw = [n for n in names if visitor in n or f"c:{ada}" in n or f":{ada}:" in n]
     assert raw == []
+
+
+def test_redis_values_after_a_demo_visit_hold_no_shopper_id_in_clear(
+    django_user_model, use_redis, make_product
+) -> None:
+    """Values too (strings, hashes, sets, zsets, lists), not only names, while the
+    shopper is active: the login-merge record once held the customer id in clear.
+    The customer's pk is one no product or counter has, so an exact match is theirs."""
+    django_user_model.objects.create_user("ada", password="pw-ada-123", pk=734119)
+    product = make_product()
+    browser = Client()
+    browser.get(product.get_absolute_url())
+    browser.post(f"/cart/add/{product.pk}/")
+    search(browser, "skillet")
+    visitor = unsign_visitor_id(browser.cookies["sp_vid"].value)
+    sign_in(browser, "ada")
+    browser.get(product.get_absolute_url())
+    browser.get("/widgets/p/for_you/")
+    ada = "734119"
+    assert any(b":merged:" in n for n in use_redis.scan_iter("*")), "the login was merged"
+    needles = {visitor, f"v:{visitor}", f"c:{ada}", f'"customer_id": "{ada}"', f"ada-{ada}"}
+    assert redis_traces_at_rest(use_redis, needles, exact={ada}) == []
 
 
 def test_erasure_clears_the_in_process_purchases_cache(make_product) -> None:

@@ -105,6 +105,54 @@ def redis_traces(client: redis_lib.Redis, needles: set[str]) -> list[str]:
     return traces
 
 
+def _redis_elements(client: redis_lib.Redis, name: bytes) -> list[str]:
+    """Each element of a key's value on its own (the string; list, set and zset members;
+    hash fields and values; stream entry fields and values), decoded."""
+    kind = client.type(name).decode()
+    raw: list[Any]
+    if kind == "string":
+        raw = [client.get(name)]
+    elif kind == "list":
+        raw = client.lrange(name, 0, -1)
+    elif kind == "set":
+        raw = list(client.smembers(name))
+    elif kind == "zset":
+        raw = client.zrange(name, 0, -1)
+    elif kind == "hash":
+        raw = [x for pair in client.hgetall(name).items() for x in pair]
+    elif kind == "stream":
+        raw = [x for _, fields in client.xrange(name) for pair in fields.items() for x in pair]
+    else:
+        raw = [client.dump(name)]
+    return [x.decode(errors="replace") if isinstance(x, bytes) else str(x) for x in raw]
+
+
+def redis_traces_at_rest(
+    client: redis_lib.Redis,
+    needles: set[str],
+    exact: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[str]:
+    """Every key under the prefix whose name or value mentions a needle in clear, while
+    the shopper is still active, except the event stream: its entries are the events
+    on their way to the database rows that need the ids, and erasure scrubs them.
+
+    `exact` holds ids too short to search inside text (a customer pk such as "7"): an
+    element of a value, or a part of a key name between colons, that equals one is a
+    trace."""
+    stream = f"{plugin_settings.KEY_PREFIX}:events"
+    traces = []
+    for name in client.scan_iter(f"{plugin_settings.KEY_PREFIX}:*", count=1000):
+        if name.decode() == stream:
+            continue
+        elements = _redis_elements(client, name)
+        text = name.decode() + " " + " ".join(elements)
+        hits = [n for n in needles if n in text]
+        hits += [n for n in exact if n in elements or n in name.decode().split(":")]
+        if hits:
+            traces.append(f"redis {name.decode()}: {hits}")
+    return traces
+
+
 def artifact_traces(needles: set[str]) -> list[str]:
     """Every model artifact array or manifest mentioning a needle."""
     traces = []

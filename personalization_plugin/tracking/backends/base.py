@@ -120,15 +120,17 @@ class EventBackend(ABC):
         counted; an outage is raised and nothing of the failing part is stored."""
         if not events:
             return 0
-        subjects = set().union(*(event_subjects(e) for e in events))
-        erased = self.erased_subjects(subjects)
-        if erased:
-            events = [e for e in events if not _was_erased(e, erased)]
+        # Merges first, so an erasure of the customer a visitor signed in as also drops
+        # the visitor's buffered events that the merge would have attributed to them.
         anonymous = {e.visitor_id for e in events if not e.customer_id}
         merges = self.merged_visitors(anonymous) if anonymous else {}
         for event in events:
             if not event.customer_id and event.visitor_id in merges:
                 event.customer_id = merges[event.visitor_id]
+        subjects = set().union(*(event_subjects(e) for e in events))
+        erased = self.erased_subjects(subjects)
+        if erased:
+            events = [e for e in events if not _was_erased(e, erased)]
         # One event the database refuses must not hold back the others: it is isolated
         # and dead-lettered, and the rest of the batch is stored.
         return write_isolating(events, write_events, self.name)

@@ -142,32 +142,41 @@ class RedisStreamBackend(EventBackend):
         for subject in subjects:
             pipe.set(key("erased", ledger_name(subject)), repr(at), ex=ERASED_TTL_SECONDS)
             if subject_keys.is_visitor(subject):
-                pipe.delete(key("merged", ledger_name(subject_keys.ident(subject))))
+                pipe.delete(*merge_record_names(subject_keys.ident(subject)))
         pipe.execute()
 
     def record_merge(self, visitor_id: str, customer_id: str) -> None:
+        """Remember for a day, for every process, which customer a visitor signed in
+        as. The name is a keyed hash of the visitor id and the value the customer id
+        sealed under the hash key (`subjects.seal`): Redis holds neither id in clear."""
         super().record_merge(visitor_id, customer_id)
+        name = key("merged", ledger_name(visitor_id))
         try:
-            self.client.set(
-                key("merged", ledger_name(visitor_id)), customer_id, ex=MERGED_TTL_SECONDS
-            )
+            self.client.set(name, subject_keys.seal(customer_id, name), ex=MERGED_TTL_SECONDS)
         except REDIS_ERRORS as exc:
             mark_down(exc, self.url)
 
     def erased_subjects(self, subjects: set[str]) -> dict[str, float]:
         found = super().erased_subjects(subjects)
         ordered = sorted(subjects - found.keys())
-        if ordered:
-            values = self.client.mget([key("erased", ledger_name(s)) for s in ordered])
-            found.update({s: float(v) for s, v in zip(ordered, values, strict=True) if v})
+        if ordered:  # under the current and every older hash key: a rotation forgets no one
+            names = [(s, key("erased", d)) for s in ordered for d in ledger_names(s)]
+            values = self.client.mget([n for _, n in names])
+            for (subject, _), value in zip(names, values, strict=True):
+                if value:
+                    found[subject] = max(found.get(subject, 0.0), float(value))
         return found
 
     def merged_visitors(self, visitor_ids: set[str]) -> dict[str, str]:
         found = super().merged_visitors(visitor_ids)
         ordered = sorted(visitor_ids - found.keys())
         if ordered:
-            values = self.client.mget([key("merged", ledger_name(v)) for v in ordered])
-            found.update({v: c.decode() for v, c in zip(ordered, values, strict=True) if c})
+            names = [(v, n) for v in ordered for n in merge_record_names(v)]
+            values = self.client.mget([n for _, n in names])
+            for (visitor_id, name), value in zip(names, values, strict=True):
+                customer_id = subject_keys.unseal(value, name) if value else None
+                if customer_id and visitor_id not in found:
+                    found[visitor_id] = customer_id
         return found
 
     def _ensure_group(self) -> None:
@@ -245,6 +254,16 @@ class RedisStreamBackend(EventBackend):
 def ledger_name(subject: str) -> str:
     """A ledger key's name for a subject or visitor id: a keyed hash, not the id."""
     return subject_keys.digest(subject, purpose="ledger")
+
+
+def ledger_names(subject: str) -> list[str]:
+    """`ledger_name` under the current and every older hash key (what a lookup tries)."""
+    return subject_keys.digests(subject, purpose="ledger")
+
+
+def merge_record_names(visitor_id: str) -> list[str]:
+    """Every name a visitor's login-merge record may have (current hash key first)."""
+    return [key("merged", d) for d in ledger_names(visitor_id)]
 
 
 def _subjects_of(fields: dict[bytes, bytes] | None) -> set[str]:
