@@ -39,7 +39,7 @@ def read_caches(fill: bool) -> dict[str, Any]:
         cache._local.set(("v1", subject, "m"), (1, [("p9", 1.0)]))
     profile = store._load_local(subject)
     return {
-        "bought_before": [row[0] for row in history.bought_before("", VID)],
+        "bought_before": sorted(history.purchase_times("", VID)),
         "bought_next": [row[0] for row in history.bought_next(["p1"])],
         "purchased": sorted(placements._purchased(Visitor(visitor_id=VID), subject, [])),
         "forgotten": is_forgotten(VID),
