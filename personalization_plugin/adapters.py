@@ -108,6 +108,20 @@ def _adapter_for(cls: type) -> StoreAdapter:
     return cls()
 
 
+# The adapter instance last found to satisfy StoreAdapter: a runtime Protocol check walks
+# the protocol's members on every call, and `track()` asks once per event.
+_checked: list[object] = []
+
+
+def _implements(adapter: object) -> bool:
+    if _checked and _checked[0] is adapter:
+        return True
+    if not isinstance(adapter, StoreAdapter):
+        return False
+    _checked[:] = [adapter]
+    return True
+
+
 def get_adapter() -> StoreAdapter:
     """The configured store adapter instance.
 
@@ -122,7 +136,7 @@ def get_adapter() -> StoreAdapter:
             '"shop.personalization.ShopAdapter".'
         )
     adapter = _adapter_for(cls)
-    if not isinstance(adapter, StoreAdapter):
+    if not _implements(adapter):
         raise ImproperlyConfiguredAdapter(
             f"{cls.__module__}.{cls.__qualname__} must define get_products(ids) and "
             "iter_products(batch_size); see personalization_plugin.adapters.StoreAdapter."

@@ -19,8 +19,9 @@ class PersonalizationConfig(AppConfig):
         )
 
         signal_handlers.connect()
-        from personalization_plugin.core import registry
+        from personalization_plugin.core import registry, subjects
         from personalization_plugin.privacy import preferences
 
         registry.register_eraser(preferences.erase_preferences)
+        registry.register_eraser(subjects.forget_digests)
         registry.register_category_mutes(preferences.muted_for_visitor)

@@ -240,6 +240,17 @@ class PluginSettings:
         base = getattr(settings, "BASE_DIR", None) or os.getcwd()
         return os.path.join(str(base), "var", "personalization")
 
+    def derived(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A value computed from settings (not owner overrides), cached until the settings
+        change (`reload()`, run on Django's `setting_changed`): hot paths such as
+        `track()` read it without recomputing it from a dozen lookups per call."""
+        slot = "derived:" + name
+        try:
+            return self._cache[slot]
+        except KeyError:
+            value = self._cache[slot] = compute()
+            return value
+
     def reload(self) -> None:
         self._cache.clear()
         self.forget_overrides()

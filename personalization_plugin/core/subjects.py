@@ -21,6 +21,8 @@ import base64
 import hashlib
 import hmac
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -108,12 +110,51 @@ def _hmac(value: str, purpose: str, key: str) -> str:
     return salted_hmac(f"personalization_plugin.{purpose}", value, secret=key).hexdigest()
 
 
+# The last DIGEST_MEMO_SIZE digests made, by (subject, purpose, hash key): a shopper's
+# events come in runs (one page view tracks several), and `track()` names two keys per
+# event, so intake would otherwise compute the same HMACs again and again. Bounded (LRU),
+# in this process only, and emptied by `forget_digests()` when a shopper is erased (an
+# eraser registered in `apps.ready`). The hash key is part of the memo key, so a new
+# HASH_KEY or SECRET_KEY never returns a digest made with the old one.
+DIGEST_MEMO_SIZE = 4096
+_memo: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _memo_hmac(value: str, purpose: str, key: str) -> str:
+    memo_key = (value, purpose, key)
+    with _memo_lock:
+        found = _memo.get(memo_key)
+        if found is not None:
+            _memo.move_to_end(memo_key)
+            return found
+    made = _hmac(value, purpose, key)
+    with _memo_lock:
+        _memo[memo_key] = made
+        if len(_memo) > DIGEST_MEMO_SIZE:
+            _memo.popitem(last=False)
+    return made
+
+
+def forget_digests(subjects: Iterable[str] | None = None) -> int:
+    """Drop memoized digests (of `subjects`, or all): erasure leaves no trace of an erased
+    shopper's id in this process. Registered as an eraser; returns 0 (nothing stored)."""
+    with _memo_lock:
+        if subjects is None:
+            _memo.clear()
+        else:
+            gone = set(subjects)
+            for memo_key in [k for k in _memo if k[0] in gone]:
+                del _memo[memo_key]
+    return 0
+
+
 def digest(subject: str, purpose: str = "key", length: int = 24) -> str:
     """A keyed, stable hash of a subject for names that leave the database (Redis keys,
     ledger rows, rate-limit counters), made with the current hash key.
 
     `purpose` separates uses so a digest from one place cannot be matched in another."""
-    return _hmac(subject, purpose, hash_key())[:length]
+    return _memo_hmac(subject, purpose, hash_key())[:length]
 
 
 def digests(subject: str, purpose: str = "key", length: int = 24) -> list[str]:

@@ -356,9 +356,7 @@ class RedisRealtime(RealtimeStore):
             f"{prefix}:trend",
             *(f"{prefix}:trend:cat:{c}" for c in cats),
         ]
-        return [
-            len(keys),
-            *keys,
+        fields = pack_fields(
             pid,
             "1" if kind == EventType.VIEW else "",
             "1" if kind in RECENT_ITEM_TYPES and pid else "",
@@ -368,8 +366,8 @@ class RedisRealtime(RealtimeStore):
             event_json if stream else "",
             trend.SEPARATOR.join(cats),
             json.dumps(profile, separators=(",", ":")) if profile else "",
-            script_config(),
-        ]
+        )
+        return [len(keys), *keys, fields, script_config()]
 
     def recently_viewed(self, subject: str, n: int = 20) -> list[str]:
         return self._call("recently_viewed", subject, n)
@@ -479,14 +477,22 @@ class RedisRealtime(RealtimeStore):
 # KEYS: 1 recently viewed, 2 recent items, 3 cart, 4 event stream, 5 trending ledger,
 #       6 trending epoch, 7 support board, 8 set of board names, 9 profile queue,
 #       10.. trending boards
-# ARGV: 1 product, 2 do_viewed, 3 do_recent, 4 cart_op, 5 ts, 6 trending weight,
-#       7 event_json ("" = no XADD), 8 categories, 9 profile event ("" = none),
-#       10 the numbers of `script_config`, "|"-joined (one argument: fewer to encode)
+# ARGV: 1 the event's nine fields packed into one string (`pack_fields`, fewer arguments
+#       for redis-py to encode per event): 1 product, 2 do_viewed, 3 do_recent, 4 cart_op,
+#       5 ts, 6 trending weight, 7 event_json ("" = no XADD), 8 categories, 9 profile
+#       event ("" = none); 2 the numbers of `script_config`, "|"-joined
 STATE_LUA = (
     trend.REDIS_TREND_LUA
     + """
 local cfg = {}
-for value in string.gmatch(ARGV[10], '[^|]+') do cfg[#cfg + 1] = tonumber(value) end
+for value in string.gmatch(ARGV[2], '[^|]+') do cfg[#cfg + 1] = tonumber(value) end
+local packed, at = ARGV[1], 1  -- unpacked in place: `trend` reads ARGV[5] and ARGV[8]
+for i = 1, 9 do
+  local colon = string.find(packed, ':', at, true)
+  local size = tonumber(string.sub(packed, at, colon - 1))
+  ARGV[i] = string.sub(packed, colon + 1, colon + size)
+  at = colon + size + 1
+end
 local pid, ttl = ARGV[1], cfg[3]
 local function push(list, size)
   redis.call('LREM', list, 0, pid)
@@ -518,10 +524,23 @@ return 1
 )
 
 
+def pack_fields(*fields: str) -> bytes:
+    """Fields as one string the state script splits: each is `<byte length>:<bytes>`, so
+    any content (an id holding ':' or '|', JSON) survives without escaping."""
+    parts = [field.encode() for field in fields]
+    return b"".join(b"%d:%s" % (len(part), part) for part in parts)
+
+
 def script_config() -> str:
     """The state script's numbers, in its order: recently viewed size, recent items size,
     state TTL, board size, rebase after (half-lives), ledger TTL, ledger max fields,
-    profile queue TTL, profile queue size, half-life (s), negligible score, trim slack."""
+    profile queue TTL, profile queue size, half-life (s), negligible score, trim slack.
+
+    Built once per settings change (none of them is an owner override)."""
+    return str(plugin_settings.derived("state_script_config", _script_config))
+
+
+def _script_config() -> str:
     return "|".join(
         str(value)
         for value in (
