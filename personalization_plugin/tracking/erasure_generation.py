@@ -35,7 +35,8 @@ def current() -> str:
         except REDIS_ERRORS as exc:
             mark_down(exc, url)
         else:
-            return "r" + (value.decode() if value else "0")
+            text = value.decode() if isinstance(value, bytes) else str(value or "0")
+            return "r" + text
     return _from_database()
 
 
