@@ -10,13 +10,13 @@ import json
 import logging
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from personalization_plugin.core.db_locks import retry_when_locked
+from personalization_plugin.core.db_locks import is_lock_timeout, retry_when_locked
 from personalization_plugin.core.exceptions import ErasureIncomplete
 from personalization_plugin.core.json_body import JsonBodyError, read_json
 from personalization_plugin.core.redis import REDIS_ERRORS
@@ -43,6 +43,21 @@ def _erasure_failed(exc: ErasureIncomplete) -> JsonResponse:
             "service is unavailable. Please try again in a minute."
         )
     )
+
+
+def _database_busy(exc: OperationalError) -> HttpResponse:
+    """503 with Retry-After when SQLite's write lock stayed taken through every retry:
+    the choice is not recorded (the write rolled back; consent and erasure are
+    idempotent, so sending it again finishes it), and the shopper is told to retry."""
+    logger.warning("A shopper's privacy choice met a locked database after retries: %s", exc)
+    response = _unavailable(
+        gettext(
+            "Your choice could not be saved because the store's database is busy. "
+            "Please send it again in a few seconds."
+        )
+    )
+    response["Retry-After"] = "5"
+    return response
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -102,6 +117,10 @@ def consent_view(request: HttpRequest) -> HttpResponse:
         erased = retry_when_locked(lambda: set_consent(request, response, choice == "granted"))
     except ErasureIncomplete as exc:
         return _erasure_failed(exc)
+    except OperationalError as exc:
+        if not is_lock_timeout(exc):
+            raise
+        return _database_busy(exc)
     if isinstance(response, JsonResponse):
         body = {**consent_state(request), "erased": erased}
         response.content = json.dumps(body).encode()
@@ -151,6 +170,10 @@ def forget_me_view(request: HttpRequest) -> HttpResponse:
         report = retry_when_locked(lambda: set_consent(request, response, False))
     except ErasureIncomplete as exc:
         return _erasure_failed(exc)
+    except OperationalError as exc:
+        if not is_lock_timeout(exc):
+            raise
+        return _database_busy(exc)
     if isinstance(response, JsonResponse):
         response.content = json.dumps({"erased": report}).encode()
     return response
