@@ -24,4 +24,7 @@ class PersonalizationConfig(AppConfig):
 
         registry.register_eraser(preferences.erase_preferences)
         registry.register_eraser(subjects.forget_digests)
+        from personalization_plugin.reports import rollups
+
+        registry.register_eraser(rollups.erase_subjects)
         registry.register_category_mutes(preferences.muted_for_visitor)

@@ -283,6 +283,25 @@ def forget(days: list[date] | None = None) -> None:
         rows.delete()
 
 
+def erase_subjects(subject_keys: set[str]) -> int:
+    """Eraser: an erased shopper's per-person roll-up rows (`DailyActivity`, under the
+    current and every older hash key) are deleted, and every roll-up of the days they
+    were active is dropped, so the next refresh recomputes those days from events that
+    no longer hold them: no aggregate (searches, product views, revenue) keeps their
+    contribution. Until then those days are missing from the figures, never wrong.
+    Returns how many per-person rows went."""
+    people = {d for s in subject_keys for d in subjects.digests(s, purpose="rollup")}
+    if not people:
+        return 0
+    rows = DailyActivity.objects.filter(person__in=people)
+    days = sorted(set(rows.values_list("day", flat=True)))
+    erased = rows.count()
+    if days:
+        forget(days)
+        _past_counts.clear()
+    return erased
+
+
 # Distinct counts over closed days change only when a roll-up is refreshed: cached per
 # process by (model, first day, last closed day, newest refresh).
 _past_counts: dict[tuple, int] = {}

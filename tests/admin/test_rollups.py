@@ -142,3 +142,26 @@ def test_the_dashboard_headline_uses_the_chosen_period(history, admin_client_):
         headline = html.split('id="sp-headline"')[1].split("</div>\n</div>")[0]
         assert f"<strong>{_direct(days)['events']}</strong>" in headline
         assert f"events, {days} days" in headline and f"visitors, {days} days" in headline
+
+
+def test_an_erased_shopper_leaves_every_roll_up(history):
+    """Erasure deletes the shopper's per-person rows and drops the roll-ups of the days
+    they were active; the next refresh recomputes those days without them, so the
+    figures equal the remaining events."""
+    from personalization_plugin.privacy.erasure import erase
+    from personalization_plugin.reports.rollups import person_digest
+
+    rollups.refresh()
+    gone = person_digest("shopper-1", "")
+    assert DailyActivity.objects.filter(person=gone).exists()
+    before = rollups.period(90).total_revenue
+    erase(visitor_id="shopper-1")
+    assert not DailyActivity.objects.filter(person=gone).exists()
+    rollups.refresh()
+    assert not DailyActivity.objects.filter(person=gone).exists()
+    figures = rollups.period(90)
+    direct = _direct(90)
+    assert figures.total("view") == direct["views"]
+    assert figures.total_revenue == pytest.approx(direct["revenue"])
+    assert figures.total_revenue < before
+    assert reports.data_health(90, figures).visitors == direct["people"]
