@@ -6,17 +6,21 @@ purchases) compare it on every read, so an erasure in one process is honoured by
 other process at once, not when their entries expire.
 
 With Redis it is a counter (`<prefix>:erasure_generation`, INCR at the end of each
-erasure, one GET per read). Without Redis, or while Redis is marked down, it is the
-erasure ledger's row count and newest `erased_at` (one query on an indexed column);
-erasure touches its ledger rows again once everything is deleted, so that value moves
-after the data is gone. The value names its source, so switching between the two only
-empties the caches once more.
+erasure, one GET per read). Without Redis, or while Redis is marked down, it is a small
+file in MODEL_DIR that each erasure replaces (one `stat` per read, no database query on
+a storefront's hot path): every process of one machine sees it, which is the setup the
+embedded backend supports (check W004 warns about several processes without Redis).
+Erasure moves it once everything is deleted, so the value moves after the data is gone.
+The value names its source, so switching between the two only empties the caches once
+more.
 """
 
 from __future__ import annotations
 
-from django.db import DatabaseError
-from django.db.models import Count, Max
+import os
+import uuid
+from pathlib import Path
+
 from django.utils import timezone
 
 from personalization_plugin.core.conf import plugin_settings
@@ -37,18 +41,33 @@ def current() -> str:
         else:
             text = value.decode() if isinstance(value, bytes) else str(value or "0")
             return "r" + text
-    return _from_database()
+    return _from_file()
 
 
-def _from_database() -> str:
-    from personalization_plugin.models import ErasedShopper
+FILE_NAME = ".erasure-generation"
 
+
+def _file() -> Path:
+    return Path(plugin_settings.model_dir) / FILE_NAME
+
+
+def _from_file() -> str:
     try:
-        row = ErasedShopper.objects.aggregate(n=Count("id"), last=Max("erased_at"))
-    except DatabaseError:
-        return f"?{timezone.now().timestamp()}"
-    last = row["last"].timestamp() if row["last"] else 0.0
-    return f"d{row['n']}:{last}"
+        found = os.stat(_file())
+    except FileNotFoundError:
+        return "f0"
+    except OSError:
+        return f"?{timezone.now().timestamp()}"  # unreadable: trust no cache
+    return f"f{found.st_ino}:{found.st_mtime_ns}:{found.st_size}"
+
+
+def _move_file() -> None:
+    """Replace the generation file (a new inode: every `stat` sees the change)."""
+    path = _file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{FILE_NAME}.{uuid.uuid4().hex}")
+    temporary.write_text(uuid.uuid4().hex)
+    os.replace(temporary, path)
 
 
 def advance(digests: list[str]) -> None:
@@ -58,5 +77,6 @@ def advance(digests: list[str]) -> None:
     from personalization_plugin.models import ErasedShopper
 
     ErasedShopper.objects.filter(digest__in=digests).update(erased_at=timezone.now())
+    _move_file()
     if plugin_settings.REDIS_URL:
         get_redis(plugin_settings.REDIS_URL).incr(key(NAME))
