@@ -37,6 +37,11 @@ def test_an_owner_builds_a_segment_and_sees_its_live_count(
     preview = page.locator("#sp-builder-preview")
     page.get_by_role("button", name="Add a rule", exact=True).click()
     page.locator("#sb-0-kind").wait_for()
+    # htmx wires the swapped-in builder as it settles; a change fired before that is not
+    # sent (a person cannot pick an option within those milliseconds; Playwright can)
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
     page.locator("#sb-0-kind").select_option("loyal")
     page.locator("#sb-0-p-min_orders").wait_for()
     page.locator("#sb-0-p-min_orders").fill("2")
