@@ -67,11 +67,16 @@ def _in_thread(run_id: int) -> None:
 
 
 def _step(run: TrainingRun, text: str, **fields: Any) -> None:
-    """Record a step in English (gettext_noop): the page translates it for its reader."""
+    """Record a step in English (gettext_noop): the page translates it for its reader.
+
+    Retried while SQLite says the table is locked (the admin page polling the run at the
+    same moment): a lost progress write would leave the run "queued" for ever."""
+    from personalization_plugin.core.db_locks import retry_when_locked
+
     run.step = text
     for name, value in fields.items():
         setattr(run, name, value)
-    run.save(update_fields=["step", *fields])
+    retry_when_locked(lambda: run.save(update_fields=["step", *fields]), attempts=6)
 
 
 def execute(run_id: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 from wagtail.models import ModelLogEntry
 
 from personalization_plugin.models import ModelVersion, TrainingRun
@@ -24,7 +25,10 @@ def train(client) -> TrainingRun:
     while not run.finished:
         assert time.monotonic() < deadline, f"training still {run.status}: {run.step}"
         time.sleep(0.2)
-        run.refresh_from_db()
+        try:
+            run.refresh_from_db()
+        except OperationalError as exc:  # in-memory SQLite: the run's thread is writing
+            assert "is locked" in str(exc), exc
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error
     return run
 
