@@ -130,6 +130,7 @@ DEFAULTS: dict[str, Any] = {
     "TRIGGER_WEBHOOK_RETRIES": 4,
     "TRIGGER_WEBHOOK_BACKOFF_SECONDS": 1.0,
     "TRIGGER_WEBHOOK_TIMEOUT": 5.0,
+    "TRIGGER_WEBHOOK_MAX_DELAY_SECONDS": 60.0,
     # The store's privacy-center page (a path such as "/privacy/" or a URL name such as
     # "shop:privacy"): `forget-me/` opened in a browser points there. None: no link.
     "PRIVACY_CENTER_URL": None,

@@ -34,3 +34,18 @@ class TriggerFiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.subject} at {self.fired_at:%Y-%m-%d %H:%M}"
+
+
+class TriggerScanCursor(models.Model):
+    """Where the last scan of a kind stopped: the latest-event time of the last customer
+    taken. Only a timestamp, never a shopper id, so erasure has nothing to remove here."""
+
+    kind = models.CharField(max_length=24, unique=True)
+    before = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "personalization_triggerscancursor"
+
+    def __str__(self) -> str:
+        return f"{self.kind} scan cursor at {self.before or 'the newest'}"

@@ -1,7 +1,11 @@
 """Find shoppers who should get a trigger now, and fire each occasion once.
 
 Bounded: each kind looks at customers active in the last `lookback_days` (win-back: who
-ordered in the last year), at most `limit` per kind, newest first. Each candidate's
+ordered in the last year), at most `limit` per kind, most recently active first. A cursor
+per kind (`TriggerScanCursor`, a timestamp, no shopper id) remembers where a run stopped:
+the next run goes on from the customer after it, and a run that reaches the end starts
+the next pass from the newest again, so with N candidates every one is looked at within
+ceil(N / limit) runs (the old first-`limit`-ids query rescanned the same customers). Each candidate's
 profile is folded fresh from stored events and tested with the same rules segments use.
 
 A trigger fires only for a signed-in customer (someone a store can write to) whose
@@ -32,7 +36,7 @@ from personalization_plugin.privacy.preferences import message_allowed
 from personalization_plugin.profiles.profile import Profile, build_from_db
 from personalization_plugin.segments.context import EvalContext
 from personalization_plugin.segments.rules import compile_tree
-from personalization_plugin.triggers.models import TriggerFiring
+from personalization_plugin.triggers.models import TriggerFiring, TriggerScanCursor
 from personalization_plugin.triggers.webhooks import deliver
 
 logger = logging.getLogger("personalization_plugin.triggers")
@@ -73,17 +77,35 @@ class ScanReport:
 
 
 def _candidates(kind: str, now: datetime, lookback_days: int, limit: int) -> list[str]:
+    """The next `limit` candidates of this kind after the kind's cursor, newest first.
+
+    Customers are ordered by their latest event of the kind; the cursor is the latest
+    event time of the last customer taken. Customers tied on that exact time are all
+    taken together (a batch may exceed `limit` by the ties), so none is skipped."""
+    from django.db.models import Max
+
     from personalization_plugin.models import Event
 
     since = now - timedelta(days=365 if kind == "win_back" else lookback_days)
     types = {"abandoned_cart": "cart_add", "browse_abandonment": "view", "win_back": "purchase"}
-    rows = (
+    active = (
         Event.objects.filter(type=types[kind], occurred_at__gte=since, occurred_at__lte=now)
         .exclude(customer_id="")
         .values("customer_id")
-        .order_by("customer_id")
-        .distinct()[:limit]
+        .annotate(last=Max("occurred_at"))
     )
+    cursor = TriggerScanCursor.objects.filter(kind=kind).first()
+    page = active
+    if cursor is not None and cursor.before is not None:
+        page = active.filter(last__lt=cursor.before)
+    rows = list(page.order_by("-last", "customer_id")[: max(limit, 1)])
+    if len(rows) < limit:  # the end of this pass: the next run starts from the newest
+        before = None
+    else:
+        before = rows[-1]["last"]
+        taken = {r["customer_id"] for r in rows}
+        rows += [r for r in page.filter(last=before) if r["customer_id"] not in taken]
+    TriggerScanCursor.objects.update_or_create(kind=kind, defaults={"before": before})
     return [r["customer_id"] for r in rows]
 
 
@@ -257,6 +279,7 @@ def _send_webhook(firing: TriggerFiring, report: ScanReport) -> None:
             retries=int(plugin_settings.TRIGGER_WEBHOOK_RETRIES),
             backoff=float(plugin_settings.TRIGGER_WEBHOOK_BACKOFF_SECONDS),
             timeout=float(plugin_settings.TRIGGER_WEBHOOK_TIMEOUT),
+            max_delay=float(plugin_settings.TRIGGER_WEBHOOK_MAX_DELAY_SECONDS),
         )
     except WebhookNotConfigured as exc:
         logger.error("%s", exc)

@@ -5,8 +5,10 @@ The body is JSON; headers carry:
     X-Personalization-Signature   "sha256=" + hex HMAC-SHA256(secret, timestamp + "." + body)
     Idempotency-Key               the firing's key: a receiver drops repeats
 A receiver checks the signature with `verify_signature`. Connection errors, timeouts,
-429 and 5xx are retried with exponential backoff (backoff, 2x backoff, 4x ...); other
-4xx answers are final. Errors and logs name the host only, never the URL's path or query
+429 and 5xx are retried with exponential backoff (backoff, 2x backoff, 4x ...) with
+jitter (each wait drawn between half and all of its step, so many senders that failed
+together do not retry in lockstep); a `Retry-After` answer (seconds or an HTTP date) is
+honoured as the least wait, capped at `max_delay`. Other 4xx answers are final. Errors and logs name the host only, never the URL's path or query
 (which may carry tokens) and never the secret.
 """
 
@@ -16,11 +18,13 @@ import hashlib
 import hmac
 import json
 import logging
+import random
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -69,6 +73,24 @@ def _host(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or '?'}{f':{parts.port}' if parts.port else ''}"
 
 
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """The wait a `Retry-After` header asks for, in seconds (None when absent or unreadable).
+
+    RFC 9110 allows delay-seconds or an HTTP date; a date in the past means "now"."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
 def deliver(
     url: str,
     secret: str,
@@ -79,6 +101,8 @@ def deliver(
     backoff: float = 1.0,
     timeout: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+    max_delay: float = 300.0,
 ) -> Delivery:
     """POST `payload` signed; retry transient failures up to `retries` more times."""
     if not secret:
@@ -88,6 +112,7 @@ def deliver(
         )
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     error, status = "", None
+    asked: float | None = None
     for attempt in range(1, retries + 2):
         timestamp = str(int(time.time()))
         request = urllib.request.Request(
@@ -109,13 +134,19 @@ def deliver(
         except urllib.error.HTTPError as exc:
             status = exc.code
             error = f"{_host(url)} answered HTTP {exc.code}"
+            asked = retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)
             if exc.code < 500 and exc.code != 429:
                 break
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             error = f"{_host(url)} unreachable ({type(reason).__name__})"
+            asked = None
         if attempt <= retries:
-            delay = backoff * 2 ** (attempt - 1)
+            step = backoff * 2 ** (attempt - 1)
+            delay = step * (0.5 + 0.5 * jitter())
+            if asked is not None:
+                delay = max(delay, asked)
+            delay = min(delay, max_delay)
             logger.warning(
                 "Webhook attempt %d failed: %s; retrying in %.1fs.", attempt, error, delay
             )

@@ -20,20 +20,26 @@ class Endpoint:
     url: str
     statuses: list[int] = field(default_factory=list)  # answered in turn; then 200
     received: list[Received] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)  # sent with the statuses
 
 
 @contextmanager
 def endpoint(
-    statuses: list[int] | None = None, path: str = "/hook?token=abc"
+    statuses: list[int] | None = None,
+    path: str = "/hook?token=abc",
+    headers: list[dict[str, str]] | None = None,
 ) -> Iterator[Endpoint]:
-    state = Endpoint(url="", statuses=list(statuses or []))
+    state = Endpoint(url="", statuses=list(statuses or []), headers=list(headers or []))
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length", "0"))
             state.received.append(Received(dict(self.headers.items()), self.rfile.read(length)))
             status = state.statuses.pop(0) if state.statuses else 200
+            extra = state.headers.pop(0) if state.headers else {}
             self.send_response(status)
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

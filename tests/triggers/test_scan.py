@@ -181,3 +181,21 @@ def test_command_reports_counts(capsys):
     call_command("personalization_triggers", "--kind", "abandoned_cart", "--limit", "10")
     out = capsys.readouterr().out
     assert "fired" in out and "Fired 1 trigger(s)." in out
+
+
+def test_the_cursor_reaches_every_candidate_across_runs():
+    """35 abandoned carts, 10 per run: four runs look at all 35, none twice in a pass."""
+    (pid,) = products(1)
+    for n in range(35):
+        event(
+            "cart_add",
+            customer=str(100 + n),
+            product_id=pid,
+            at=timezone.now() - timedelta(hours=2, minutes=n),
+        )
+    seen: list[int] = []
+    for _ in range(4):
+        seen.append(scan(kinds=["abandoned_cart"], limit=10).candidates)
+    assert seen == [10, 10, 10, 5]
+    assert TriggerFiring.objects.filter(kind="abandoned_cart").count() == 35
+    assert scan(kinds=["abandoned_cart"], limit=10).already_fired == 10  # a new pass

@@ -51,7 +51,14 @@ def test_failing_endpoint_is_retried_with_exponential_backoff_until_it_succeeds(
     waits: list[float] = []
     with endpoint([503, 500]) as hook:
         result = deliver(
-            hook.url, SECRET, PAYLOAD, "key-2", retries=4, backoff=0.01, sleep=waits.append
+            hook.url,
+            SECRET,
+            PAYLOAD,
+            "key-2",
+            retries=4,
+            backoff=0.01,
+            sleep=waits.append,
+            jitter=lambda: 1.0,
         )
     assert result.ok and result.attempts == 3
     assert waits == [0.01, 0.02]
@@ -101,3 +108,33 @@ def test_secret_and_url_tokens_never_appear_in_logs_or_errors(caplog):
 def test_a_url_without_a_secret_is_refused():
     with pytest.raises(WebhookNotConfigured, match="TRIGGER_WEBHOOK_SECRET"):
         deliver("http://127.0.0.1:9/", "", PAYLOAD, "k")
+
+
+def test_waits_are_jittered_between_half_and_all_of_each_step():
+    waits: list[float] = []
+    with endpoint([503] * 6) as hook:
+        deliver(hook.url, SECRET, PAYLOAD, "k", retries=5, backoff=1.0, sleep=waits.append)
+    steps = [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert all(step / 2 <= wait <= step for wait, step in zip(waits, steps, strict=True))
+    assert len(set(waits)) > 1  # random draws, not the bare steps
+
+
+def test_retry_after_is_honoured_as_the_least_wait_and_capped():
+    waits: list[float] = []
+    with endpoint([503, 429, 503], headers=[{"Retry-After": "7"}, {"Retry-After": "900"}, {}]) as h:
+        result = deliver(
+            h.url, SECRET, PAYLOAD, "k", retries=4, backoff=0.01, sleep=waits.append, max_delay=60
+        )
+    assert result.ok and result.attempts == 4 and len(h.received) == 4
+    assert waits[0] == 7.0 and waits[1] == 60.0 and waits[2] < 1.0
+
+
+def test_retry_after_as_an_http_date_and_garbage():
+    from email.utils import formatdate
+
+    from personalization_plugin.triggers.webhooks import retry_after_seconds
+
+    now = time.time()
+    assert 29 <= retry_after_seconds(formatdate(now + 30, usegmt=True), now=now) <= 31
+    assert retry_after_seconds(formatdate(now - 30, usegmt=True), now=now) == 0.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
