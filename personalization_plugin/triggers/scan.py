@@ -1,12 +1,12 @@
 """Find shoppers who should get a trigger now, and fire each occasion once.
 
 Bounded: each kind looks at customers active in the last `lookback_days` (win-back: who
-ordered in the last year), at most `limit` per kind, most recently active first. A cursor
-per kind (`TriggerScanCursor`, a timestamp, no shopper id) remembers where a run stopped:
-the next run goes on from the customer after it, and a run that reaches the end starts
-the next pass from the newest again, so with N candidates every one is looked at within
-ceil(N / limit) runs (the old first-`limit`-ids query rescanned the same customers). Each candidate's
-profile is folded fresh from stored events and tested with the same rules segments use.
+ordered in the last year), at most `limit` per kind, most recently active first. A
+cursor per kind (`TriggerScanCursor`, a timestamp, no shopper id) remembers where a run
+stopped: the next run goes on from the customer after it, and a run that reaches the end
+starts the next pass from the newest again, so with N candidates every one is looked at
+within ceil(N / limit) runs (the old first-`limit`-ids query rescanned the same
+customers). Each candidate's profile is folded fresh from stored events and tested with the same rules segments use.
 
 A trigger fires only for a signed-in customer (someone a store can write to) whose
 stored choice allows personalization: opted-out shoppers, and under CONSENT_MODE
@@ -98,7 +98,7 @@ def _candidates(kind: str, now: datetime, lookback_days: int, limit: int) -> lis
     page = active
     if cursor is not None and cursor.before is not None:
         page = active.filter(last__lt=cursor.before)
-    rows = list(page.order_by("-last", "customer_id")[: max(limit, 1)])
+    rows = list(page.order_by("-last", "customer_id")[:limit])
     if len(rows) < limit:  # the end of this pass: the next run starts from the newest
         before = None
     else:
@@ -307,7 +307,9 @@ def scan(
     limit: int = 500,
     dry_run: bool = False,
 ) -> ScanReport:
-    """Find and fire due triggers. Raises ValueError for an unknown kind."""
+    """Find and fire due triggers. Raises ValueError for an unknown kind or a limit below 1."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1 (got {limit}).")
     now = now or timezone.now()
     report = ScanReport()
     for kind in kinds:

@@ -8,8 +8,9 @@ A receiver checks the signature with `verify_signature`. Connection errors, time
 429 and 5xx are retried with exponential backoff (backoff, 2x backoff, 4x ...) with
 jitter (each wait drawn between half and all of its step, so many senders that failed
 together do not retry in lockstep); a `Retry-After` answer (seconds or an HTTP date) is
-honoured as the least wait, capped at `max_delay`. Other 4xx answers are final. Errors and logs name the host only, never the URL's path or query
-(which may carry tokens) and never the secret.
+honoured as the least wait, capped at `max_delay`. Other 4xx answers are final. Errors
+and logs name the host only, never the URL's path or query (which may carry tokens) and
+never the secret.
 """
 
 from __future__ import annotations

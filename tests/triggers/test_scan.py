@@ -199,3 +199,11 @@ def test_the_cursor_reaches_every_candidate_across_runs():
     assert seen == [10, 10, 10, 5]
     assert TriggerFiring.objects.filter(kind="abandoned_cart").count() == 35
     assert scan(kinds=["abandoned_cart"], limit=10).already_fired == 10  # a new pass
+
+
+def test_a_limit_below_one_is_refused_before_the_cursor_moves():
+    from personalization_plugin.triggers.models import TriggerScanCursor
+
+    with pytest.raises(ValueError, match="limit must be at least 1"):
+        scan(kinds=["abandoned_cart"], limit=0)
+    assert not TriggerScanCursor.objects.exists()
