@@ -31,7 +31,7 @@ from personalization_plugin.experiments.metrics import store_currency
 from personalization_plugin.experiments.models import Experiment
 from personalization_plugin.models import ModelVersion, TrainingRun
 from personalization_plugin.reports import dashboard as reports
-from personalization_plugin.reports import store_figures
+from personalization_plugin.reports import readiness, store_figures
 
 TRAINING_PROGRESS = "personalization_plugin/admin/training_progress.html"
 logger = logging.getLogger("personalization_plugin.admin")
@@ -124,6 +124,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "segment_chart": segment_chart,
         "consent_chart": consent_chart,
         "placements": placements,
+        "readiness": readiness.placements(),
         "health": health,
         "consent": consent,
         "total_revenue": charts.money(total_revenue, currency),
