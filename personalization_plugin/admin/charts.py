@@ -191,7 +191,10 @@ def bar_chart(
 
 
 def percent(value: float) -> str:
-    return f"{value * 100:.1f}%"
+    """A share as a percentage with one decimal, in the active language ("12.5%", "12,5%")."""
+    from django.utils.formats import number_format
+
+    return number_format(round(value * 100, 1), 1) + "%"
 
 
 def money(value: float, currency: str = "") -> str:

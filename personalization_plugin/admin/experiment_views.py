@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
 from personalization_plugin.admin import charts
+from personalization_plugin.admin.model_report import integer
 from personalization_plugin.core.permissions import (
     CHANGE_EXPERIMENTS,
     VIEW_EXPERIMENTS,
@@ -117,7 +118,7 @@ def decision_text(result: ExperimentResult) -> str:
             "Not enough data yet: %(people)s of %(planned)s visitors. The result is shown "
             "once %(planned)s people have seen the placement; looking earlier and stopping "
             "at a good day would make chance look like a win."
-        ) % {"people": f"{result.people:,}", "planned": f"{result.planned_visitors:,}"}
+        ) % {"people": integer(result.people), "planned": integer(result.planned_visitors or 0)}
     interval = ""
     if est.lift_low is not None and est.lift_high is not None:
         interval = gettext(" (95%% interval %(low)s to %(high)s)") % {
@@ -187,7 +188,7 @@ def experiment_results(request: HttpRequest, pk: int) -> HttpResponse:
             if result.planned_visitors
             else None
         ),
-        "planned": f"{result.planned_visitors:,}" if result.planned_visitors else "",
+        "planned": integer(result.planned_visitors) if result.planned_visitors else "",
         "can_change": request.user.has_perm(CHANGE_EXPERIMENTS),
         "winner_choices": [
             (CONTROL, experiment.get_control_strategy_display()),

@@ -49,7 +49,9 @@ class PlacementStats:
 
     @property
     def ctr_percent(self) -> str:
-        return f"{self.ctr * 100:.1f}%"
+        from django.utils.formats import number_format
+
+        return number_format(round(self.ctr * 100, 1), 1) + "%"
 
 
 def ctr_by_placement(
