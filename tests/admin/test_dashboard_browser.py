@@ -51,8 +51,8 @@ def test_dashboard_and_experiment_results_render_with_demo_data(
         page.goto(base + f"/admin/personalization/?days={days}")
         figures = [s.inner_text() for s in page.locator("#sp-headline strong").all()]
         period = rollups.period(days)
-        assert figures[0] == str(reports.data_health(days, period).events)
-        assert figures[1] == str(period.people)
+        assert figures[0] == f"{reports.data_health(days, period).events:,}"
+        assert figures[1] == f"{period.people:,}"
         assert figures[2] == charts.money(period.total_revenue, "EUR")
         assert figures[3] == charts.money(period.attributed_revenue, "EUR")
         assert "not rolled up yet" not in page.content()
