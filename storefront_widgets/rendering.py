@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 
 from storefront_widgets import page_snapshot
@@ -77,9 +78,25 @@ def recommend(params: WidgetParams, request: HttpRequest | None, *, page: str = 
     return agreed(params)
 
 
+def preview_of(request: HttpRequest | None) -> str | None:
+    """The segment an editor previews the page as (`?sp_preview_segment=<slug>`, honoured
+    only for users who may edit), so merchandising rules limited to that segment show on
+    the storefront as its members would see them; None for everyone else."""
+    if request is None:
+        return None
+    from personalization_plugin.segments.engine import preview_segment
+
+    try:
+        return preview_segment(request)
+    except Exception:  # a broken auth backend must not break a storefront widget
+        logger.exception("Segment preview could not be checked; rendering without it.")
+        return None
+
+
 def _ask(params: WidgetParams, request: HttpRequest | None) -> Any:
     from personalization_plugin.serving import recommend as serving_recommend
 
+    preview = preview_of(request)
     return serving_recommend(
         params.placement,
         visitor=get_visitor_for(request),
@@ -89,6 +106,7 @@ def _ask(params: WidgetParams, request: HttpRequest | None) -> Any:
         limit=params.limit,
         exclude=params.exclude or None,
         fallback=params.fallback,
+        segments=[preview] if preview else None,
     )
 
 
@@ -154,19 +172,25 @@ def render_list(params: WidgetParams, recs: Any, request: HttpRequest | None) ->
     return render_to_string(LIST_TEMPLATE, list_context(params, recs), request=request)
 
 
-def render_placeholder(params: WidgetParams) -> str:
+def render_placeholder(params: WidgetParams, preview: str | None = None) -> str:
     """The same markup for every visitor in one language, so the page around it stays
-    cacheable (its heading is translated, so each language has its own)."""
-    return _render_placeholder(params, get_language() or "")
+    cacheable (its heading is translated, so each language has its own). An editor's
+    segment preview is passed on to the partial, as segment blocks pass it on."""
+    return _render_placeholder(params, get_language() or "", preview or "")
 
 
 @lru_cache(maxsize=1024)
-def _render_placeholder(params: WidgetParams, language: str) -> str:
-    """Memoized per parameters and language (a page asks for the same few widgets on
-    every request); the memo is dropped when templates or URLs change (tests, autoreload)."""
+def _render_placeholder(params: WidgetParams, language: str, preview: str) -> str:
+    """Memoized per parameters, language and preview (a page asks for the same few
+    widgets on every request); the memo is dropped when templates or URLs change."""
+    url = params.partial_url()
+    if preview:
+        from personalization_plugin.segments.engine import PREVIEW_PARAM
+
+        url = f"{url}&{urlencode({PREVIEW_PARAM: preview})}"
     return render_to_string(
         PLACEHOLDER_TEMPLATE,
-        {"params": params, "url": params.partial_url(), "heading": params.heading},
+        {"params": params, "url": url, "heading": params.heading},
     )
 
 
@@ -198,7 +222,7 @@ def render_widget(params: WidgetParams, request: HttpRequest | None, *, eager: b
             return placed.marker
         params, recs = placed.params, placed.recs
         if not eager:
-            return render_placeholder(params)
+            return render_placeholder(params, preview_of(request))
         return render_list(params, recs, request)
     except Exception:
         logger.exception("Widget for placement %r failed to render.", params.placement)

@@ -30,7 +30,7 @@ from personalization_plugin.core.exceptions import (
 from personalization_plugin.serving import fragments
 from storefront_widgets import page_snapshot
 from storefront_widgets.params import WidgetParams
-from storefront_widgets.rendering import get_visitor_for, recommend, render_list
+from storefront_widgets.rendering import get_visitor_for, preview_of, recommend, render_list
 
 logger = logging.getLogger("storefront_widgets")
 
@@ -69,7 +69,10 @@ def partial(request: HttpRequest, placement: str) -> HttpResponse:
         return _error(404, str(exc))
     except InvalidWidgetParameter as exc:
         return _error(400, str(exc))
-    fragment, slot = (None, None) if params.above else _cached(request, placement)
+    # A lower widget depends on this page view's lists; an editor's segment preview must
+    # show the rules as they are now: neither is answered from, or kept in, the cache.
+    fresh = bool(params.above) or preview_of(request) is not None
+    fragment, slot = (None, None) if fresh else _cached(request, placement)
     if fragment is not None:
         listed, _, fragment = fragment.rpartition(LIST_END)
         if page and listed:

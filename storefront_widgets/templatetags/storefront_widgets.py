@@ -42,6 +42,7 @@ from storefront_widgets.rendering import (
     EmptyRecommendations,
     fetch,
     place,
+    preview_of,
     render_placeholder,
     render_widget,
 )
@@ -222,7 +223,8 @@ class StorefrontPageNode(template.Node):
         with context.push():
             first = self.nodelist.render(context)  # lazy widgets leave markers
         if not page.had_eager:
-            return page.fill_markers(first, render_placeholder)
+            preview = preview_of(request)  # an editor's segment preview reaches the partials
+            return page.fill_markers(first, lambda params: render_placeholder(params, preview))
         page.replan(lambda p: fetch(p, request))  # eager lists are inline: render again
         return self.nodelist.render(context)
 
