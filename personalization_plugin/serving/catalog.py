@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from personalization_plugin.adapters import ProductInfo, get_adapter
@@ -57,8 +58,14 @@ def _fetch_category_names(ids: list[str]) -> dict[str, str]:
 
 
 CATEGORY_INDEX_TTL = 300.0
-_category_index: dict[str, Any] = {"built": float("-inf"), "ids": {}, "newest": []}
+_category_index: dict[str, Any] = {"built": float("-inf"), "ids": {}, "newest": [], "newest_in": {}}
 _index_lock = threading.Lock()
+# The first products of the adapter's catalog order, for the uncategorised fallback: a
+# store with no model and no events answers every such request from here instead of
+# reading the catalog again. Bounded, so a big catalog costs one small read per minute.
+HEAD_SIZE = 1_000
+HEAD_TTL = 60.0
+_head: dict[str, Any] = {"built": float("-inf"), "ids": [], "complete": False}
 
 
 def catalog_order(
@@ -70,16 +77,22 @@ def catalog_order(
 ) -> list[ProductInfo]:
     """The last fallback: available products in the adapter's own catalog order.
 
-    Without a category the catalog is read batch by batch and the scan stops as soon as
-    `n` products pass `accept`, so an empty store with a big catalog answers after one
-    or two batches. With a category, products are looked up through a per-process
-    index of the catalog by category (one full read every CATEGORY_INDEX_TTL seconds),
-    so a category whose products are all sold out does not cost a full scan per request.
+    Without a category, the first HEAD_SIZE products of the catalog are kept per process
+    for HEAD_TTL seconds and each request walks them through the product cache (a sold-out
+    product leaves within PRODUCT_TTL); only when exclusions and `accept` leave fewer than
+    `n` of them is the catalog read again, batch by batch, stopping as soon as `n` pass.
+    With a category, products are looked up through a per-process index of the catalog by
+    category (one full read every CATEGORY_INDEX_TTL seconds), so a category whose
+    products are all sold out does not cost a full scan per request.
     """
     if category_id is not None:
-        ids = [pid for pid in _category_ids(category_id) if pid not in exclude]
+        ids = (pid for pid in _category_ids(category_id) if pid not in exclude)
         return _first_accepted(ids, n, accept)
-    chosen: list[ProductInfo] = []
+    head, complete = _catalog_head()
+    chosen = _first_accepted((pid for pid in head if pid not in exclude), n, accept)
+    if len(chosen) >= n or complete:
+        return chosen
+    chosen = []
     for batch in get_adapter().iter_products(batch_size=max(100, 4 * n)):
         for info in batch:
             if not info.available or info.id in exclude:
@@ -93,14 +106,37 @@ def catalog_order(
     return chosen
 
 
+def _catalog_head() -> tuple[list[str], bool]:
+    """The ids of the catalog's first HEAD_SIZE products, and whether that is all of it.
+    The list is replaced, never changed, so callers may walk it outside the lock."""
+    with _index_lock:
+        if time.monotonic() - _head["built"] <= HEAD_TTL:
+            return _head["ids"], _head["complete"]
+    ids: list[str] = []
+    complete = True
+    for batch in get_adapter().iter_products(batch_size=HEAD_SIZE):  # usually one query
+        for info in batch[: HEAD_SIZE - len(ids)]:
+            _products.set(info.id, info)
+            ids.append(info.id)
+        if len(ids) >= HEAD_SIZE:
+            complete = False
+            break
+    with _index_lock:
+        _head.update(built=time.monotonic(), ids=ids, complete=complete)
+    return ids, complete
+
+
 def _first_accepted(
-    ids: Sequence[str], n: int, accept: Callable[[ProductInfo], bool] | None
+    ids: Iterable[str], n: int, accept: Callable[[ProductInfo], bool] | None
 ) -> list[ProductInfo]:
+    """The first `n` available products of `ids` that pass `accept`, looked up in chunks
+    through the product cache; `ids` is consumed lazily, never copied whole."""
     chosen: list[ProductInfo] = []
     step = max(32, 4 * n)
-    for start in range(0, len(ids), step):
-        found = get_products(ids[start : start + step])
-        for pid in ids[start : start + step]:
+    remaining: Iterator[str] = iter(ids)
+    while chunk := list(islice(remaining, step)):
+        found = get_products(chunk)
+        for pid in chunk:
             info = found.get(pid)
             if info is None or not info.available or (accept is not None and not accept(info)):
                 continue
@@ -111,26 +147,33 @@ def _first_accepted(
 
 
 def _category_ids(category_id: str) -> list[str]:
-    """Ids of the products in a category, in catalog order (as of the last full read)."""
+    """Ids of the products in a category, in catalog order (as of the last full read);
+    the index's own list, replaced on rebuild and never changed, so it is not copied."""
     with _index_lock:
         if time.monotonic() - _category_index["built"] > CATEGORY_INDEX_TTL:
             _build_index()
-        return list(_category_index["ids"].get(category_id, ()))
+        ids: list[str] = _category_index["ids"].get(category_id, [])
+        return ids
 
 
 def _build_index() -> None:
     """One full catalog read: ids by category, and every published id newest first."""
     index: dict[str, list[str]] = {}
-    dated: list[tuple[float, int, str]] = []
+    dated: list[tuple[float, int, str, tuple[str, ...]]] = []
     for batch in get_adapter().iter_products(batch_size=1000):
         for info in batch:
             if info.published:
                 for cid in info.category_ids:
                     index.setdefault(cid, []).append(info.id)
                 stamp = info.created_at.timestamp() if info.created_at else float("-inf")
-                dated.append((-stamp, len(dated), info.id))
-    newest = [pid for _, _, pid in sorted(dated)]
-    _category_index.update(built=time.monotonic(), ids=index, newest=newest)
+                dated.append((-stamp, len(dated), info.id, tuple(info.category_ids)))
+    dated.sort()
+    newest = [pid for _, _, pid, _ in dated]
+    newest_in: dict[str, list[str]] = {}
+    for _, _, pid, categories in dated:
+        for cid in categories:
+            newest_in.setdefault(cid, []).append(pid)
+    _category_index.update(built=time.monotonic(), ids=index, newest=newest, newest_in=newest_in)
 
 
 def newest(
@@ -145,15 +188,18 @@ def newest(
     with _index_lock:
         if time.monotonic() - _category_index["built"] > CATEGORY_INDEX_TTL:
             _build_index()
-        ordered = list(_category_index["newest"])
-        in_category = set(_category_index["ids"].get(category_id, ())) if category_id else None
-    ids = [
-        pid for pid in ordered if pid not in exclude and (in_category is None or pid in in_category)
-    ]
+        # The index's own lists (replaced on rebuild, never changed): walked, not copied.
+        ordered: list[str] = (
+            _category_index["newest_in"].get(category_id, [])
+            if category_id
+            else _category_index["newest"]
+        )
+    ids = (pid for pid in ordered if pid not in exclude)
     return _first_accepted(ids, n, accept)
 
 
 def clear() -> None:
     _products.clear()
-    _category_index.update(built=float("-inf"), ids={}, newest=[])
+    _category_index.update(built=float("-inf"), ids={}, newest=[], newest_in={})
+    _head.update(built=float("-inf"), ids=[], complete=False)
     _category_names.clear()

@@ -319,13 +319,47 @@ def test_a_sold_out_category_does_not_rescan_the_catalog_per_request(catalog, no
 
 
 @pytest.mark.django_db
-def test_empty_store_fallback_reads_only_the_first_catalog_batch(catalog, no_model):
+def test_empty_store_fallback_reads_the_catalog_once_not_per_request(catalog, no_model):
     from .adapter import TestAdapter
 
     catalog.fill(2000)
     result = recommend("trending", limit=8)
     assert ids(result) == [str(k) for k in range(1, 9)]
-    assert TestAdapter.batches == 1
+    clear_caches_but_the_catalog()
+    assert ids(recommend("trending", limit=8, exclude=["1", "2"])) == [str(k) for k in range(3, 11)]
+    assert (TestAdapter.scans, TestAdapter.batches) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_product_sold_out_after_the_first_request_leaves_the_fallback(catalog, no_model):
+    from personalization_plugin.serving import catalog as serving_catalog
+
+    catalog.fill(20)
+    assert "1" in ids(recommend("trending", limit=8))
+    catalog.add(product("1", in_stock=False))
+    serving_catalog._products.clear()  # PRODUCT_TTL has passed
+    clear_caches_but_the_catalog()
+    listed = ids(recommend("trending", limit=8))
+    assert "1" not in listed and len(listed) == 8
+
+
+@pytest.mark.django_db
+def test_the_fallback_reads_past_the_catalog_head_when_the_head_runs_out(catalog, no_model):
+    from personalization_plugin.serving import catalog as serving_catalog
+
+    catalog.fill(serving_catalog.HEAD_SIZE + 5)
+    head = [str(k) for k in range(1, serving_catalog.HEAD_SIZE + 1)]
+    found = serving_catalog.catalog_order(3, exclude=set(head))
+    assert [p.id for p in found] == [str(serving_catalog.HEAD_SIZE + k) for k in (1, 2, 3)]
+
+
+def clear_caches_but_the_catalog() -> None:
+    """Serving's list caches, not the catalog facts: the next request reaches the fallback."""
+    from personalization_plugin.serving import cache, fallbacks, placements
+
+    cache.clear()
+    fallbacks.clear()
+    placements.clear()
 
 
 @pytest.mark.django_db
