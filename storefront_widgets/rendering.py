@@ -58,24 +58,32 @@ def recommend(params: WidgetParams, request: HttpRequest | None, *, page: str = 
     the same page. With the page view's id (`page_snapshot.page_id`) every list is the
     one agreed for that page view, so parallel partials exclude exactly what the page
     shows. Raises whatever serving raises (UnknownPlacement, UnknownProduct...)."""
+    params = settle_above(params, request, page=page)
     if not page:
-        if params.above:
-            params = replace(params, exclude=above_exclusions(params, lambda p: fetch(p, request)))
         return _ask(params, request)
+    return page_snapshot.agreed(page, params, lambda: _ask(params, request))
 
-    def agreed(p: WidgetParams) -> Any:
-        return page_snapshot.agreed(page, p, lambda: _ask(p, request))
+
+def settle_above(params: WidgetParams, request: HttpRequest | None, *, page: str = "") -> Any:
+    """The widget with the lists of the widgets above it folded into its exclusions
+    (and `above` emptied): what its own list depends on, so a lower partial can be
+    cached under it. With a page view id the lists above are the page's agreed ones.
+    Never raises: a list above that cannot be fetched excludes nothing (logged)."""
+    if not params.above:
+        return params
+    if not page:
+        return replace(
+            params, exclude=above_exclusions(params, lambda p: fetch(p, request)), above=()
+        )
 
     def agreed_or_empty(p: WidgetParams) -> Any:
         try:
-            return agreed(p)
+            return page_snapshot.agreed(page, p, lambda: _ask(p, request))
         except Exception:
             logger.exception("Widget %r above this one could not be fetched.", p.placement)
             return EmptyRecommendations(placement=p.placement)
 
-    if params.above:
-        params = replace(params, exclude=above_exclusions(params, agreed_or_empty), above=())
-    return agreed(params)
+    return replace(params, exclude=above_exclusions(params, agreed_or_empty), above=())
 
 
 def preview_of(request: HttpRequest | None) -> str | None:

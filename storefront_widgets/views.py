@@ -30,7 +30,13 @@ from personalization_plugin.core.exceptions import (
 from personalization_plugin.serving import fragments
 from storefront_widgets import page_snapshot
 from storefront_widgets.params import WidgetParams
-from storefront_widgets.rendering import get_visitor_for, preview_of, recommend, render_list
+from storefront_widgets.rendering import (
+    get_visitor_for,
+    preview_of,
+    recommend,
+    render_list,
+    settle_above,
+)
 
 logger = logging.getLogger("storefront_widgets")
 
@@ -56,9 +62,9 @@ def partial(request: HttpRequest, placement: str) -> HttpResponse:
     or a minimal standalone page for a browser without JavaScript following the
     placeholder's <noscript> link.
 
-    A rendered fragment is reused (`serving.fragments`) only for a widget with nothing
-    `above` it: a lower widget's fragment depends on the lists above it in *this* page
-    view, which a cache cannot know. With a page view id the reused list is claimed as
+    A rendered fragment is reused (`serving.fragments`), keyed by the shopper's state and
+    what was asked; for a lower widget, by the exclusions the lists above it make in
+    *this* page view (settled first). With a page view id the reused list is claimed as
     the page's agreed one (`page_snapshot.claim`); when another partial of the page
     agreed a different one first, that one is rendered instead, so the page never
     repeats a product."""
@@ -69,10 +75,18 @@ def partial(request: HttpRequest, placement: str) -> HttpResponse:
         return _error(404, str(exc))
     except InvalidWidgetParameter as exc:
         return _error(400, str(exc))
-    # A lower widget depends on this page view's lists; an editor's segment preview must
-    # show the rules as they are now: neither is answered from, or kept in, the cache.
-    fresh = bool(params.above) or preview_of(request) is not None
-    fragment, slot = (None, None) if fresh else _cached(request, placement)
+    # An editor's segment preview must show the rules as they are now: it is neither
+    # answered from, nor kept in, the cache. A lower widget depends on the lists above
+    # it in this page view: they are settled first and its fragment is cached under the
+    # exclusions they make, so the same page state is answered from the cache.
+    fragment, slot = None, None
+    if preview_of(request) is None:
+        query = list(request.GET.lists())
+        if params.above:
+            params = settle_above(params, request, page=page)
+            query = [(k, v) for k, v in query if k not in ("above", "exclude")]
+            query.append(("exclude", [",".join(params.exclude)]))
+        fragment, slot = _cached(request, placement, query)
     if fragment is not None:
         listed, _, fragment = fragment.rpartition(LIST_END)
         if page and listed:
@@ -102,7 +116,9 @@ def partial(request: HttpRequest, placement: str) -> HttpResponse:
     return _respond(request, params, fragment)
 
 
-def _cached(request: HttpRequest, placement: str) -> tuple[str | None, fragments.Slot | None]:
+def _cached(
+    request: HttpRequest, placement: str, query: list[tuple[str, list[str]]]
+) -> tuple[str | None, fragments.Slot | None]:
     """The partial's cached fragment (or None) and where to keep it once rendered.
 
     The visitor is built here, lazily, from the cookie alone for an anonymous shopper
@@ -110,9 +126,7 @@ def _cached(request: HttpRequest, placement: str) -> tuple[str | None, fragments
     try:
         visitor = get_visitor_for(request)
         subject = visitor.subject if visitor is not None and visitor.can_personalize else None
-        digest = fragments.request_digest(
-            placement, list(request.GET.lists()), get_language() or ""
-        )
+        digest = fragments.request_digest(placement, query, get_language() or "")
         return fragments.lookup(subject, digest)
     except Exception:
         logger.exception("Widget fragment lookup for %r failed; rendering it.", placement)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from personalization_plugin.core import request_scope
 from personalization_plugin.tracking.realtime import RealtimeStore, get_realtime
 
 logger = logging.getLogger("personalization_plugin.serving")
@@ -35,19 +36,36 @@ def _read(what: str, read: Callable[[RealtimeStore], list[T]]) -> list[T]:
         return []
 
 
+def _memo(key: tuple[str, ...], read: Callable[[], list[str]]) -> list[str]:
+    """A shopper's real-time state, read once per request (`core.request_scope`): a
+    partial's own list and the lists above it ask the same questions. Any write to the
+    real-time store during the request drops the memo. A copy, so callers may change it."""
+    return list(request_scope.memo(("realtime", *key), read))
+
+
 def recent_items(subject: str, n: int = RECENT_ITEMS) -> list[str]:
     """The shopper's recent items (views, cart adds, purchases), newest first."""
-    return [str(p) for p in _read("recent_items", lambda s: s.recent_items(subject, n=n))]
+    return _memo(
+        ("recent_items", subject, str(n)),
+        lambda: [str(p) for p in _read("recent_items", lambda s: s.recent_items(subject, n=n))],
+    )
 
 
 def recently_viewed(subject: str, n: int) -> list[str]:
     """The shopper's recently viewed products, newest first."""
-    return [str(p) for p in _read("recently_viewed", lambda s: s.recently_viewed(subject, n=n))]
+    return _memo(
+        ("recently_viewed", subject, str(n)),
+        lambda: [
+            str(p) for p in _read("recently_viewed", lambda s: s.recently_viewed(subject, n=n))
+        ],
+    )
 
 
 def cart(subject: str) -> list[str]:
     """The products in the shopper's cart as the real-time store saw them."""
-    return [str(p) for p in _read("cart", lambda s: s.cart(subject))]
+    return _memo(
+        ("cart", subject), lambda: [str(p) for p in _read("cart", lambda s: s.cart(subject))]
+    )
 
 
 def trending(n: int, category_id: str | None = None) -> list[tuple[str, float]]:

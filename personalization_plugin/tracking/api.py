@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from redis.exceptions import NoScriptError
 
 from personalization_plugin.consent import stored_consent
+from personalization_plugin.core import request_scope
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.events import PRODUCT_EVENTS, EventType, TrackedEvent, build_event
@@ -178,6 +179,7 @@ class _Batch:
             return
         items, pipe = self.items, self.pipe
         self.items, self.pipe = [], None
+        request_scope.forget()  # the request's later reads see what this batch wrote
         try:
             if is_down(backend.url):
                 raise ConnectionError("Redis is marked down")
@@ -245,6 +247,7 @@ def _submit_to_redis(
         try:
             args = realtime.script_args(event, categories, backend.stream, event.to_json())
             _run_state_script(backend.client, args)
+            request_scope.forget()  # the request's later reads see the new state
             mark_up(backend.url)
             return
         except REDIS_ERRORS as exc:

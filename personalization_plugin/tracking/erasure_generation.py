@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from personalization_plugin.core import request_scope
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.redis import REDIS_ERRORS, get_redis, is_down, key, mark_down
 
@@ -31,7 +32,12 @@ NAME = "erasure_generation"
 
 def current() -> str:
     """The generation now (cheap; never raises: an unreadable source reads as "?",
-    which empties the caches rather than trusting them)."""
+    which empties the caches rather than trusting them). Read once per request
+    (`core.request_scope`): a partial's several lists do not each ask Redis."""
+    return request_scope.memo(NAME, _read)
+
+
+def _read() -> str:
     url = plugin_settings.REDIS_URL
     if url and not is_down(url):
         try:
@@ -76,6 +82,7 @@ def advance(digests: list[str]) -> None:
     Raises REDIS_ERRORS when Redis is configured and unreachable."""
     from personalization_plugin.models import ErasedShopper
 
+    request_scope.forget()  # this request reads everything afresh from here on
     ErasedShopper.objects.filter(digest__in=digests).update(erased_at=timezone.now())
     _move_file()
     if plugin_settings.REDIS_URL:

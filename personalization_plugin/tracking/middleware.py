@@ -29,6 +29,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.functional import SimpleLazyObject, empty
 
+from personalization_plugin.core import request_scope
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.tracking.identity import (
     Visitor,
@@ -59,7 +60,8 @@ class VisitorMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         lazy = attach_visitor(request)
-        response = cast(HttpResponseBase, self.get_response(request))
+        with request_scope.scope():  # shared facts read once per request
+            response = cast(HttpResponseBase, self.get_response(request))
         visitor = cookie_visitor(request, response, lazy)
         if visitor is not None:
             keep_cookie(request, response, visitor)
@@ -67,7 +69,8 @@ class VisitorMiddleware:
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         lazy = attach_visitor(request)
-        response = await cast(Awaitable[HttpResponseBase], self.get_response(request))
+        with request_scope.scope():
+            response = await cast(Awaitable[HttpResponseBase], self.get_response(request))
         visitor = cookie_visitor(request, response, lazy)
         if visitor is not None:
             # Building the visitor may query the session and the database.

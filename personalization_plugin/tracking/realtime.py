@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from personalization_plugin.core import request_scope
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.events import ACTIVITY_EVENTS, EventType, TrackedEvent
@@ -198,6 +199,7 @@ class LocalRealtime(RealtimeStore):
         return entry
 
     def record(self, event: TrackedEvent, category_ids: Iterable[str] = ()) -> None:
+        request_scope.forget()  # this request's later reads see the new state
         kind, pid, ts = event.type, event.product_id, _timestamp(event)
         categories = tuple(category_ids)
         profile = profile_entry(event, categories)
@@ -260,11 +262,13 @@ class LocalRealtime(RealtimeStore):
             return self._trend.top(n, category_id)
 
     def forget(self, subject: str) -> int:
+        request_scope.forget()
         with self._lock:
             removed = 1 if self._subjects.pop(subject, None) is not None else 0
             return removed + self._trend.forget(subject)
 
     def merge(self, source: str, target: str) -> None:
+        request_scope.forget()
         with self._lock:
             src = self._subjects.pop(source, None)
             if src is None:
@@ -280,6 +284,7 @@ class LocalRealtime(RealtimeStore):
 
     def clear(self) -> None:
         """Drop everything (tests and `personalization_erase --all` style maintenance)."""
+        request_scope.forget()
         with self._lock:
             self._subjects.clear()
             self._trend.clear()
@@ -308,6 +313,7 @@ class RedisRealtime(RealtimeStore):
         return result
 
     def record(self, event: TrackedEvent, category_ids: Iterable[str] = ()) -> None:
+        request_scope.forget()
         self._call("record", event, tuple(category_ids))
 
     def _record(self, event: TrackedEvent, category_ids: tuple[str, ...]) -> None:
@@ -317,6 +323,7 @@ class RedisRealtime(RealtimeStore):
 
     def queue(self, pipe: Any, event: TrackedEvent, category_ids: Iterable[str] = ()) -> None:
         """Queue the update for one event onto a pipeline (run by the caller)."""
+        request_scope.forget()
         pipe.eval(STATE_LUA, *self.script_args(event, category_ids))
 
     def script_args(
@@ -414,6 +421,7 @@ class RedisRealtime(RealtimeStore):
         return [(pid.decode(), float(score) * scale) for pid, score in pairs]
 
     def forget(self, subject: str) -> int:
+        request_scope.forget()
         local = self.fallback.forget(subject)
         return local + self._call("forget", subject)
 
@@ -440,6 +448,7 @@ class RedisRealtime(RealtimeStore):
         return int(deleted) + int(ledger)
 
     def merge(self, source: str, target: str) -> None:
+        request_scope.forget()
         self.fallback.merge(source, target)
         self._call("merge", source, target)
 

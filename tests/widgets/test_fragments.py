@@ -229,3 +229,56 @@ def test_concurrent_partials_each_get_the_whole_list(use_redis: redis.Redis, cat
         thread.join()
     assert errors == []
     assert len(results) == 30 and all(r == results[0] for r in results) and len(results[0]) == 2
+
+
+LOWER = "/widgets/p/trending/?limit=4&above=recently_viewed%3Flimit%3D2"
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The placements whose partial was rendered rather than answered from the cache
+    (a spy on the view's real `recommend`)."""
+    from storefront_widgets import views
+
+    seen: list[str] = []
+    real = views.recommend
+
+    def spy(params: Any, request: Any, **kwargs: Any) -> Any:
+        seen.append(params.placement)
+        return real(params, request, **kwargs)
+
+    monkeypatch.setattr(views, "recommend", spy)
+    return seen
+
+
+@pytest.mark.parametrize("backend", ["redis", "embedded"])
+def test_a_lower_widget_is_answered_from_the_cache_while_the_lists_above_stay(
+    backend: str, request: pytest.FixtureRequest, catalog: list, renders: list[str]
+) -> None:
+    if backend == "redis":
+        request.getfixturevalue("use_redis")
+    for product in catalog[:3]:
+        viewed(product)
+    client = shopper_client()
+    first = products_in(client.get(LOWER, **HTMX).content.decode())
+    again = products_in(client.get(LOWER, **HTMX).content.decode())
+    assert first and again == first
+    assert renders == ["trending"]  # the second one came from the cache
+    shown_above = {str(p.pk) for p in catalog[1:3]}  # the two most recently viewed
+    assert not shown_above & set(first)
+
+
+@pytest.mark.parametrize("backend", ["redis", "embedded"])
+def test_a_lower_widget_steps_around_a_list_above_that_changed(
+    backend: str, request: pytest.FixtureRequest, catalog: list, renders: list[str]
+) -> None:
+    if backend == "redis":
+        request.getfixturevalue("use_redis")
+    viewed(catalog[0])
+    client = shopper_client()
+    before = products_in(client.get(LOWER, **HTMX).content.decode())
+    newcomer = next(p for p in catalog if str(p.pk) in before)
+    viewed(newcomer)  # now in recently viewed, above: the lower list must leave it out
+    after = products_in(client.get(LOWER, **HTMX).content.decode())
+    assert str(newcomer.pk) not in after
+    assert renders == ["trending", "trending"]
