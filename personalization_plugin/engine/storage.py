@@ -64,12 +64,14 @@ def artifact_storage() -> Storage:
 
 
 def local_root() -> Path | None:
-    """The storage's directory when it is a local disk (artifacts are used in place),
-    None for a shared object store."""
-    try:
-        return Path(artifact_storage().path(""))
-    except NotImplementedError:
-        return None
+    """The storage's directory when it is a FileSystemStorage (artifacts are written with
+    fsync and renames and read in place there), None for any other storage, which is
+    treated as a shared store (other backends' `path()`, InMemoryStorage's for one,
+    need not name real files)."""
+    backend = artifact_storage()
+    if isinstance(backend, FileSystemStorage):
+        return Path(backend.path(""))
+    return None
 
 
 def is_shared(path: str | Path) -> bool:
@@ -214,6 +216,7 @@ def fetch(path: str | Path) -> Path:
     target = _cache_dir(path)
     if _cached(target, manifest_name):
         return target
+    shutil.rmtree(target, ignore_errors=True)  # incomplete or damaged: replaced below
     body = _read_bytes(f"{version}/{manifest_name}")
     if not manifest_name.startswith(f"manifest-{_digest(body)[:HASH_CHARS]}"):
         raise ArtifactError(
