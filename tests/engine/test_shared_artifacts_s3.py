@@ -1,6 +1,6 @@
 """Shared artifacts on a real S3-protocol server (moto's standalone server) through
 django-storages' S3Storage: node "a" trains, node "b" serves, each with its own local
-cache and no shared disk (tests/engine/test_shared_nodes_processes.py runs them as
+cache and no shared disk (tests/engine/test_shared_artifacts_processes.py runs them as
 separate processes)."""
 
 from __future__ import annotations
