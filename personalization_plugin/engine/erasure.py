@@ -77,7 +77,7 @@ def erase_subjects(subjects: set[str]) -> int:
             if mv is None:
                 continue
             try:
-                count, new_path = _erase_from(mv.path, subjects)
+                count, rewritten = _erase_version(mv, subjects)
             except StorageUnavailable as exc:  # not the artifact's fault: nothing to quarantine
                 raise ErasureIncomplete(
                     f"The model storage did not answer while erasing ({exc}); the shopper's "
@@ -87,14 +87,8 @@ def erase_subjects(subjects: set[str]) -> int:
                 failed.append(mv.version)
                 changed |= _quarantine(mv, str(exc))
                 continue
-            if new_path is not None and new_path != mv.path:
-                ModelVersion.objects.filter(pk=pk).update(path=new_path)
-            if storage.is_shared(new_path or mv.path) and artifact_exists(new_path or mv.path):
-                # Under the lock, so no other erasure moved the row meanwhile; also clears
-                # what a crash after an earlier rewrite left behind.
-                storage.delete_superseded(new_path or mv.path)
         removed += count
-        changed |= new_path is not None
+        changed |= rewritten
     if changed:
         registry.invalidate()
     if failed:
@@ -105,6 +99,22 @@ def erase_subjects(subjects: set[str]) -> int:
             "and run the erasure again."
         )
     return removed
+
+
+def _erase_version(mv: ModelVersion, subjects: set[str]) -> tuple[int, bool]:
+    """(rows of `subjects` removed, whether the artifact was rewritten); under the lock.
+
+    In a shared store the row moves to the rewritten objects, and the objects it no
+    longer names (which still hold the shoppers) are deleted while the lock is held, so
+    no other erasure moves the row meanwhile; this also clears what a crash after an
+    earlier rewrite left behind."""
+    count, new_path = _erase_from(mv.path, subjects)
+    current = new_path or mv.path
+    if current != mv.path:
+        ModelVersion.objects.filter(pk=mv.pk).update(path=current)
+    if storage.is_shared(current) and artifact_exists(current):
+        storage.delete_superseded(current)
+    return count, new_path is not None
 
 
 def _erase_from(path: str, subjects: set[str]) -> tuple[int, str | None]:

@@ -131,3 +131,26 @@ def test_an_unreachable_store_is_retried_and_the_model_kept_meanwhile(
     assert caplog.text.count("cannot be fetched yet") == 1  # logged once, retried each check
     settings.STORAGES = {**settings.STORAGES, "personalization": good}
     assert nodes.serving() == second.version
+
+
+def test_an_erasure_while_the_store_is_down_says_to_run_it_again(
+    planted_db,
+    s3,  # noqa: F811
+    nodes,
+    settings,
+):
+    from personalization_plugin.core.exceptions import ErasureIncomplete
+
+    nodes.on("a")
+    mv = train()
+    good = settings.STORAGES["personalization"]
+    down = {**good, "OPTIONS": {**good["OPTIONS"], "endpoint_url": "http://127.0.0.1:9"}}
+    settings.STORAGES = {**settings.STORAGES, "personalization": down}
+    nodes.on("b")
+    with pytest.raises(ErasureIncomplete, match="Run the erasure again"):
+        erase_subjects({"v:a3"})
+    assert ModelVersion.objects.get(pk=mv.pk).path == mv.path
+    settings.STORAGES = {**settings.STORAGES, "personalization": good}
+    assert erase_subjects({"v:a3"}) == 1
+    assert nodes.on("a").serving() == mv.version
+    assert not registry.get_active_model().knows_subject("v:a3")
