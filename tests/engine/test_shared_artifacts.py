@@ -5,6 +5,8 @@ against a real S3-protocol server and separate processes)."""
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -113,6 +115,9 @@ def test_erasure_on_one_node_reaches_the_artifact_every_node_serves(planted_db, 
     assert registry.get_active_model().knows_subject("v:a1")
     arrays, _ = read_artifact(moved)
     assert "v:a0" not in arrays["subject_ids"].tolist()
+    # Node a's older copy (with the shopper) was replaced by the new one, not kept beside it.
+    kept = [p.name for p in (shared.cache("a") / mv.version).iterdir()]
+    assert kept == [moved.rpartition("/")[2].removesuffix(".json")]
 
 
 def test_erasure_rewrites_older_shared_versions_too(planted_db, shared):
@@ -187,3 +192,23 @@ def test_pruning_deletes_old_versions_objects(planted_db, shared):
     assert registry.prune(keep=1) == 1
     assert objects(first.version) == []
     assert not ModelVersion.objects.filter(pk=first.pk).exists()
+
+
+def test_many_readers_fetching_one_version_at_once_all_get_a_whole_copy(planted_db, shared):
+    shared.on("a")
+    mv = train()
+    shared.on("b")
+    barrier = threading.Barrier(6)
+
+    def read() -> int:
+        barrier.wait()
+        arrays, _ = read_artifact(mv.path)
+        return int(arrays["subject_ids"].size)
+
+    with ThreadPoolExecutor(6) as pool:
+        sizes = list(pool.map(lambda _: read(), range(6)))
+    assert len(set(sizes)) == 1 and sizes[0] > 0
+    version_dir = shared.cache("b") / mv.version
+    assert [p.name for p in version_dir.iterdir()] == [
+        mv.path.rpartition("/")[2].removesuffix(".json")
+    ]
