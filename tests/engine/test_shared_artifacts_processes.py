@@ -1,6 +1,6 @@
 """Two web nodes as two processes (`tests.engine.shared_node`), each with its own
-MODEL_DIR and local cache, sharing only a SQLite database file and a bucket on a real
-S3-protocol server: what one node trains, rolls back or erases, the other serves, within
+MODEL_DIR and local cache, sharing only the database (a SQLite file, and a PostgreSQL
+database created for the test) and a bucket on a real S3-protocol server: what one node trains, rolls back or erases, the other serves, within
 the registry's own check interval (no invalidation across processes)."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,14 +28,15 @@ SWITCH_SECONDS = CHECK_SECONDS + 1.5
 
 
 class Node:
-    def __init__(self, name: str, home: Path, db: Path, bucket: S3) -> None:
+    def __init__(self, name: str, home: Path, db: tuple[str, str], bucket: S3) -> None:
         home.mkdir()
         self.home = home
         self.log: IO[bytes] = (home / "stderr.log").open("wb")
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            "SP_NODE_DB": str(db),
+            "SP_NODE_VENDOR": db[0],
+            "SP_NODE_DB": db[1],
             "SP_NODE_HOME": str(home),
             "SP_NODE_STORAGE": json.dumps(bucket.storage_setting()),
         }
@@ -82,12 +85,40 @@ class Node:
         self.log.close()
 
 
+def _postgres(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        user=os.environ.get("PGUSER", "postgres"),
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(statement)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_db(request, tmp_path) -> Iterator[tuple[str, str]]:
+    if request.param == "sqlite":
+        yield "sqlite", str(tmp_path / "shared.sqlite3")
+        return
+    name = f"sp_nodes_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    _postgres(f"CREATE DATABASE {name}")
+    try:
+        yield "postgres", name
+    finally:
+        _postgres(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture
-def two_nodes(s3, tmp_path):  # noqa: F811
-    db = tmp_path / "shared.sqlite3"
-    a = Node("a", tmp_path / "node-a", db, s3)
-    a("seed")
-    b = Node("b", tmp_path / "node-b", db, s3)
+def two_nodes(s3, tmp_path, shared_db):  # noqa: F811
+    a = Node("a", tmp_path / "node-a", shared_db, s3)
+    try:
+        a("seed")
+        b = Node("b", tmp_path / "node-b", shared_db, s3)
+    except BaseException:
+        a.stop()
+        raise
     yield a, b
     a.stop()
     b.stop()
