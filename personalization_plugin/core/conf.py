@@ -85,6 +85,9 @@ DEFAULTS: dict[str, Any] = {
     "GATE_TOLERANCE": 0.05,
     # Where trained model artifacts are written. None: <BASE_DIR>/var/personalization.
     "MODEL_DIR": None,
+    # Each node's local copies of artifacts read from a shared STORAGES["personalization"]
+    # (object storage). None: <MODEL_DIR>/cache. Unused when artifacts are on local disk.
+    "MODEL_CACHE_DIR": None,
     # Seconds a precomputed top-N list stays cached per visitor.
     "RECOMMENDATION_TTL": 3600,
     # Seconds a widget partial's rendered HTML is reused while nothing it depends on
@@ -240,6 +243,14 @@ class PluginSettings:
             return str(self.MODEL_DIR)
         base = getattr(settings, "BASE_DIR", None) or os.getcwd()
         return os.path.join(str(base), "var", "personalization")
+
+    @property
+    def model_cache_dir(self) -> str:
+        import os
+
+        if self.MODEL_CACHE_DIR:
+            return str(self.MODEL_CACHE_DIR)
+        return os.path.join(self.model_dir, "cache")
 
     def derived(self, name: str, compute: Callable[[], Any]) -> Any:
         """A value computed from settings (not owner overrides), cached until the settings

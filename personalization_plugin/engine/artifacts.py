@@ -1,4 +1,8 @@
-"""Model artifacts on disk: `<MODEL_DIR>/<version>/model.npz` + `manifest.json`.
+"""Model artifacts: `<version>/model.npz` + `manifest.json` in `STORAGES["personalization"]`.
+
+On a local disk (the default: MODEL_DIR) they are read and written in place; in a shared
+object store `engine.storage` uploads them and keeps each node's verified local copy, and
+every function here takes either kind of `ModelVersion.path`.
 
 No pickle: every array is a plain numpy array (strings as fixed-width unicode) loaded
 with `allow_pickle=False`. The manifest records a SHA-256 of the npz, so a truncated or
@@ -23,16 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from personalization_plugin.core.exceptions import ModelNotAvailable
+from personalization_plugin.engine import storage
+from personalization_plugin.engine.storage import ArtifactError, StorageUnavailable
+
+__all__ = ["ArtifactError", "StorageUnavailable"]
 
 FORMAT_VERSION = 1
-ARRAYS_FILE = "model.npz"
-MANIFEST_FILE = "manifest.json"
-QUARANTINE_FILE = "QUARANTINED"
-
-
-class ArtifactError(ModelNotAvailable):
-    """An artifact is missing, corrupt, or from an incompatible format version."""
+ARRAYS_FILE = storage.LOCAL_ARRAYS
+MANIFEST_FILE = storage.LOCAL_MANIFEST
+QUARANTINE_FILE = storage.QUARANTINE_OBJECT
 
 
 def _sha256(path: Path) -> str:
@@ -96,11 +99,43 @@ def write_artifact(
     return final
 
 
+def store_artifact(version: str, arrays: dict[str, np.ndarray], manifest: dict[str, Any]) -> str:
+    """Write a new version to `STORAGES["personalization"]`; returns its `ModelVersion.path`
+    (the directory on a local disk, `storage:...` in a shared store). Raises ArtifactError
+    if the version exists, StorageUnavailable when the shared store does not answer."""
+    root = storage.local_root()
+    if root is not None:
+        return str(write_artifact(root, version, arrays, manifest))
+    if storage.version_files(version):
+        raise ArtifactError(
+            f"Model version {version} already exists in the storage; versions are never overwritten."
+        )
+    return _upload(version, arrays, {**manifest, "version": version})
+
+
+def _upload(version: str, arrays: dict[str, np.ndarray], manifest: dict[str, Any]) -> str:
+    staged = storage.staging_dir(version)
+    try:
+        return storage.upload(version, staged, _write_files(staged, arrays, manifest))
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
 def rewrite_artifact(
     path: str | Path, arrays: dict[str, np.ndarray], manifest: dict[str, Any]
-) -> None:
-    """Replace an artifact's files in place (used by erasure), each file atomically."""
-    path = Path(path)
+) -> str:
+    """Replace an artifact's files (used by erasure); returns the path that now names it.
+
+    On a local disk each file is replaced atomically and the path stays. In a shared store
+    new objects are uploaded and the new path returned: the caller moves the
+    `ModelVersion` row to it, then deletes the old objects (`storage.delete_superseded`)."""
+    if storage.is_shared(path):
+        return _upload(storage.version_of(path), arrays, manifest)
+    _rewrite_local(Path(path), arrays, manifest)
+    return str(path)
+
+
+def _rewrite_local(path: Path, arrays: dict[str, np.ndarray], manifest: dict[str, Any]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".rewrite-", dir=path))
     try:
         _write_files(tmp, arrays, manifest)
@@ -116,6 +151,8 @@ def rewrite_artifact(
 def quarantine(path: str | Path, reason: str) -> bool:
     """Mark an artifact as never to be read again, recording why; False when the
     directory is gone (nothing left to quarantine)."""
+    if storage.is_shared(path):
+        return storage.quarantine(path, reason)
     path = Path(path)
     if not path.is_dir():
         return False
@@ -128,6 +165,8 @@ def quarantine(path: str | Path, reason: str) -> bool:
 
 def quarantine_reason(path: str | Path) -> str | None:
     """Why the artifact was quarantined, or None when it is not."""
+    if storage.is_shared(path):
+        return storage.quarantine_reason(path)
     try:
         return (Path(path) / QUARANTINE_FILE).read_text().strip() or "no reason recorded"
     except FileNotFoundError:
@@ -136,13 +175,38 @@ def quarantine_reason(path: str | Path) -> str | None:
         return f"quarantine file unreadable ({exc})"
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
+def artifact_exists(path: str | Path) -> bool:
+    """Whether the artifact's files are still there (False once pruned)."""
+    if storage.is_shared(path):
+        return storage.exists(path)
+    return Path(path).is_dir()
+
+
+def delete_artifact(path: str | Path) -> None:
+    """Delete a version's files wherever they are stored."""
+    if storage.is_shared(path):
+        storage.delete_version(path)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _refuse_quarantined(path: str | Path) -> None:
     reason = quarantine_reason(path)
     if reason is not None:
         raise ArtifactError(
             f"Model artifact {path} is quarantined ({reason}); it is never served. "
             "Retrain with `manage.py personalization_train` and delete the directory."
         )
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    _refuse_quarantined(path)
+    if storage.is_shared(path):
+        return _read_local_manifest(storage.fetch(path))
+    return _read_local_manifest(Path(path))
+
+
+def _read_local_manifest(path: Path) -> dict[str, Any]:
     man = Path(path) / MANIFEST_FILE
     try:
         manifest = json.loads(man.read_text())
@@ -163,9 +227,27 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def read_artifact(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Arrays and manifest of a verified artifact; raises ArtifactError with the reason."""
-    path = Path(path)
-    manifest = read_manifest(path)
+    """Arrays and manifest of a verified artifact; raises ArtifactError with the reason
+    (StorageUnavailable when a shared store did not answer: worth retrying)."""
+    _refuse_quarantined(path)
+    if not storage.is_shared(path):
+        return _read_local(Path(path))
+    try:
+        return _read_local(storage.fetch(path))
+    except StorageUnavailable:
+        raise
+    except ArtifactError:
+        # This node's copy may have rotted: fetch once more from the shared copy.
+        storage.drop_cached(path)
+        try:
+            return _read_local(storage.fetch(path))
+        except ArtifactError as exc:
+            storage.drop_cached(path)
+            raise type(exc)(f"{exc} (shared artifact {path})") from None
+
+
+def _read_local(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    manifest = _read_local_manifest(path)
     npz = path / ARRAYS_FILE
     if not npz.exists():
         raise ArtifactError(f"Model artifact {path} has no {ARRAYS_FILE}; retrain or roll back.")

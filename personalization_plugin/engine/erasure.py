@@ -3,7 +3,9 @@
 Registered with `core.registry.register_eraser` when the app is ready. Every stored
 version is rewritten (not only the active one), so a later rollback cannot bring an
 erased shopper's factors back. Processes reload the rewritten artifact because the
-registry watches the manifest's modification time.
+registry watches the manifest's modification time (local disk) or the row's `path`,
+which the rewrite moves to the new objects in a shared store; the old objects, which
+still hold the shopper, are deleted once the row moved (every node then follows it).
 
 Overlapping erasures cannot lose each other's work: each rewrite holds a lock on the
 version's `ModelVersion` row (SELECT ... FOR UPDATE on PostgreSQL, which works across
@@ -21,15 +23,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from django.db import connection, transaction
 from django.db.models import F
 
 from personalization_plugin.core.exceptions import ErasureIncomplete
-from personalization_plugin.engine import registry
+from personalization_plugin.engine import registry, storage
 from personalization_plugin.engine.artifacts import (
     ArtifactError,
+    StorageUnavailable,
+    artifact_exists,
     quarantine,
     quarantine_reason,
     read_artifact,
@@ -74,7 +77,12 @@ def erase_subjects(subjects: set[str]) -> int:
             if mv is None:
                 continue
             try:
-                count, rewritten = _erase_from(mv.path, subjects)
+                count, rewritten = _erase_version(mv, subjects)
+            except StorageUnavailable as exc:  # not the artifact's fault: nothing to quarantine
+                raise ErasureIncomplete(
+                    f"The model storage did not answer while erasing ({exc}); the shopper's "
+                    "factors may still be in a stored model. Run the erasure again."
+                ) from None
             except ArtifactError as exc:
                 failed.append(mv.version)
                 changed |= _quarantine(mv, str(exc))
@@ -93,10 +101,27 @@ def erase_subjects(subjects: set[str]) -> int:
     return removed
 
 
-def _erase_from(path: str, subjects: set[str]) -> tuple[int, bool]:
-    """(rows of `subjects` removed, whether the file was rewritten); call under the lock."""
-    if not Path(path).is_dir() and quarantine_reason(path) is None:
-        return 0, False  # pruned between the query and the lock: no file holds anyone
+def _erase_version(mv: ModelVersion, subjects: set[str]) -> tuple[int, bool]:
+    """(rows of `subjects` removed, whether the artifact was rewritten); under the lock.
+
+    In a shared store the row moves to the rewritten objects, and the objects it no
+    longer names (which still hold the shoppers) are deleted while the lock is held, so
+    no other erasure moves the row meanwhile; this also clears what a crash after an
+    earlier rewrite left behind."""
+    count, new_path = _erase_from(mv.path, subjects)
+    current = new_path or mv.path
+    if current != mv.path:
+        ModelVersion.objects.filter(pk=mv.pk).update(path=current)
+    if storage.is_shared(current) and artifact_exists(current):
+        storage.delete_superseded(current)
+    return count, new_path is not None
+
+
+def _erase_from(path: str, subjects: set[str]) -> tuple[int, str | None]:
+    """(rows of `subjects` removed, the artifact's path if it was rewritten, else None);
+    call under the lock."""
+    if not artifact_exists(path) and quarantine_reason(path) is None:
+        return 0, None  # pruned between the query and the lock: no file holds anyone
     arrays, manifest = read_artifact(path)
     applied_at = now_iso()  # before reading the ledger: later rows are applied on load
     mine = drop_subjects(arrays, manifest, subjects)
@@ -104,10 +129,9 @@ def _erase_from(path: str, subjects: set[str]) -> tuple[int, bool]:
         arrays, manifest, erased_in(arrays["subject_ids"], ledger_since(manifest))
     )
     if not mine and not others:
-        return 0, False
+        return 0, None
     manifest[APPLIED_FIELD] = applied_at
-    rewrite_artifact(path, arrays, manifest)
-    return mine, True
+    return mine, rewrite_artifact(path, arrays, manifest)
 
 
 def _quarantine(mv: ModelVersion, reason: str) -> bool:

@@ -2,9 +2,14 @@
 
 `get_active_model()` is called on every recommendation, so it costs a dict lookup most
 of the time and one indexed query at most every CHECK_SECONDS, which is how every
-process (web workers, task workers) picks up a newly activated or rolled-back version.
+process (web workers, task workers, other web nodes) picks up a newly activated or
+rolled-back version. The row's `path` is the pointer: on a local disk the manifest's
+modification time also counts (erasure rewrites in place); in a shared store erasure
+moves `path` to new objects, so a node switches when the row changes, without asking
+the store. The switch is one assignment: a request sees the old model or the new one.
 A missing or corrupt artifact logs one clear error and the previous model keeps serving
-(or None when there was none): it never raises.
+(or None when there was none): it never raises. A shared store that does not answer is
+retried at the next check.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ from pathlib import Path
 from django.db import transaction
 
 from personalization_plugin.core.exceptions import ModelNotAvailable
+from personalization_plugin.engine import storage
 from personalization_plugin.engine.artifacts import (
     MANIFEST_FILE,
     ArtifactError,
+    StorageUnavailable,
+    delete_artifact,
     load_model,
     quarantine_reason,
 )
@@ -37,6 +45,7 @@ class _State:
     model: ServingModel | None = None
     key: tuple[str, str, float] | None = None  # (version, path, manifest mtime) of `model`
     failed_key: tuple[str, str, float] | None = None  # last key that failed: logged once
+    unavailable_key: tuple[str, str, float] | None = None  # store down for it: logged once
     checked_at: float = float("-inf")
     db_failing: bool = False
 
@@ -46,6 +55,8 @@ _lock = threading.Lock()
 
 
 def _manifest_mtime(path: str) -> float:
+    if storage.is_shared(path):
+        return 0.0  # shared objects never change; a rewrite moves the row's path
     try:
         return os.stat(Path(path) / MANIFEST_FILE).st_mtime_ns / 1e9
     except OSError:
@@ -91,6 +102,11 @@ def _refresh() -> None:
         return
     try:
         model = load_model(path)
+    except StorageUnavailable as exc:
+        if key != _state.unavailable_key:
+            logger.error("Personalization model %s cannot be fetched yet: %s", version, exc)
+        _state.unavailable_key = key
+        return
     except ArtifactError as exc:
         _state.failed_key = key
         kept = (
@@ -109,6 +125,9 @@ def _refresh() -> None:
         return
     _state.model, _state.key, _state.failed_key = model, key, None
     logger.info("Serving personalization model %s (%s).", version, model.algorithm)
+    if storage.is_shared(path):
+        # Versions pruned by the training node leave this node's cache too.
+        storage.sweep_cache(set(ModelVersion.objects.values_list("version", flat=True)))
 
 
 def invalidate() -> None:
@@ -164,14 +183,17 @@ def prune(keep: int = 5) -> int:
     """Delete all but the newest `keep` versions (never the active one), and every
     quarantined one, with their artifact directories, so retraining does not fill the
     disk and clears what erasure could not edit. Returns how many went."""
-    import shutil
-
     inactive = list(ModelVersion.objects.filter(is_active=False).order_by("-created_at", "-pk"))
-    # Quarantined versions (unreadable, so erasure could not edit them) go at once.
-    stale = [mv for k, mv in enumerate(inactive) if k >= keep or quarantine_reason(mv.path)]
     removed = 0
-    for mv in stale:
-        shutil.rmtree(mv.path, ignore_errors=True)
+    for k, mv in enumerate(inactive):
+        try:
+            # Quarantined versions (unreadable, so erasure could not edit them) go at once.
+            if k < keep and not quarantine_reason(mv.path):
+                continue
+            delete_artifact(mv.path)
+        except StorageUnavailable as exc:
+            logger.warning("Not pruning model %s now: %s", mv.version, exc)
+            continue
         mv.delete()
         removed += 1
     return removed

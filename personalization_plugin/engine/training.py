@@ -18,7 +18,7 @@ from personalization_plugin.core.conf import plugin_settings
 from personalization_plugin.core.exceptions import NotEnoughData
 from personalization_plugin.engine import gate, ledger, registry
 from personalization_plugin.engine.algorithms.factors import WarmStart
-from personalization_plugin.engine.artifacts import ArtifactError, read_artifact, write_artifact
+from personalization_plugin.engine.artifacts import ArtifactError, read_artifact, store_artifact
 from personalization_plugin.engine.builder import BuildParams, build_arrays
 from personalization_plugin.engine.catalog import snapshot_catalog
 from personalization_plugin.engine.evaluation import Holdout, Split, holdout, time_split
@@ -133,7 +133,7 @@ def train(
     }
     manifest[ledger.APPLIED_FIELD] = ledger.now_iso()
     ledger.apply_ledger(arrays, manifest)  # shoppers erased while training ran
-    path = write_artifact(plugin_settings.model_dir, version, arrays, manifest)
+    path = store_artifact(version, arrays, manifest)
     del arrays
     mv = ModelVersion.objects.create(
         version=version,

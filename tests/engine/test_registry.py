@@ -91,7 +91,7 @@ def test_crash_mid_training_keeps_the_current_model(planted_db, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(training, "write_artifact", explode)
+    monkeypatch.setattr(training, "store_artifact", explode)
     with pytest.raises(RuntimeError):
         train()
     assert ModelVersion.objects.get(is_active=True) == first

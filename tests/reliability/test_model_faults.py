@@ -99,7 +99,7 @@ def test_training_that_crashes_half_way_leaves_the_current_model_serving(
     def crash(*args: Any, **kwargs: Any) -> Any:
         raise MemoryError("killed half-way through writing the artifact")
 
-    monkeypatch.setattr(training, "write_artifact", crash)
+    monkeypatch.setattr(training, "store_artifact", crash)
     with pytest.raises(MemoryError):
         training.train()
     assert ModelVersion.objects.get(is_active=True) == trained
