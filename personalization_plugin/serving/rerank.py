@@ -157,10 +157,12 @@ def rerank(
         rules.live_rules(_placement(label)), lambda: registry.segments_of(visitor)
     )
     filters = rules.Filters(_placement(label) or "rerank", rules=live)
-    gone = [_excluded(filters, pid, infos.get(pid)) for pid in ids]
-    excluded = [pid for pid, out in zip(ids, gone, strict=True) if out]
-    prior = prior[[k for k, out in enumerate(gone) if not out]]
-    ids = [pid for pid, out in zip(ids, gone, strict=True) if not out]
+    excluded: list[str] = []
+    if filters.exclude_products or filters.exclude_categories:
+        gone = [_excluded(filters, pid, infos.get(pid)) for pid in ids]
+        excluded = [pid for pid, out in zip(ids, gone, strict=True) if out]
+        prior = prior[[k for k, out in enumerate(gone) if not out]]
+        ids = [pid for pid, out in zip(ids, gone, strict=True) if not out]
 
     subject = _personal_subject(visitor)
     model = _active_model() if subject else None
@@ -172,7 +174,7 @@ def rerank(
     shifted = adjusted - prior
     personalized = bool(terms.parts) and bool(terms.total().any())
     if personalized or shifted.any():
-        score = adjusted + terms.total()
+        score = (adjusted + terms.total()).tolist()
         known = [k for k, pid in enumerate(ids) if pid in infos]
         ranked = sorted(known, key=lambda k: (-score[k], k))
     else:
@@ -408,28 +410,37 @@ def _explain(
     pins = {r.target_id for r in rules.pins(live)}
     sensitive = reasons.sensitive_categories()
     anchors = catalog.get_products(a for by in terms.anchors.values() for a in by.values())
+    # Python lists, not numpy indexing per item: most of a 500-item list moves a little.
+    parts = [(code, part.tolist()) for code, part in terms.parts.items()]
+    shift = shifted.tolist()
+    texts: dict[tuple[str, str], str] = {}  # one translation per reason, not per item
     moved: dict[str, Moved] = {}
     for after, k in enumerate(order):
         if after == k:
             continue
         pid = ids[k]
-        lifts = {code: part[k] for code, part in terms.parts.items() if part[k] > 0}
-        if shifted[k] > 0:
-            lifts["boosted"] = float(shifted[k])
-        if ids[k] in pins:
+        lifts = {code: values[k] for code, values in parts if values[k] > 0}
+        if shift[k] > 0:
+            lifts["boosted"] = shift[k]
+        if pid in pins:
             code = "pinned"
         elif after < k and lifts:
             code = max(lifts, key=lambda c: (lifts[c], -MOVED_CODES.index(c)))
         else:
-            code = BURIED if shifted[k] < 0 else DISPLACED
-        anchor = anchors.get(terms.anchors.get(code, {}).get(k, ""))
-        if anchor is not None and reasons.is_sensitive(anchor, sensitive):
-            anchor = None
-        moved[pid] = Moved(pid, k + 1, after + 1, code, _reason(code, infos[pid], anchor))
+            code = BURIED if shift[k] < 0 else DISPLACED
+        anchor_id = terms.anchors.get(code, {}).get(k, "")
+        if (code, anchor_id) not in texts:
+            anchor = anchors.get(anchor_id)
+            if anchor is not None and reasons.is_sensitive(anchor, sensitive):
+                anchor = None
+            texts[(code, anchor_id)] = _reason(code, infos[pid], anchor)
+        moved[pid] = Moved(pid, k + 1, after + 1, code, texts[(code, anchor_id)])
     return moved
 
 
 def _reason(code: str, info: ProductInfo, anchor: ProductInfo | None) -> str:
+    """The sentence for a code; it names at most the anchor, never `info` itself, so
+    one sentence serves every item with the same code and anchor."""
     if code in ("pinned", "boosted"):
         return str(reasons.GENERIC["pinned"])
     if code in (DISPLACED, BURIED):
