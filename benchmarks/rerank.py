@@ -8,10 +8,11 @@ shopper has three recent views and one cart line in the real-time store (Redis);
 candidates are drawn from the 3,000 most popular products, in popularity order (the
 store's default sort). Cases:
 
-- warm: the shopper's snapshot and personal list are cached (page 2 onwards, or any
-  listing after their first `for_you`); what nearly every request costs;
+- warm: the shopper's snapshot (intent and personal list) is cached: page 2 onwards, or
+  a reload; what nearly every request costs. "+ reasons" also reads `moved` (the template
+  tag does not; GraphQL does when `moved` is asked for);
 - cold: the shopper's first re-ranked listing (snapshot read from the real-time store,
-  personal list scored over the catalog and cached);
+  personal list scored over the catalog and cached), reasons included;
 - anonymous: no personalization, merchandising only.
 
 Baselines measured in the same run: sorting 500 Python floats, and one Redis GET.
@@ -134,9 +135,15 @@ def main() -> None:
     base_get = timed(lambda k: client.get(f"{plugin_settings.KEY_PREFIX}:bench-get"), args.runs)
     cases: dict[str, Callable[[int], object]] = {
         "500 warm": lambda k: rerank(lists[500][k % 50], warm[k % 200], "category:bench"),
+        "500 warm + reasons": lambda k: (
+            rerank(lists[500][k % 50], warm[k % 200], "category:bench").moved
+        ),
         "48 warm": lambda k: rerank(lists[48][k % 50], warm[k % 200], "category:bench"),
-        "500 cold": lambda k: rerank(lists[500][k % 50], next(cold), "category:bench"),
-        "48 cold": lambda k: rerank(lists[48][k % 50], next(cold), "category:bench"),
+        "48 warm + reasons": lambda k: (
+            rerank(lists[48][k % 50], warm[k % 200], "category:bench").moved
+        ),
+        "500 cold": lambda k: rerank(lists[500][k % 50], next(cold), "category:bench").moved,
+        "48 cold": lambda k: rerank(lists[48][k % 50], next(cold), "category:bench").moved,
         "500 anonymous": lambda k: rerank(lists[500][k % 50], None, "category:bench"),
         "48 anonymous": lambda k: rerank(lists[48][k % 50], None, "category:bench"),
     }
@@ -145,14 +152,14 @@ def main() -> None:
     print()
     sort_p, get_p = percentiles(base_sort[0]), percentiles(base_get[0])
     sort_c, get_c = percentiles(base_sort[1]), percentiles(base_get[1])
-    print(f"{'':<22}{'wall clock':^40}{'thread CPU time':^40}")
+    print(f"{'':<28}{'wall clock':^40}{'thread CPU time':^40}")
     head = f"{'p50 ms':>8}{'p99 ms':>8}{'/sort':>8}{'/GET':>8}{'':>8}"
-    print(f"{'case':<22}{head}{head}")
+    print(f"{'case':<28}{head}{head}")
 
     def row(name: str, wall: list[float], cpu: list[float]) -> None:
         w, c = percentiles(wall), percentiles(cpu)
         print(
-            f"{name:<22}{w[0]:>8.3f}{w[1]:>8.3f}{w[1] / sort_p[1]:>8.1f}{w[1] / get_p[1]:>8.1f}"
+            f"{name:<28}{w[0]:>8.3f}{w[1]:>8.3f}{w[1] / sort_p[1]:>8.1f}{w[1] / get_p[1]:>8.1f}"
             f"{'':>8}{c[0]:>8.3f}{c[1]:>8.3f}{c[1] / sort_c[1]:>8.1f}{c[1] / get_c[1]:>8.1f}"
         )
 
@@ -160,11 +167,14 @@ def main() -> None:
     row("one Redis GET", *base_get)
     for name, (wall, cpu) in results.items():
         row(f"rerank {name}", wall, cpu)
-    targets = {"500 warm": 5.0, "48 warm": 2.0}
+    targets = {"500 warm": 5.0, "500 warm + reasons": 5.0, "48 warm": 2.0, "48 warm + reasons": 2.0}
     for name, limit in targets.items():
-        p99 = percentiles(results[name][0])[1]
+        p99, cpu99 = percentiles(results[name][0])[1], percentiles(results[name][1])[1]
         verdict = "met" if p99 <= limit else "MISSED"
-        print(f"target rerank {name} p99 <= {limit} ms: {p99:.3f} ms, {verdict}")
+        print(
+            f"target rerank {name} p99 <= {limit} ms: wall {p99:.3f} ms ({verdict}), "
+            f"CPU {cpu99:.3f} ms ({'met' if cpu99 <= limit else 'MISSED'})"
+        )
     for key in client.scan_iter(f"{plugin_settings.KEY_PREFIX}:*", count=1000):
         client.delete(key)
 

@@ -4,7 +4,7 @@ The store decides *what* is on the page; re-ranking only decides the order. Each
 candidate's score is a blend of
 
 - the store's order, or the text relevance the caller passes (the prior, 0..1);
-- the shopper's model score: their rank in the personal list `for_you` is served from
+- the shopper's model score: their score in the personal list `for_you` is served from
   (`fallbacks.personal`, the same cached list, so no second scoring pass);
 - real-time intent: products viewed with the shopper's newest recent items, bought with
   what is in their cart, and the recently viewed products themselves (row lookups in
@@ -15,10 +15,10 @@ candidate's score is a blend of
 A shopper who may not be personalized (no consent, opted out), or with no history, or
 a store with no trained model gets the store's order unchanged, plus merchandising.
 
-Stable pagination: the shopper's intent (recent items and cart) is snapshotted per
-shopper and `context` for STABLE_SECONDS, in Redis when configured (under the
-shopper's hashed cache prefix, so erasure deletes it with their cached lists) or in
-an erasure-aware per-process cache. Everything else is a deterministic function of
+Stable pagination: the shopper's intent (recent items, cart and personal list) is
+snapshotted per shopper and `context` for STABLE_SECONDS, in Redis when configured
+(one GET per warm request, under the shopper's hashed cache prefix, so erasure deletes
+it with their cached lists) or in an erasure-aware per-process cache. Everything else is a deterministic function of
 the inputs (ties go to the store's order), so page 1 and page 2 of a listing agree
 for that long even when the shopper views a product in between.
 """
@@ -31,6 +31,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from django.utils.translation import gettext_lazy as _
@@ -87,15 +88,37 @@ class Moved:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Reranked:
-    """What `rerank()` returns: the ids in their new order and why each one moved."""
+    """What `rerank()` returns: the ids in their new order and why each one moved.
+
+    `moved` is worked out on first access (in the language active then): a template
+    that only needs the order never pays for 500 reasons."""
 
     ids: list[str]
-    moved: dict[str, Moved] = field(default_factory=dict)
     excluded: list[str] = field(default_factory=list)  # left by the owner's exclusions
     personalized: bool = False  # whether the shopper's history shaped the order
     model_version: str = ""
+    why: Callable[[], dict[str, Moved]] | None = field(default=None, repr=False)
+
+    @cached_property
+    def moved(self) -> dict[str, Moved]:
+        """Product id -> how it moved and why, for every product whose position changed."""
+        return self.why() if self.why is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Reranked):
+            return NotImplemented
+        mine = (self.ids, self.excluded, self.personalized, self.model_version, self.moved)
+        return mine == (
+            other.ids,
+            other.excluded,
+            other.personalized,
+            other.model_version,
+            other.moved,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def reasons(self) -> dict[str, str]:
@@ -168,8 +191,7 @@ def rerank(
     model = _active_model() if subject else None
     terms = _Terms(len(ids))
     if subject and model is not None and ids:
-        recent, cart = _snapshot(subject, label)
-        _personal_terms(terms, model, subject, recent, cart, ids)
+        _personal_terms(terms, model, _snapshot(subject, label, model), ids)
     adjusted = rules.adjust_relevance(prior, [infos.get(p) or _UNKNOWN for p in ids], live)
     shifted = adjusted - prior
     personalized = bool(terms.parts) and bool(terms.total().any())
@@ -182,7 +204,7 @@ def rerank(
     order = _place(ids, infos, ranked, live)
     return Reranked(
         ids=[ids[k] for k in order],
-        moved=_explain(ids, order, terms, shifted, infos, live),
+        why=lambda: _explain(ids, order, terms, shifted, infos, live),
         excluded=excluded,
         personalized=personalized,
         model_version=str(model.version) if personalized and model is not None else "",
@@ -265,8 +287,31 @@ def _excluded(filters: rules.Filters, pid: str, info: ProductInfo | None) -> boo
 
 # -- the shopper's intent, snapshotted for stable pagination -------------------------------
 
-_snapshots: TTLCache[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = (
-    ErasureAwareTTLCache(10_000, float(STABLE_SECONDS), erasure_generation.current)
+
+@dataclass(frozen=True)
+class _Intent:
+    """What a shopper's listing is ranked on, frozen for STABLE_SECONDS: their recent
+    items (newest first), cart lines and the model's personal list (id, score)."""
+
+    recent: tuple[str, ...]
+    cart: tuple[str, ...]
+    personal: tuple[tuple[str, float], ...]
+
+    def to_json(self) -> str:
+        return json.dumps([self.recent, self.cart, self.personal], separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> _Intent:
+        recent, cart, personal = json.loads(raw)
+        return cls(
+            tuple(str(p) for p in recent),
+            tuple(str(p) for p in cart),
+            tuple((str(p), float(s)) for p, s in personal),
+        )
+
+
+_snapshots: TTLCache[tuple[str, str], _Intent] = ErasureAwareTTLCache(
+    10_000, float(STABLE_SECONDS), erasure_generation.current
 )
 
 
@@ -275,73 +320,69 @@ def _snapshot_key(subject: str, context: str) -> str:
     return f"{cache.subject_key(subject)}:rerank:{digest}"
 
 
-def _snapshot(subject: str, context: str) -> tuple[list[str], list[str]]:
-    """The shopper's recent items and cart as of their first re-ranked list in this
-    context within STABLE_SECONDS; read live (and stored) on a miss."""
+def _snapshot(subject: str, context: str, model: ServingModel) -> _Intent:
+    """The shopper's intent as of their first re-ranked list in this context within
+    STABLE_SECONDS (one Redis GET when warm); read live, and stored, on a miss. The
+    personal list is frozen with it, so a model trained mid-visit does not reshuffle
+    page 2 either."""
     client = available()
     if client is not None:
         key = _snapshot_key(subject, context)
         try:
             raw = client.get(key)
             if raw is not None:
-                recent, cart = json.loads(raw)
-                return [str(p) for p in recent], [str(p) for p in cart]
-            recent, cart = _live_intent(subject)
-            client.set(key, json.dumps([recent, cart], separators=(",", ":")), ex=STABLE_SECONDS)
-            return recent, cart
+                return _Intent.from_json(raw)
+            intent = _live_intent(subject, model)
+            client.set(key, intent.to_json(), ex=STABLE_SECONDS)
+            return intent
         except REDIS_ERRORS as exc:
             mark_down(exc)
         except (ValueError, TypeError):
             logger.warning("Ignoring a malformed re-ranking snapshot.")
     local = _snapshots.get((subject, context))
     if local is not None:
-        return list(local[0]), list(local[1])
-    recent, cart = _live_intent(subject)
-    _snapshots.set((subject, context), (tuple(recent), tuple(cart)))
-    return recent, cart
+        return local
+    intent = _live_intent(subject, model)
+    _snapshots.set((subject, context), intent)
+    return intent
 
 
-def _live_intent(subject: str) -> tuple[list[str], list[str]]:
-    return cache.recent_for(subject, RECENT_ITEMS), realtime_reads.cart(subject)[:INTENT_ANCHORS]
-
-
-def forget(subjects: set[str]) -> int:
-    """Drop these subjects' local snapshots (erasure; Redis ones go with their cached
-    lists, under the same key prefix); returns how many."""
-    return _snapshots.delete_where(lambda key: key[0] in subjects)
+def _live_intent(subject: str, model: ServingModel) -> _Intent:
+    """Read now: recent items and cart from the real-time store, and the personal list
+    `for_you` is served from (`fallbacks.personal`, through its cache)."""
+    recent = cache.recent_for(subject, RECENT_ITEMS)
+    cart = realtime_reads.cart(subject)[:INTENT_ANCHORS]
+    req = ServingRequest(Placement.FOR_YOU, PERSONAL_DEPTH, model, subject, recent=recent)
+    personal = fallbacks.personal(req, PERSONAL_DEPTH, ())
+    return _Intent(
+        tuple(recent),
+        tuple(cart),
+        tuple((c.product_id, c.score) for c in personal if math.isfinite(c.score)),
+    )
 
 
 def clear() -> None:
     _snapshots.clear()
 
 
-def _personal_terms(
-    terms: _Terms,
-    model: ServingModel,
-    subject: str,
-    recent: list[str],
-    cart: list[str],
-    ids: list[str],
-) -> None:
-    """Fill `terms` from the model's personal list and the co-view / co-buy rows of the
-    shopper's recent items and cart; touches only the candidates' positions."""
+def _personal_terms(terms: _Terms, model: ServingModel, intent: _Intent, ids: list[str]) -> None:
+    """Fill `terms` from the shopper's personal list and the co-view / co-buy rows of
+    their recent items and cart; touches only the candidates' positions."""
     index = {pid: k for k, pid in enumerate(ids)}
-    req = ServingRequest(Placement.FOR_YOU, PERSONAL_DEPTH, model, subject, recent=recent)
-    personal = fallbacks.personal(req, PERSONAL_DEPTH, ())
     # As a share of the shopper's best score: a product far behind their favourite
     # counts little, however high its rank in a thin list.
-    top = max((c.score for c in personal if math.isfinite(c.score)), default=0.0)
-    for cand in personal if top > 0 else ():
-        if cand.product_id in index and math.isfinite(cand.score) and cand.score > 0:
-            terms.add("viewed", index[cand.product_id], W_MODEL * cand.score / top)
-    for age, anchor in enumerate(recent):
+    top = max((score for _, score in intent.personal), default=0.0)
+    for pid, score in intent.personal if top > 0 else ():
+        if pid in index and score > 0:
+            terms.add("viewed", index[pid], W_MODEL * score / top)
+    for age, anchor in enumerate(intent.recent):
         weight = INTENT_DECAY**age
         if anchor in index:
             terms.add("recently_viewed", index[anchor], W_RECENTLY_VIEWED * weight)
         if age < INTENT_ANCHORS:
             row = _row(model.viewed_together, anchor)
             _add_row(terms, "viewed_with", row, index, W_VIEWED_WITH * weight, anchor)
-    for anchor in cart:
+    for anchor in intent.cart:
         _add_row(
             terms, "bought_with", _row(model.bought_together, anchor), index, W_BOUGHT_WITH, anchor
         )

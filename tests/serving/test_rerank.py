@@ -232,6 +232,27 @@ def test_the_order_refreshes_after_the_stable_window(listing, model, alice):
     assert rerank(listing, alice, "category:chairs").ids[0] == "4"
 
 
+def test_a_model_trained_mid_visit_does_not_reshuffle_the_listing(listing, model, alice):
+    model.personal[alice.subject] = scored(17)
+    first = rerank(listing, alice, "category:chairs")
+    model.version, model.personal[alice.subject] = "hand-2", scored(9)  # a retrained model
+    assert rerank(listing, alice, "category:chairs").ids == first.ids
+    assert rerank(listing, alice, "search").ids[0] == "9"
+
+
+def test_a_shopper_who_opted_out_leaves_nothing_in_redis(listing, model, opted_out, use_redis):
+    model.personal[opted_out.subject] = scored(17)
+    assert rerank(listing, opted_out, "category:chairs").ids == listing
+    assert not list(use_redis.scan_iter("*:rerank:*"))
+
+
+def test_reasons_are_worked_out_when_asked_for(listing, model, alice):
+    model.personal[alice.subject] = scored(17)
+    result = rerank(listing, alice)
+    assert "moved" not in vars(result)  # not computed yet: a template needs only the ids
+    assert result.moved["17"].reason_code == "viewed"
+
+
 def test_the_snapshot_lives_in_redis_under_the_shoppers_hashed_prefix(
     listing, model, alice, use_redis
 ):
