@@ -182,7 +182,7 @@ def rerank(
     filters = rules.Filters(_placement(label) or "rerank", rules=live)
     excluded: list[str] = []
     if filters.exclude_products or filters.exclude_categories:
-        gone = [_excluded(filters, pid, infos.get(pid)) for pid in ids]
+        gone = _excluded(filters, ids, infos)
         excluded = [pid for pid, out in zip(ids, gone, strict=True) if out]
         prior = prior[[k for k, out in enumerate(gone) if not out]]
         ids = [pid for pid, out in zip(ids, gone, strict=True) if not out]
@@ -279,10 +279,26 @@ def _prior(ids: Sequence[str], relevance: Sequence[float] | None) -> np.ndarray:
     return (values - lo) / (hi - lo) if hi > lo else np.ones(n)
 
 
-def _excluded(filters: rules.Filters, pid: str, info: ProductInfo | None) -> bool:
-    if pid in filters.exclude_products:
-        return True
-    return info is not None and bool(filters.exclude_categories.intersection(info.category_ids))
+def _excluded(
+    filters: rules.Filters, ids: Sequence[str], infos: dict[str, ProductInfo]
+) -> list[bool]:
+    """Per id, whether the owner's exclude rules remove it. Products of a listing share
+    a few category tuples, so each tuple is checked once."""
+    products, categories = filters.exclude_products, filters.exclude_categories
+    by_categories: dict[tuple[str, ...], bool] = {}
+    out = []
+    for pid in ids:
+        info = infos.get(pid)
+        if pid in products:
+            out.append(True)
+        elif info is None or not categories:
+            out.append(False)
+        else:
+            cats = tuple(info.category_ids)
+            if cats not in by_categories:
+                by_categories[cats] = not categories.isdisjoint(cats)
+            out.append(by_categories[cats])
+    return out
 
 
 # -- the shopper's intent, snapshotted for stable pagination -------------------------------
