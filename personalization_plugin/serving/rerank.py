@@ -349,8 +349,12 @@ def _snapshot(subject: str, context: str, model: ServingModel) -> _Intent:
             if raw is not None:
                 return _Intent.from_json(raw)
             intent = _live_intent(subject, model)
-            client.set(key, intent.to_json(), ex=STABLE_SECONDS)
-            return intent
+            # First writer wins: two pages of one listing loading at once (two web
+            # processes) both end up with the snapshot that was stored first.
+            if client.set(key, intent.to_json(), ex=STABLE_SECONDS, nx=True):
+                return intent
+            stored = client.get(key)
+            return _Intent.from_json(stored) if stored is not None else intent
         except REDIS_ERRORS as exc:
             mark_down(exc)
         except (ValueError, TypeError):

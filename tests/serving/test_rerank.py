@@ -269,6 +269,33 @@ def test_the_snapshot_lives_in_redis_under_the_shoppers_hashed_prefix(
     assert rerank(listing, alice, "category:chairs").ids == first.ids
 
 
+def test_two_pages_loading_at_once_agree_on_the_first_stored_snapshot(
+    listing, model, alice, use_redis, monkeypatch
+):
+    """The race, interleaved by hand: while this request reads the shopper's intent,
+    another web process (here: the same code with an older intent) stores its snapshot
+    first. This request must use that one, not overwrite it."""
+    model.viewed_with["99"] = scored(8)
+    model.viewed_with["98"] = scored(4)
+    track("view", visitor=alice, product_id="99")
+    live_intent = rerank_module._live_intent
+    other_page = live_intent(alice.subject, model)  # what the other process read
+    track("view", visitor=alice, product_id="98")
+
+    def slower_than_the_other_process(subject, active_model):
+        intent = live_intent(subject, active_model)
+        key = rerank_module._snapshot_key(subject, "category:chairs")
+        use_redis.set(key, other_page.to_json(), ex=60)
+        return intent
+
+    monkeypatch.setattr(rerank_module, "_live_intent", slower_than_the_other_process)
+    this_page = rerank(listing, alice, "category:chairs")
+    monkeypatch.setattr(rerank_module, "_live_intent", live_intent)
+    rerank_module.clear()
+    assert this_page.ids[0] == "8"  # the other process's intent (before 98 was viewed)
+    assert rerank(listing, alice, "category:chairs").ids == this_page.ids
+
+
 def test_erasure_deletes_the_redis_snapshot(listing, model, alice, use_redis):
     from personalization_plugin.serving.cache import erase_subjects
 
