@@ -36,6 +36,7 @@ from personalization_plugin.graphql.cookies import (  # noqa: F401  (re-exported
 )
 from personalization_plugin.graphql.limits import check_first
 from personalization_plugin.graphql.privacy import PrivacyMutation, PrivacyQuery
+from personalization_plugin.graphql.rerank import PersonalizedOrderQuery
 from personalization_plugin.graphql.types import (
     MyData,
     MyDataEvent,
@@ -109,7 +110,7 @@ FIRST_DESCRIPTION = (
 )
 
 
-class Query(SegmentsQuery, PrivacyQuery):
+class Query(SegmentsQuery, PrivacyQuery, PersonalizedOrderQuery):
     """Mixin: read-only personalization fields for a store's root Query type."""
 
     recommendations = graphene.Field(

@@ -5,7 +5,8 @@
     for item in recs.items:
         item.product.title, item.reason
 
-Surfaces (template tags, htmx partials, GraphQL) call only `recommend`.
+Surfaces (template tags, htmx partials, GraphQL) call only `recommend`, and `rerank`
+to put a store's own list (category page, search hits) in the shopper's order.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from personalization_plugin.core.exceptions import (
 )
 from personalization_plugin.serving import cache, fragments
 from personalization_plugin.serving.placements import recommend
+from personalization_plugin.serving.rerank import Moved, Reranked, rerank
 from personalization_plugin.serving.types import (
     FALLBACKS,
     NO_FALLBACK,
@@ -35,6 +37,7 @@ def clear_caches() -> None:
     from personalization_plugin.core.conf import plugin_settings
     from personalization_plugin.experiments import bucketing
     from personalization_plugin.serving import catalog, fallbacks, history, placements, rules
+    from personalization_plugin.serving.rerank import clear as clear_reranking
 
     bucketing.forget()
     plugin_settings.forget_overrides()
@@ -43,6 +46,7 @@ def clear_caches() -> None:
     fallbacks.clear()
     history.clear()
     placements.clear()
+    clear_reranking()
     rules.forget_rules()
     cache.clear()
     fragments.invalidate()
@@ -62,4 +66,7 @@ __all__ = [
     "UnknownProduct",
     "clear_caches",
     "recommend",
+    "rerank",
+    "Moved",
+    "Reranked",
 ]
