@@ -35,8 +35,9 @@ recommendation_click = Signal()
 # kwargs: visitor_id, customer_id
 visitor_merged = Signal()
 
-# Sent by the plugin when an outgoing trigger fires (`personalization_triggers`), once per
-# occasion and only for shoppers who consented. kwargs: kind ("abandoned_cart",
-# "browse_abandonment", "win_back"), customer_id, idempotency_key, payload (the JSON-able
-# dict also posted to TRIGGER_WEBHOOK_URL, with recommended products).
+# Sent by the plugin when a journey message is sent (`personalization_triggers`), once per
+# message, by its delivery task, after consent was checked again: an in-process sender
+# (an email library in the same project) sends on it. kwargs: kind, customer_id,
+# idempotency_key (the occasion), delivery_id (the message: dedupe on it), payload (the
+# JSON-able dict also posted to TRIGGER_WEBHOOK_URL, with recommended products).
 trigger_fired = Signal()

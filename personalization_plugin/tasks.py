@@ -14,6 +14,11 @@ from typing import Any
 
 from django_tasks import task
 
+# The journey message delivery task lives with its ledger; importable from here too.
+from personalization_plugin.triggers.tasks import send_message
+
+__all__ = ["send_message", "train_model"]
+
 
 @task()
 def train_model(algorithm: str | None = None, full: bool = False) -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class TriggerFiring(models.Model):
@@ -49,3 +52,51 @@ class TriggerScanCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} scan cursor at {self.before or 'the newest'}"
+
+
+class Message(models.Model):
+    """One message of a firing, delivered by a task: the delivery ledger.
+
+    `delivery_id` is sent with every attempt (the `Idempotency-Key` header and the
+    payload's `delivery_id`), so a receiver that saw it already drops the repeat. A
+    sender claims the row by moving it to SENDING with a conditional update: of two
+    concurrent senders only one wins, and a sender that died mid-attempt is replaced
+    once its claim (`claimed_until`) has lapsed. Retries are rows with status FAILED and
+    a `next_attempt_at`, found by `delivery.run_due()`: no process sleeps waiting."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed, will retry")
+        GAVE_UP = "gave_up", _("Gave up")
+        SUPPRESSED = "suppressed", _("Not sent")
+
+    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    firing = models.ForeignKey(
+        TriggerFiring, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    step = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=140, db_index=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    # Why a message was not sent or given up: "no_consent", "switched_off", "erased",
+    # "client_error", "retries_exhausted", "not_configured".
+    reason = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        db_table = "personalization_triggermessage"
+        constraints = [
+            models.UniqueConstraint(fields=["firing", "step"], name="one_message_per_step")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} message {self.delivery_id} ({self.status})"

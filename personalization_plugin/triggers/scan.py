@@ -28,16 +28,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from personalization_plugin import signals
 from personalization_plugin.core import subjects as subject_keys
 from personalization_plugin.core.conf import plugin_settings
-from personalization_plugin.core.exceptions import WebhookNotConfigured
 from personalization_plugin.privacy.preferences import message_allowed
 from personalization_plugin.profiles.profile import Profile, build_from_db
 from personalization_plugin.segments.context import EvalContext
 from personalization_plugin.segments.rules import compile_tree
-from personalization_plugin.triggers.models import TriggerFiring, TriggerScanCursor
-from personalization_plugin.triggers.webhooks import deliver
+from personalization_plugin.triggers.delivery import allowed
+from personalization_plugin.triggers.models import Message, TriggerFiring, TriggerScanCursor
+from personalization_plugin.triggers.tasks import enqueue
 
 logger = logging.getLogger("personalization_plugin.triggers")
 
@@ -68,8 +67,7 @@ class ScanReport:
     no_consent: int = 0
     switched_off: int = 0  # the customer turned this message kind off in the privacy center
     rate_limited: int = 0
-    delivered: int = 0
-    delivery_failed: int = 0
+    queued: int = 0  # handed to the task backend (the rest wait for run_due)
     firings: list[TriggerFiring] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
@@ -158,15 +156,6 @@ def _occasion(kind: str, customer_id: str, profile: Profile, now: datetime) -> O
     )
 
 
-def _allowed(customer_id: str) -> bool:
-    from personalization_plugin.consent import stored_consent
-    from personalization_plugin.tracking.identity import Visitor
-
-    visitor = Visitor(visitor_id=f"cust-{customer_id}", customer_id=customer_id)
-    visitor.consent = stored_consent(visitor)
-    return visitor.can_personalize
-
-
 def _recently_fired(subject: str, now: datetime) -> bool:
     hours = float(plugin_settings.TRIGGER_MIN_HOURS_BETWEEN)
     return TriggerFiring.objects.filter(
@@ -227,7 +216,7 @@ def _fire(occasion: Occasion, now: datetime, report: ScanReport, dry_run: bool) 
     if TriggerFiring.objects.filter(idempotency_key=occasion.idempotency_key).exists():
         report.already_fired += 1
         return
-    if not _allowed(occasion.customer_id):
+    if not allowed(occasion.customer_id):
         report.no_consent += 1
         return
     if not message_allowed(occasion.customer_id, occasion.kind):
@@ -249,54 +238,17 @@ def _fire(occasion: Occasion, now: datetime, report: ScanReport, dry_run: bool) 
                 fired_at=now,
                 payload=payload,
             )
+            message = Message.objects.create(
+                firing=firing, kind=occasion.kind, subject=subject, created_at=now
+            )
     except IntegrityError:  # a concurrent run fired it first
         report.already_fired += 1
         return
     report.fired += 1
     report.firings.append(firing)
-    for _receiver, result in signals.trigger_fired.send_robust(
-        sender=TriggerFiring,
-        kind=occasion.kind,
-        customer_id=occasion.customer_id,
-        idempotency_key=occasion.idempotency_key,
-        payload=payload,
-    ):
-        if isinstance(result, Exception):
-            logger.error("A trigger_fired receiver failed: %s", type(result).__name__)
-    _send_webhook(firing, report)
-
-
-def _send_webhook(firing: TriggerFiring, report: ScanReport) -> None:
-    url = plugin_settings.TRIGGER_WEBHOOK_URL
-    if not url:
-        return
-    try:
-        result = deliver(
-            str(url),
-            str(plugin_settings.TRIGGER_WEBHOOK_SECRET or ""),
-            firing.payload,
-            firing.idempotency_key,
-            retries=int(plugin_settings.TRIGGER_WEBHOOK_RETRIES),
-            backoff=float(plugin_settings.TRIGGER_WEBHOOK_BACKOFF_SECONDS),
-            timeout=float(plugin_settings.TRIGGER_WEBHOOK_TIMEOUT),
-            max_delay=float(plugin_settings.TRIGGER_WEBHOOK_MAX_DELAY_SECONDS),
-        )
-    except WebhookNotConfigured as exc:
-        logger.error("%s", exc)
-        firing.delivery, firing.last_error = TriggerFiring.Delivery.FAILED, str(exc)[:300]
-        firing.save(update_fields=["delivery", "last_error"])
-        report.delivery_failed += 1
-        return
-    firing.attempts = result.attempts
-    firing.delivery = (
-        TriggerFiring.Delivery.DELIVERED if result.ok else TriggerFiring.Delivery.FAILED
-    )
-    firing.last_error = result.error[:300]
-    firing.save(update_fields=["attempts", "delivery", "last_error"])
-    if result.ok:
-        report.delivered += 1
-    else:
-        report.delivery_failed += 1
+    # Sending is the task's job (and its retries' and run_due's): the scan never waits.
+    if enqueue(str(message.delivery_id)):
+        report.queued += 1
 
 
 def scan(

@@ -1,4 +1,4 @@
-"""Wired in `TriggersConfig.ready()`: erasure reaches the trigger ledger."""
+"""Wired in `TriggersConfig.ready()`: erasure reaches the trigger and message ledgers."""
 
 from __future__ import annotations
 
@@ -12,5 +12,13 @@ def erase_firings(subjects: set[str]) -> int:
     return int(TriggerFiring.objects.filter(subject__in=subjects).delete()[0])
 
 
+def erase_messages(subjects: set[str]) -> int:
+    """Eraser: the shopper leaves their message rows; unsent ones are stopped."""
+    from personalization_plugin.triggers.delivery import erase_messages as strip
+
+    return strip(subjects)
+
+
 def connect() -> None:
+    register_eraser(erase_messages)
     register_eraser(erase_firings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Received:
     headers: dict[str, str]
     body: bytes
+    status: int = 200  # what the endpoint answered
 
 
 @dataclass
@@ -21,6 +23,11 @@ class Endpoint:
     statuses: list[int] = field(default_factory=list)  # answered in turn; then 200
     received: list[Received] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)  # sent with the statuses
+    delay: float = 0.0  # seconds each answer takes (to make concurrent senders overlap)
+
+    def accepted(self) -> list[Received]:
+        """The requests answered with a 2xx: what a receiver acted on."""
+        return [r for r in self.received if 200 <= r.status < 300]
 
 
 @contextmanager
@@ -28,15 +35,23 @@ def endpoint(
     statuses: list[int] | None = None,
     path: str = "/hook?token=abc",
     headers: list[dict[str, str]] | None = None,
+    delay: float = 0.0,
 ) -> Iterator[Endpoint]:
-    state = Endpoint(url="", statuses=list(statuses or []), headers=list(headers or []))
+    state = Endpoint(
+        url="", statuses=list(statuses or []), headers=list(headers or []), delay=delay
+    )
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length", "0"))
-            state.received.append(Received(dict(self.headers.items()), self.rfile.read(length)))
-            status = state.statuses.pop(0) if state.statuses else 200
-            extra = state.headers.pop(0) if state.headers else {}
+            body = self.rfile.read(length)
+            with lock:
+                status = state.statuses.pop(0) if state.statuses else 200
+                extra = state.headers.pop(0) if state.headers else {}
+                state.received.append(Received(dict(self.headers.items()), body, status))
+            if state.delay:
+                time.sleep(state.delay)
             self.send_response(status)
             for name, value in extra.items():
                 self.send_header(name, value)

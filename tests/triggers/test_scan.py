@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from personalization_plugin import signals
 from personalization_plugin.models import PrivacyChoice
-from personalization_plugin.triggers.models import TriggerFiring
+from personalization_plugin.triggers.delivery import run_due
+from personalization_plugin.triggers.models import Message, TriggerFiring
 from personalization_plugin.triggers.scan import scan
 from personalization_plugin.triggers.webhooks import verify_signature
 from tests.segments.factories import event, orders, products
@@ -130,7 +131,7 @@ def test_dry_run_fires_nothing():
     assert not TriggerFiring.objects.exists()
 
 
-def test_webhook_receives_a_signed_payload_with_the_idempotency_key(personalization):
+def test_webhook_receives_a_signed_payload_with_the_delivery_id(personalization):
     abandoned_cart()
     with endpoint([500]) as hook:
         personalization(
@@ -139,10 +140,13 @@ def test_webhook_receives_a_signed_payload_with_the_idempotency_key(personalizat
             TRIGGER_WEBHOOK_BACKOFF_SECONDS=0.01,
         )
         report = scan()
+        assert report.queued == 1 and len(hook.received) == 1  # one attempt, no waiting
+        run_due(now=timezone.now() + timedelta(seconds=1))
     firing = TriggerFiring.objects.get()
-    assert report.delivered == 1 and firing.delivery == "delivered" and firing.attempts == 2
+    message = Message.objects.get()
+    assert firing.delivery == "delivered" and message.status == "sent" and message.attempts == 2
     got = hook.received[-1]
-    assert got.headers["Idempotency-Key"] == firing.idempotency_key
+    assert got.headers["Idempotency-Key"] == str(message.delivery_id)
     assert verify_signature(
         "hook-secret",
         got.body,
@@ -150,6 +154,7 @@ def test_webhook_receives_a_signed_payload_with_the_idempotency_key(personalizat
         got.headers["X-Personalization-Signature"],
     )
     assert json.loads(got.body)["idempotency_key"] == firing.idempotency_key
+    assert json.loads(got.body)["delivery_id"] == str(message.delivery_id)
 
 
 def test_failed_delivery_is_recorded_without_the_secret(personalization):
@@ -162,7 +167,10 @@ def test_failed_delivery_is_recorded_without_the_secret(personalization):
             TRIGGER_WEBHOOK_BACKOFF_SECONDS=0,
         )
         scan()
+        run_due(now=timezone.now() + timedelta(seconds=1))
     firing = TriggerFiring.objects.get()
+    message = Message.objects.get()
+    assert message.status == "gave_up" and message.reason == "retries_exhausted"
     assert firing.delivery == "failed" and "HTTP 500" in firing.last_error
     assert "hook-secret" not in firing.last_error and "token" not in firing.last_error
 

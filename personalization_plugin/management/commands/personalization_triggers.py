@@ -1,5 +1,5 @@
-"""`manage.py personalization_triggers`: fire due abandoned-cart, browse-abandonment and
-win-back triggers (once per occasion, consenting customers only). Run every few minutes."""
+"""`manage.py personalization_triggers`: fire due journey messages (once per occasion,
+consenting customers only), then send the retries that are due. Run every few minutes."""
 
 from __future__ import annotations
 
@@ -42,3 +42,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name:<16}{value:>6}")
         verb = "Would fire" if options["dry_run"] else "Fired"
         self.stdout.write(self.style.SUCCESS(f"{verb} {report.fired} trigger(s)."))
+        if options["dry_run"]:
+            return
+        # Retries due now (and messages a task backend could not take): sent here.
+        from personalization_plugin.triggers.delivery import run_due
+
+        for status, count in sorted(run_due().items()):
+            self.stdout.write(f"  {'due ' + status:<16}{count:>6}")
