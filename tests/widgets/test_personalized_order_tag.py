@@ -81,4 +81,3 @@ def test_a_failure_logs_and_shows_the_store_order(
         html = render("{% personalized_order ids as o %}{{ o|length }}", ids=too_many)
     assert html == "5000"
     assert "showing the store's order" in caplog.text
-
