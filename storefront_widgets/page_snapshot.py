@@ -173,6 +173,11 @@ def _encode(recs: Any) -> str:
     )
 
 
+def decode(raw: bytes | str, params: WidgetParams) -> Any:
+    """A list as `encode` wrote it, its products read afresh from the catalog."""
+    return _decode(raw, params)
+
+
 def _decode(raw: bytes | str, params: WidgetParams) -> Any:
     """The agreed list, its products read afresh from the catalog (a product gone out
     of stock since is dropped, never shown)."""

@@ -71,19 +71,44 @@ def settle_above(params: WidgetParams, request: HttpRequest | None, *, page: str
     Never raises: a list above that cannot be fetched excludes nothing (logged)."""
     if not params.above:
         return params
-    if not page:
-        return replace(
-            params, exclude=above_exclusions(params, lambda p: fetch(p, request)), above=()
-        )
 
-    def agreed_or_empty(p: WidgetParams) -> Any:
+    def upper(p: WidgetParams) -> Any:
         try:
-            return page_snapshot.agreed(page, p, lambda: _ask(p, request))
+            if page:
+                return page_snapshot.agreed(page, p, lambda: remembered(p, request))
+            return remembered(p, request)
         except Exception:
             logger.exception("Widget %r above this one could not be fetched.", p.placement)
             return EmptyRecommendations(placement=p.placement)
 
-    return replace(params, exclude=above_exclusions(params, agreed_or_empty), above=())
+    return replace(params, exclude=above_exclusions(params, upper), above=())
+
+
+def remembered(params: WidgetParams, request: HttpRequest | None) -> Any:
+    """A widget's list as its partial would serve it, kept in the fragment cache (per
+    shopper state, as fragments are) so the partials below it on the same page do not
+    each compute it again. Not cached for an editor's segment preview."""
+    from personalization_plugin.serving import fragments
+
+    if preview_of(request) is not None:
+        return _ask(params, request)
+    try:
+        visitor = get_visitor_for(request)
+        subject = visitor.subject if visitor is not None and visitor.can_personalize else None
+        digest = fragments.request_digest(
+            "list:" + params.placement, [("params", [repr(params)])], get_language() or ""
+        )
+        found, slot = fragments.lookup(subject, digest)
+        if found is not None:
+            return page_snapshot.decode(found, params)
+    except Exception:
+        logger.exception("Cached list for %r could not be read; computing it.", params.placement)
+        found, slot = None, None
+    recs = _ask(params, request)
+    encoded = page_snapshot.encode(recs)
+    if encoded:
+        fragments.store(slot, encoded, str(getattr(recs, "recommendation_id", "") or ""))
+    return recs
 
 
 def preview_of(request: HttpRequest | None) -> str | None:

@@ -197,17 +197,7 @@ def _post(message: Message, url: str, payload: dict[str, Any], now: datetime) ->
     logger.warning(
         "Message attempt %d failed: %s; next attempt in %.1fs.", attempt, result.error, wait
     )
-    status = _finish(message, status=Status.FAILED, next_attempt_at=when, **done)
-    _requeue(str(message.delivery_id), when)
-    return status
-
-
-def _requeue(delivery_id: str, when: datetime) -> None:
-    """Hand the retry to a backend that can run a task later; with one that cannot (the
-    immediate backend), the row waits for `run_due`."""
-    from personalization_plugin.triggers.tasks import enqueue
-
-    enqueue(delivery_id, run_after=when)
+    return _finish(message, status=Status.FAILED, next_attempt_at=when, **done)
 
 
 def run_due(*, now: datetime | None = None, limit: int = 200) -> dict[str, int]:

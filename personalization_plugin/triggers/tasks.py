@@ -18,10 +18,21 @@ logger = logging.getLogger("personalization_plugin.triggers")
 
 @task()
 def send_message(delivery_id: str) -> str:
-    """One delivery attempt for the message `delivery_id`; returns its status after it."""
+    """One delivery attempt for the message `delivery_id`; returns its status after it.
+    A failed attempt is handed to the backend again for its next attempt's time."""
     from personalization_plugin.triggers.delivery import send
+    from personalization_plugin.triggers.models import Message
 
-    return send(delivery_id)
+    status = send(delivery_id)
+    if status == Message.Status.FAILED:
+        when = (
+            Message.objects.filter(delivery_id=delivery_id)
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        if when is not None:
+            enqueue(delivery_id, run_after=when)
+    return status
 
 
 def enqueue(delivery_id: str, *, run_after: datetime | None = None) -> bool:

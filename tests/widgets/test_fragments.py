@@ -282,3 +282,30 @@ def test_a_lower_widget_steps_around_a_list_above_that_changed(
     after = products_in(client.get(LOWER, **HTMX).content.decode())
     assert str(newcomer.pk) not in after
     assert renders == ["trending", "trending"]
+
+
+def test_the_lists_above_are_computed_once_for_the_partials_below_them(
+    use_redis: redis.Redis, catalog: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storefront_widgets import rendering
+
+    asked: list[str] = []
+    real = rendering._ask
+
+    def spy(params: Any, request: Any) -> Any:
+        asked.append(params.placement)
+        return real(params, request)
+
+    monkeypatch.setattr(rendering, "_ask", spy)
+    for product in catalog[:3]:
+        viewed(product)
+    client = shopper_client()
+    client.get(LOWER, **HTMX)
+    assert asked == ["recently_viewed", "trending"]
+    other = "/widgets/p/new_arrivals/?limit=4&above=recently_viewed%3Flimit%3D2"
+    listed = products_in(client.get(other, **HTMX).content.decode())
+    assert asked == ["recently_viewed", "trending", "new_arrivals"]  # the list above: cached
+    assert not {str(p.pk) for p in catalog[1:3]} & set(listed)
+    viewed(catalog[4])  # the shopper's state moved: the list above is computed afresh
+    client.get(other, **HTMX)
+    assert asked[3:] == ["recently_viewed", "new_arrivals"]
