@@ -25,22 +25,11 @@ from personalization_plugin.triggers.webhooks import (
     TIMESTAMP_HEADER,
     verify_signature,
 )
-from tests.segments.factories import event, products
 
+from .occasions import abandoned_cart
 from .server import Endpoint, endpoint
 
 SECRET = "journey-hook-secret"
-
-
-def abandoned_cart(customer: str = "7", hours_ago: float = 2.0) -> str:
-    (pid,) = products(1)
-    event(
-        "cart_add",
-        customer=customer,
-        product_id=pid,
-        at=timezone.now() - timedelta(hours=hours_ago),
-    )
-    return pid
 
 
 @pytest.fixture(autouse=True)

@@ -17,20 +17,10 @@ from personalization_plugin.triggers.scan import scan
 from personalization_plugin.triggers.webhooks import verify_signature
 from tests.segments.factories import event, orders, products
 
+from .occasions import abandoned_cart
 from .server import endpoint
 
 pytestmark = pytest.mark.django_db
-
-
-def abandoned_cart(customer: str = "7", hours_ago: float = 2.0) -> str:
-    (pid,) = products(1)
-    event(
-        "cart_add",
-        customer=customer,
-        product_id=pid,
-        at=timezone.now() - timedelta(hours=hours_ago),
-    )
-    return pid
 
 
 @pytest.fixture
